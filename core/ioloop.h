@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The I/O thread: one epoll loop for device back ends that are not
+ * exit-driven (serial input now; tap, vhost-user control, vfio-user sockets
+ * and timers later). Callbacks run on the I/O thread only.
+ */
+#ifndef IOVMM_IOLOOP_H
+#define IOVMM_IOLOOP_H
+
+#include <stdint.h>
+
+struct ioloop;
+
+/* events: EPOLLIN etc. Return < 0 to have the fd removed. */
+typedef int (*ioloop_fn)(void *opaque, int fd, uint32_t events);
+
+int ioloop_create(struct ioloop **out);
+void ioloop_destroy(struct ioloop *loop);
+/* fd is borrowed and must stay open until ioloop_del() or destroy. */
+int ioloop_add(struct ioloop *loop, int fd, uint32_t events, ioloop_fn fn,
+	       void *opaque);
+int ioloop_del(struct ioloop *loop, int fd);
+/* Start/stop the thread. stop() waits for it to exit. */
+int ioloop_start(struct ioloop *loop);
+void ioloop_stop(struct ioloop *loop);
+
+#endif

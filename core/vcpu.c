@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vCPU thread and its exit loop.
+ *
+ * Stopping: vm_request_stop() sets vm->stopping and kicks every vCPU. A kick
+ * sets kvm_run->immediate_exit (so a vCPU about to enter KVM_RUN returns at
+ * once) and sends SIGUSR1 (so one already inside returns -EINTR). The signal
+ * handler does nothing; it exists so the signal interrupts the ioctl.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/bus.h"
+#include "core/cpu.h"
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "core/vm_internal.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run; /* shared with KVM; vcpu_mmap_size bytes */
+	pthread_t thread;
+	bool started;
+	char name[16];
+	_Atomic uint64_t exits; /* userspace PIO + MMIO exits */
+};
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_init_signals(void)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+
+	/* No SA_RESTART: KVM_RUN must return -EINTR. */
+	sigemptyset(&sa.sa_mask);
+	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
+}
+
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
+{
+	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	int ret;
+
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	snprintf(vcpu->name, sizeof(vcpu->name), "vcpu%u", id);
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	vcpu->run = mmap(NULL, (size_t)vm->vcpu_mmap_size,
+			 PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		vcpu->run = NULL;
+		goto err_close;
+	}
+	*out = vcpu;
+	return 0;
+
+err_close:
+	close(vcpu->fd);
+err_free:
+	free(vcpu);
+	return ret;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->run)
+		munmap(vcpu->run, (size_t)vcpu->vm->vcpu_mmap_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	free(vcpu);
+}
+
+int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	boot_cpu_state(entry, &regs, &sregs);
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Print the state a developer needs to debug a guest that died. */
+static void vcpu_dump(struct vcpu *vcpu, const char *why)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	log_err(vcpu->name, "%s", why);
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		log_err(vcpu->name, "cannot read registers: %m");
+		return;
+	}
+	fprintf(stderr,
+		" rip=%016llx rsp=%016llx rflags=%016llx\n"
+		" rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
+		" rsi=%016llx rdi=%016llx rbp=%016llx\n"
+		" r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n"
+		" r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n"
+		" cs=%04x(dpl%u l%u db%u) ss=%04x ds=%04x\n"
+		" cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx\n"
+		" gdt=%016llx/%04x idt=%016llx/%04x\n",
+		r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
+		r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14,
+		r.r15, s.cs.selector, s.cs.dpl, s.cs.l, s.cs.db, s.ss.selector,
+		s.ds.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
+		s.gdt.limit, s.idt.base, s.idt.limit);
+}
+
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* rep ins/outs arrive as count back-to-back items in one exit. */
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		bus_access(vcpu->vm->bus, BUS_PIO, run->io.port, data,
+			   run->io.size, is_write);
+		data += run->io.size;
+	}
+}
+
+static void vcpu_handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	bus_access(vcpu->vm->bus, BUS_MMIO, run->mmio.phys_addr,
+		   run->mmio.data, run->mmio.len, run->mmio.is_write);
+}
+
+/* Returns false when the vCPU must stop. */
+static bool vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char why[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu->exits++;
+		vcpu_handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu->exits++;
+		vcpu_handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one. Treat as off. */
+		vm_request_stop(vcpu->vm, VM_EXIT_POWEROFF);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_dump(vcpu, "guest shutdown (triple fault)");
+		vm_request_stop(vcpu->vm, VM_EXIT_FATAL);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm_request_stop(vcpu->vm,
+				run->system_event.type == KVM_SYSTEM_EVENT_CRASH ?
+					VM_EXIT_FATAL : VM_EXIT_POWEROFF);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why),
+			 "KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x%llx",
+			 (unsigned long long)
+				 run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why),
+			 "KVM_EXIT_INTERNAL_ERROR: suberror %u (%s)",
+			 run->internal.suberror,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				 "instruction emulation failed" : "see KVM docs");
+		break;
+	default:
+		snprintf(why, sizeof(why), "unhandled KVM exit reason %u",
+			 run->exit_reason);
+		break;
+	}
+	vcpu_dump(vcpu, why);
+	vm_request_stop(vcpu->vm, VM_EXIT_FATAL);
+	return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	sigset_t set;
+
+	/* The kick signal is blocked in every other thread; take it here. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->run->immediate_exit = 0;
+				continue;
+			}
+			log_err(vcpu->name, "KVM_RUN: %m");
+			vm_request_stop(vm, VM_EXIT_FATAL);
+			break;
+		}
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (ret)
+		return -ret;
+	pthread_setname_np(vcpu->thread, vcpu->name);
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}
+
+uint64_t vcpu_exit_count(const struct vcpu *vcpu)
+{
+	return vcpu->exits;
+}
+
+int vcpu_fd(const struct vcpu *vcpu)
+{
+	return vcpu->fd;
+}

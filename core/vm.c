@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM lifetime. vm_create() is one ordered list of steps; each failure unwinds
+ * exactly what was built, through vm_destroy(), which copes with a partially
+ * built VM because every step leaves a NULL/-1 behind until it succeeds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/boot/acpi.h"
+#include "core/boot/boot.h"
+#include "core/cpu.h"
+#include "core/layout.h"
+#include "core/log.h"
+#include "core/pci/host.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm_internal.h"
+#include "emul-devices/legacy.h"
+
+/* Addresses KVM needs on Intel for real-mode emulation; above the LAPIC. */
+#define VM_TSS_ADDR 0xfffbd000UL
+#define VM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+static const char who[] = "vm";
+
+__attribute__((format(printf, 3, 4)))
+static int vm_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} required[] = {
+		{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+		{ KVM_CAP_IRQFD, "IRQFD" },
+		{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
+		{ KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING" },
+		{ KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI" },
+		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
+	};
+	int ret;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			vm_fail(err, errlen, "/dev/kvm does not exist (is KVM enabled and the kvm module loaded?)");
+		else if (ret == -EACCES || ret == -EPERM)
+			vm_fail(err, errlen, "/dev/kvm: permission denied (run as root or join the kvm group)");
+		else
+			vm_fail(err, errlen, "/dev/kvm: %s", strerror(-ret));
+		return ret;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		vm_fail(err, errlen, "/dev/kvm: unsupported KVM API version");
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
+			vm_fail(err, errlen, "KVM lacks KVM_CAP_%s", required[i].name);
+			return -ENOTSUP;
+		}
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		vm_fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %m");
+		return -errno;
+	}
+	do {
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	} while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		vm_fail(err, errlen, "KVM_CREATE_VM: %s", strerror(-ret));
+		return ret;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
+		  &(uint64_t){ VM_IDENTITY_MAP_ADDR }) < 0) {
+		ret = -errno;
+		vm_fail(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
+			   char *err, size_t errlen)
+{
+	struct gmem_opts opts = {
+		.size = cfg->mem_size,
+		.hugepages = cfg->hugepages,
+		.low_max = LAYOUT_LOW_RAM_MAX,
+		.high_base = LAYOUT_RAM_HIGH_START,
+	};
+	int ret = gmem_create(&opts, &vm->mem);
+
+	if (ret) {
+		vm_fail(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
+			(unsigned long long)(cfg->mem_size >> 20),
+			cfg->hugepages ? " from 2 MiB hugepages" : "",
+			strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < vm->mem->nr_regions; i++) {
+		const struct gmem_region *r = &vm->mem->regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			ret = -errno;
+			vm_fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Devices (debug-exit, i8042 reset) end the VM through this. */
+static void vm_stop_cb(void *opaque, int status)
+{
+	vm_request_stop(opaque, status);
+}
+
+static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
+			    char *err, size_t errlen)
+{
+	struct legacy_config lcfg = {
+		.serial = cfg->serial,
+		.serial_path = cfg->serial_path,
+		.on_stop = vm_stop_cb,
+		.opaque = vm,
+	};
+	uint64_t mmio64 = layout_mmio64_base(gmem_end(vm->mem));
+	int ret;
+
+	ret = legacy_devices_create(vm->bus, vm->irq, vm->io, &lcfg,
+				    &vm->legacy, err, errlen);
+	if (ret)
+		return ret;
+	ret = pci_host_create(vm->bus, vm->irq, mmio64, LAYOUT_MMIO64_SIZE,
+			      &vm->pci);
+	if (ret) {
+		vm_fail(err, errlen, "PCI host bridge: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < cfg->nr_devices; i++) {
+		const struct vm_device_cfg *d = &cfg->devices[i];
+		const struct vm_device_type *type = vm_device_type_find(d->type);
+		struct vm_device *slot = &vm->devices[vm->nr_devices];
+
+		if (!type) {
+			vm_fail(err, errlen, "unknown device '%s'", d->type);
+			return -EINVAL;
+		}
+		ret = type->create(vm, d->options, &slot->state, err, errlen);
+		if (ret)
+			return ret;
+		slot->type = type;
+		vm->nr_devices++;
+	}
+	return 0;
+}
+
+static int vm_setup_boot(struct vm *vm, const struct vm_config *cfg,
+			 struct boot_entry *entry, char *err, size_t errlen)
+{
+	struct acpi_cfg acfg;
+	struct boot_cfg bcfg = {
+		.kernel_path = cfg->kernel,
+		.initrd_path = cfg->initrd,
+		.cmdline = cfg->cmdline,
+	};
+	int ret;
+
+	acpi_cfg_default(&acfg, cfg->ncpus, gmem_end(vm->mem));
+	ret = acpi_build(vm->mem, &acfg, &bcfg.rsdp_gpa);
+	if (ret) {
+		vm_fail(err, errlen, "cannot build ACPI tables: %s", strerror(-ret));
+		return ret;
+	}
+	return boot_load(vm->mem, &bcfg, entry, err, errlen);
+}
+
+static int vm_setup_vcpus(struct vm *vm, const struct vm_config *cfg,
+			  const struct boot_entry *entry, char *err,
+			  size_t errlen)
+{
+	struct kvm_cpuid2 *cpuid;
+	int tsc_khz;
+	int ret;
+
+	ret = cpu_supported_cpuid(vm->kvm_fd, &cpuid);
+	if (ret) {
+		vm_fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < cfg->ncpus; i++) {
+		ret = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (ret) {
+			vm_fail(err, errlen, "cannot create vCPU %u: %s", i,
+				strerror(-ret));
+			goto out;
+		}
+		vm->ncpus++;
+		tsc_khz = ioctl(vcpu_fd(vm->vcpus[i]), KVM_GET_TSC_KHZ, 0);
+		ret = cpu_setup(vcpu_fd(vm->vcpus[i]), cpuid, i, cfg->ncpus,
+				tsc_khz > 0 ? (uint32_t)tsc_khz : 0);
+		if (ret) {
+			vm_fail(err, errlen, "vCPU %u CPUID/MSR setup: %s", i,
+				strerror(-ret));
+			goto out;
+		}
+	}
+	ret = vcpu_set_boot_state(vm->vcpus[0], entry);
+	if (ret)
+		vm_fail(err, errlen, "cannot set boot CPU state: %s", strerror(-ret));
+out:
+	free(cpuid);
+	return ret;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
+	      size_t errlen)
+{
+	struct boot_entry entry;
+	struct vm *vm;
+	int ret;
+
+	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS ||
+	    cfg->nr_devices > VM_MAX_DEVICES) {
+		vm_fail(err, errlen, "invalid configuration");
+		return -EINVAL;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->kvm_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_cond_init(&vm->stop_cond, NULL);
+
+	ret = vm_open_kvm(vm, err, errlen);
+	if (ret)
+		goto err;
+	ret = vm_setup_memory(vm, cfg, err, errlen);
+	if (ret)
+		goto err;
+	if ((ret = bus_create(&vm->bus)) || (ret = ioloop_create(&vm->io))) {
+		vm_fail(err, errlen, "%s", strerror(-ret));
+		goto err;
+	}
+	ret = irq_create(vm->vm_fd, &vm->irq);
+	if (ret) {
+		vm_fail(err, errlen, "cannot create the in-kernel irqchip: %s",
+			strerror(-ret));
+		goto err;
+	}
+	ret = vm_setup_devices(vm, cfg, err, errlen);
+	if (ret)
+		goto err;
+	ret = vm_setup_boot(vm, cfg, &entry, err, errlen);
+	if (ret)
+		goto err;
+	ret = vm_setup_vcpus(vm, cfg, &entry, err, errlen);
+	if (ret)
+		goto err;
+	*out = vm;
+	return 0;
+err:
+	vm_destroy(vm);
+	return ret;
+}
+
+void vm_request_stop(struct vm *vm, int status)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->stopping) {
+		vm->exit_status = status;
+		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&vm->stop_cond);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t set, old;
+	int ret;
+
+	/* Only vCPU threads take the kick signal; they unblock it themselves. */
+	ret = vcpu_init_signals();
+	if (ret)
+		return VM_EXIT_FATAL;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+
+	ret = ioloop_start(vm->io);
+	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
+		ret = vcpu_start(vm->vcpus[i]);
+	if (ret) {
+		log_err(who, "cannot start threads: %s", strerror(-ret));
+		vm_request_stop(vm, VM_EXIT_FATAL);
+	}
+
+	pthread_mutex_lock(&vm->stop_lock);
+	while (!vm->stopping)
+		pthread_cond_wait(&vm->stop_cond, &vm->stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	ioloop_stop(vm->io);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	legacy_devices_flush(vm->legacy);
+	return vm->exit_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	/* Threads first: nothing may touch a device while it is freed. */
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	if (vm->io)
+		ioloop_stop(vm->io);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(vm->vcpus[i]);
+	for (unsigned i = vm->nr_devices; i-- > 0;)
+		vm->devices[i].type->destroy(vm->devices[i].state);
+	pci_host_destroy(vm->pci);
+	legacy_devices_destroy(vm->legacy);
+	irq_destroy(vm->irq);
+	ioloop_destroy(vm->io);
+	bus_destroy(vm->bus);
+	gmem_destroy(vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	pthread_cond_destroy(&vm->stop_cond);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}
+
+uint64_t vm_guest_ram_resident(const struct vm *vm)
+{
+	const struct gmem *mem = vm->mem;
+	size_t pages = mem->size / (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *vec = malloc(pages);
+	uint64_t resident = 0;
+
+	if (!vec)
+		return 0;
+	if (mincore(mem->base, mem->size, vec) == 0)
+		for (size_t i = 0; i < pages; i++)
+			resident += vec[i] & 1;
+	free(vec);
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+uint64_t vm_exit_count(const struct vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		n += vcpu_exit_count(vm->vcpus[i]);
+	return n;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual machine: KVM VM, guest RAM, buses, interrupts, devices, vCPUs.
+ *
+ * vm_create() builds everything in a fixed order and unwinds in reverse on
+ * failure; vm_run() starts the vCPU and I/O threads and returns when the guest
+ * stops (debug-exit, reset, fatal error or vm_request_stop()); vm_destroy()
+ * tears down in reverse order after every thread has been joined.
+ */
+#ifndef IOVMM_VM_H
+#define IOVMM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_MAX_CPUS 64
+#define VM_MAX_DEVICES 32
+
+/* How the VM ended; also iovmm's process exit status. */
+enum vm_exit_status {
+	VM_EXIT_POWEROFF = 0, /* guest reset/power-off request: a clean end */
+	VM_EXIT_CONFIG = 2,   /* bad configuration, nothing ran */
+	VM_EXIT_FATAL = 4,    /* KVM or VMM failure, or a guest crash (triple fault) */
+	/* debug-exit: (value << 1) | 1, as QEMU's isa-debug-exit */
+};
+
+enum vm_serial_kind { VM_SERIAL_STDIO, VM_SERIAL_FILE, VM_SERIAL_NONE };
+
+struct vm_device_cfg {
+	const char *type;    /* name in the device table (core/devices.c) */
+	const char *options; /* the rest of "--device type,options"; may be NULL */
+};
+
+struct vm_config {
+	uint64_t mem_size;
+	bool hugepages;
+	unsigned ncpus;
+	const char *kernel;
+	const char *initrd;  /* optional */
+	const char *cmdline; /* optional */
+	enum vm_serial_kind serial;
+	const char *serial_path; /* for VM_SERIAL_FILE */
+	unsigned nr_devices;
+	struct vm_device_cfg devices[VM_MAX_DEVICES];
+};
+
+struct vm;
+
+/*
+ * Build a VM. On failure returns -errno and writes a one-line human reason to
+ * err (what failed and why, e.g. "/dev/kvm: permission denied").
+ */
+int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
+	      size_t errlen);
+/* Run until the guest stops. Returns the vm_exit_status / debug-exit code. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/*
+ * Ask every vCPU to stop; the first request's status wins. Safe from any
+ * thread, including vCPU threads and signal-free contexts.
+ */
+void vm_request_stop(struct vm *vm, int status);
+
+/* Sum of userspace exits (PIO + MMIO) over all vCPUs so far. */
+uint64_t vm_exit_count(const struct vm *vm);
+
+/* Bytes of guest RAM the guest has touched (resident in the memfd). */
+uint64_t vm_guest_ram_resident(const struct vm *vm);
+
+#endif

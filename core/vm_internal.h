@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* What core/ files share about a VM; not for devices or tools. */
+#ifndef IOVMM_VM_INTERNAL_H
+#define IOVMM_VM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/bus.h"
+#include "core/gmem.h"
+#include "core/ioloop.h"
+#include "core/irq.h"
+#include "core/vm.h"
+
+struct vcpu;
+struct pci_host;
+
+struct vm_device {
+	const struct vm_device_type *type;
+	void *state;
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct gmem *mem;
+	struct bus *bus;
+	struct irq *irq;
+	struct ioloop *io;
+	struct pci_host *pci;
+	struct legacy_devices *legacy;
+	unsigned nr_devices;
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned ncpus;
+	struct vcpu *vcpus[VM_MAX_CPUS];
+
+	pthread_mutex_t stop_lock;
+	pthread_cond_t stop_cond;
+	bool stopping;   /* lock: stop_lock; also read racily by vCPUs */
+	int exit_status; /* lock: stop_lock */
+};
+
+/* Device table entry (core/devices.c): one per `--device` type. */
+struct vm_device_type {
+	const char *name;
+	const char *help;
+	int (*create)(struct vm *vm, const char *options, void **state,
+		      char *err, size_t errlen);
+	void (*destroy)(void *state);
+};
+
+const struct vm_device_type *vm_device_type_find(const char *name);
+extern const struct vm_device_type *const vm_device_types[];
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "tools/cli.h"
+
+static int parse(struct cli_run *r, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "run";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return cli_parse_run(argc, argv, r, err, 256);
+}
+
+#define PARSE(r, err, ...) parse(r, err, (const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(test_sizes)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(cli_parse_size("512M", &v), 0);
+	ck_assert_uint_eq(v, 512 * MiB);
+	ck_assert_int_eq(cli_parse_size("2G", &v), 0);
+	ck_assert_uint_eq(v, 2 * GiB);
+	ck_assert_int_eq(cli_parse_size("2gib", &v), 0);
+	ck_assert_uint_eq(v, 2 * GiB);
+	ck_assert_int_eq(cli_parse_size("256", &v), 0); /* bare = MiB */
+	ck_assert_uint_eq(v, 256 * MiB);
+	ck_assert_int_eq(cli_parse_size("4096B", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(cli_parse_size("12X", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("-1G", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("M", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("1 G", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("99999999999999999999", &v), -ERANGE);
+	ck_assert_int_eq(cli_parse_size("17179869184T", &v), -ERANGE);
+}
+END_TEST
+
+START_TEST(test_run_ok)
+{
+	struct cli_run r;
+	char err[256];
+
+	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh", "--mem", "2G",
+			       "--cpus", "4", "--cmdline", "test=mmio count=5",
+			       "--serial", "file:/tmp/x", "--device", "pci-testdev",
+			       "--device", "edu,foo=1", "--stats"), 0);
+	ck_assert_str_eq(r.vm.kernel, "/bin/sh");
+	ck_assert_uint_eq(r.vm.mem_size, 2 * GiB);
+	ck_assert_uint_eq(r.vm.ncpus, 4);
+	ck_assert_str_eq(r.vm.cmdline, "test=mmio count=5");
+	ck_assert_int_eq(r.vm.serial, VM_SERIAL_FILE);
+	ck_assert_str_eq(r.vm.serial_path, "/tmp/x");
+	ck_assert_uint_eq(r.vm.nr_devices, 2);
+	ck_assert_str_eq(r.vm.devices[0].type, "pci-testdev");
+	ck_assert_ptr_null(r.vm.devices[0].options);
+	ck_assert_str_eq(r.vm.devices[1].type, "edu");
+	ck_assert_str_eq(r.vm.devices[1].options, "foo=1");
+	ck_assert(r.stats);
+	/* Defaults. */
+	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh"), 0);
+	ck_assert_uint_eq(r.vm.mem_size, 512 * MiB);
+	ck_assert_uint_eq(r.vm.ncpus, 1);
+	ck_assert_int_eq(r.vm.serial, VM_SERIAL_STDIO);
+	ck_assert_int_eq(PARSE(&r, err, "--help"), 0);
+	ck_assert(r.help);
+}
+END_TEST
+
+struct bad_case {
+	const char *args[8];
+	const char *msg;
+};
+
+START_TEST(test_run_errors)
+{
+	static const struct bad_case cases[] = {
+		{ { NULL }, "--kernel FILE is required" },
+		{ { "--kernel", "/nonexistent/k" }, "No such file" },
+		{ { "--kernel", "/tmp" }, "not a regular file" },
+		{ { "--kernel", "/bin/sh", "--initrd", "/nonexistent" }, "initrd" },
+		{ { "--kernel", "/bin/sh", "--mem", "12X" }, "expected a size" },
+		{ { "--kernel", "/bin/sh", "--mem", "1M" }, "too small" },
+		{ { "--kernel", "/bin/sh", "--mem", "5T" }, "too large" },
+		{ { "--kernel", "/bin/sh", "--mem", "17M" }, "multiple of 2M" },
+		{ { "--kernel", "/bin/sh", "--cpus", "0" }, "expected a number" },
+		{ { "--kernel", "/bin/sh", "--cpus", "65" }, "too many CPUs" },
+		{ { "--kernel", "/bin/sh", "--cpus", "2x" }, "expected a number" },
+		{ { "--kernel", "/bin/sh", "--serial", "tcp:1" }, "expected stdio" },
+		{ { "--kernel", "/bin/sh", "--serial", "file:" }, "expected stdio" },
+		{ { "--kernel", "/bin/sh", "--device", ",x" }, "missing device type" },
+		{ { "--kernel", "/bin/sh", "--bogus" }, "unknown option" },
+		{ { "--kernel" }, "missing argument" },
+		{ { "--kernel", "/bin/sh", "extra" }, "unexpected argument" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cli_run r;
+		char err[256] = "";
+
+		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
+			      "case %zu accepted", i);
+		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
+			      i, err, cases[i].msg);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("run");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_run_ok);
+	tcase_add_test(tc, test_run_errors);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,1141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `iovmm bench exits`: exit cost, startup time and memory footprint of iovmm,
+ * compared in one run with the raw KVM floor (tests/bench/rawkvm) and with
+ * QEMU running the same guest kit. This host is shared and noisy, so every
+ * figure is a median over --runs runs and the comparison that matters is the
+ * ratio measured in the same run (docs/benchmarks.md).
+ *
+ * Everything is a child process: iovmm runs as `<self> run ...`, so a crash
+ * or hang of the VMM under test cannot take the driver down, and the
+ * driver's own footprint never pollutes the numbers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "tools/bench.h"
+
+/* ---- line parser ------------------------------------------------------ */
+
+static int bench_is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static int bench_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Parses one "key=value" token of `n` bytes into `kv`. */
+static int bench_kv_token(const char *p, size_t n, struct bench_kv *kv)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t klen, vlen;
+
+	if (!eq || eq == p || eq == p + n - 1)
+		return -EINVAL;
+	klen = (size_t)(eq - p);
+	vlen = n - klen - 1;
+	for (size_t i = 0; i < klen; i++)
+		if (!bench_is_key_char(p[i]))
+			return -EINVAL;
+	if (klen >= BENCH_KEY_MAX || vlen >= BENCH_VAL_MAX)
+		return -E2BIG;
+	memcpy(kv->key, p, klen);
+	kv->key[klen] = '\0';
+	memcpy(kv->val, eq + 1, vlen);
+	kv->val[vlen] = '\0';
+	return 0;
+}
+
+int bench_kv_parse(const char *line, size_t len, const char *tag,
+		   struct bench_kvs *out)
+{
+	const char *nl = memchr(line, '\n', len);
+	const char *end = nl ? nl : line + len;
+	const char *p = line;
+	size_t tlen = strlen(tag);
+	int ret;
+
+	out->n = 0;
+	while (p < end && bench_is_space(*p))
+		p++;
+	if ((size_t)(end - p) < tlen || memcmp(p, tag, tlen) != 0)
+		return -ENOENT;
+	p += tlen;
+	/* The tag must be a whole word: "RESULTS" is not "RESULT". */
+	if (p < end && !bench_is_space(*p))
+		return -ENOENT;
+	for (;;) {
+		const char *tok;
+
+		while (p < end && bench_is_space(*p))
+			p++;
+		if (p == end)
+			return 0;
+		tok = p;
+		while (p < end && !bench_is_space(*p))
+			p++;
+		if (out->n == BENCH_KV_MAX)
+			return -E2BIG;
+		ret = bench_kv_token(tok, (size_t)(p - tok), &out->kv[out->n]);
+		if (ret < 0)
+			return ret;
+		out->n++;
+	}
+}
+
+const char *bench_kv_get(const struct bench_kvs *kvs, const char *key)
+{
+	for (size_t i = 0; i < kvs->n; i++)
+		if (strcmp(kvs->kv[i].key, key) == 0)
+			return kvs->kv[i].val;
+	return NULL;
+}
+
+int bench_kv_get_double(const struct bench_kvs *kvs, const char *key,
+			double *out)
+{
+	const char *s = bench_kv_get(kvs, key);
+	char *end;
+	double v;
+
+	if (!s)
+		return -ENOENT;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int bench_kv_get_u64(const struct bench_kvs *kvs, const char *key,
+		     uint64_t *out)
+{
+	const char *s = bench_kv_get(kvs, key);
+	char *end;
+	unsigned long long v;
+
+	if (!s)
+		return -ENOENT;
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int bench_find_line(const char *buf, size_t len, const char *tag,
+		    const char *test, struct bench_kvs *out)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (bench_kv_parse(p, n, tag, out) == 0) {
+			const char *t = bench_kv_get(out, "test");
+
+			if (!test || (t && strcmp(t, test) == 0))
+				return 0;
+		}
+		p += n + 1;
+	}
+	out->n = 0;
+	return -ENOENT;
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double bench_median(double *v, size_t n)
+{
+	size_t m = 0;
+
+	/* Move the valid samples to the front, then sort only those. */
+	for (size_t i = 0; i < n; i++) {
+		if (!isnan(v[i])) {
+			double t = v[m];
+
+			v[m++] = v[i];
+			v[i] = t;
+		}
+	}
+	if (m == 0)
+		return NAN;
+	qsort(v, m, sizeof(*v), bench_cmp_double);
+	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+/* ---- child processes -------------------------------------------------- */
+
+/* Captured output is capped: a runaway guest must not eat the host's RAM. */
+#define BENCH_CAPTURE_MAX (4u << 20)
+
+struct bench_buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct bench_proc {
+	int status;		/* wait4() status */
+	struct rusage ru;
+	double first_line_ms;	/* fork to first complete stdout line; NaN */
+	int timed_out;
+	struct bench_buf out, err;
+};
+
+static double bench_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void bench_buf_append(struct bench_buf *b, const char *p, size_t n)
+{
+	if (b->len + n > BENCH_CAPTURE_MAX)
+		n = BENCH_CAPTURE_MAX - b->len;
+	if (n == 0)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *q;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q)
+			return;	/* keep what we have; the parse will tell */
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void bench_proc_free(struct bench_proc *r)
+{
+	free(r->out.p);
+	free(r->err.p);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Drains fds[0] (stdout) and fds[1] (stderr) until EOF or the deadline. */
+static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
+			  double timeout_ms, struct bench_proc *r)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = fds[0], .events = POLLIN },
+		{ .fd = fds[1], .events = POLLIN },
+	};
+	char chunk[4096];
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		double left = timeout_ms - bench_ms_since(t0);
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			r->timed_out = 1;
+			break;
+		}
+		if (poll(pfd, 2, (int)left + 1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			n = read(pfd[i].fd, chunk, sizeof(chunk));
+			if (n <= 0) {
+				pfd[i].fd = -1;
+				continue;
+			}
+			if (i == 0 && isnan(r->first_line_ms) &&
+			    memchr(chunk, '\n', (size_t)n))
+				r->first_line_ms = bench_ms_since(t0);
+			bench_buf_append(i == 0 ? &r->out : &r->err, chunk,
+					 (size_t)n);
+		}
+	}
+}
+
+/*
+ * Runs argv (PATH lookup for argv[0]), capturing stdout and stderr; stdin is
+ * /dev/null. The clock starts right before fork(). Returns 0 once the child
+ * has been reaped (whatever its status), -errno when it could not be run.
+ */
+static int bench_spawn(char *const argv[], double timeout_s,
+		       struct bench_proc *r)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[2], ret = 0;
+	struct timespec t0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->first_line_ms = NAN;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		dprintf(2, "bench: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	fds[0] = out[0];
+	fds[1] = err[0];
+	bench_collect(pid, fds, &t0, timeout_s * 1e3, r);
+	while (wait4(pid, &r->status, 0, &r->ru) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+out_close:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return ret;
+}
+
+/* ---- configuration and the test table --------------------------------- */
+
+#define BENCH_MAX_RUNS 100
+#define BENCH_QEMU_MACHINE "microvm,pcie=on"
+
+enum bench_impl { BENCH_IOVMM, BENCH_RAW, BENCH_QEMU, BENCH_NIMPL };
+
+static const char *const bench_impl_name[BENCH_NIMPL] = {
+	[BENCH_IOVMM] = "iovmm", [BENCH_RAW] = "raw", [BENCH_QEMU] = "qemu",
+};
+
+/*
+ * One row per exit test. `kit` and `raw` are the test names in the guest kit
+ * (guest/main.c) and in rawkvm; `target` is the iovmm/raw ratio to meet (0:
+ * informational). QEMU's machine type is per test: microvm,pcie=on boots in
+ * ~50 ms (q35 takes ~4 s in SeaBIOS here) and the kit finds its ECAM-only
+ * PCIe through ACPI MCFG (guest/README.md).
+ */
+struct bench_exit_test {
+	const char *label;
+	const char *kit;
+	const char *raw;
+	const char *qemu_machine;
+	double target;
+};
+
+static const struct bench_exit_test bench_exit_tests[] = {
+	{ .label = "mmio (cpl3)", .kit = "mmio", .raw = "mmio",
+	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 1.10 },
+	{ .label = "ioeventfd", .kit = "ioeventfd", .raw = "ioeventfd",
+	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 0 },
+	{ .label = "pio (cpl0)", .kit = "pio", .raw = "pio",
+	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 1.10 },
+};
+#define BENCH_NTESTS ARRAY_SIZE(bench_exit_tests)
+
+#define BENCH_STARTUP_TARGET_MS 10.0
+#define BENCH_RSS_TARGET_MIB 3.0
+#define BENCH_GUEST_MEM_MIB 256
+
+struct bench_cfg {
+	unsigned int runs;
+	uint64_t count;
+	double timeout_s;
+	const char *json;
+	const char *kit;
+	const char *raw;
+	const char *qemu;		/* NULL: --no-qemu */
+	const char *qemu_machine;	/* overrides the table when set */
+	const char *iovmm;		/* NULL: --no-iovmm */
+	char self[PATH_MAX];
+	char kit_buf[PATH_MAX];
+	char raw_buf[PATH_MAX];
+};
+
+/* Every sample of one invocation; NaN marks a failed or skipped run. */
+struct bench_data {
+	double ns[BENCH_NTESTS][BENCH_NIMPL][BENCH_MAX_RUNS];
+	double raw_host_ns[BENCH_NTESTS][BENCH_MAX_RUNS];
+	double iovmm_exits[BENCH_NTESTS][BENCH_MAX_RUNS];
+	double startup_ms[2][BENCH_MAX_RUNS];	/* [0] iovmm, [1] qemu */
+	double maxrss_kb[2][BENCH_MAX_RUNS];
+	double hwm_kb[BENCH_MAX_RUNS];		/* iovmm-stats */
+	double shmem_kb[BENCH_MAX_RUNS];
+	double beyond_kb[BENCH_MAX_RUNS];
+	/* Only doubles above this line: bench_data_init() relies on it. */
+	unsigned int runs;
+	unsigned int failures;
+};
+
+/* Medians derived from bench_data. */
+struct bench_summary {
+	double ns[BENCH_NTESTS][BENCH_NIMPL];
+	double startup_ms[2];
+	double maxrss_kb[2];
+	double beyond_kb;
+};
+
+static void bench_warn(const char *who, const char *test, const char *why,
+		       const struct bench_proc *r)
+{
+	fprintf(stderr, "bench: %s %s: %s", who, test, why);
+	if (r && r->timed_out)
+		fprintf(stderr, " (timed out)");
+	else if (r && WIFEXITED(r->status))
+		fprintf(stderr, " (exit status %d)", WEXITSTATUS(r->status));
+	else if (r && WIFSIGNALED(r->status))
+		fprintf(stderr, " (signal %d)", WTERMSIG(r->status));
+	fputc('\n', stderr);
+	/* The tail of stderr usually says why. */
+	if (r && r->err.len) {
+		size_t off = r->err.len > 600 ? r->err.len - 600 : 0;
+
+		fprintf(stderr, "bench:   stderr: ...%s\n", r->err.p + off);
+	}
+}
+
+/* ---- running the three implementations -------------------------------- */
+
+/*
+ * Validates a guest-kit run: isa-debug-exit status 1 (value 0 << 1 | 1) and a
+ * "RESULT test=<test> status=pass" line on the serial console.
+ */
+static int bench_kit_ok(const char *who, const char *test,
+			const struct bench_proc *r, struct bench_kvs *res)
+{
+	const char *st;
+
+	if (r->timed_out || !WIFEXITED(r->status) || WEXITSTATUS(r->status) != 1) {
+		bench_warn(who, test, "guest did not pass", r);
+		return -EPROTO;
+	}
+	if (bench_find_line(r->out.p ? r->out.p : "", r->out.len, "RESULT",
+			    test, res) < 0) {
+		bench_warn(who, test, "no RESULT line on the serial console", r);
+		return -EPROTO;
+	}
+	st = bench_kv_get(res, "status");
+	if (!st || strcmp(st, "pass") != 0) {
+		bench_warn(who, test, "RESULT status is not pass", r);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Runs the kit once under iovmm (impl 0) or QEMU (impl 1). */
+static int bench_run_kit(const struct bench_cfg *cfg, int qemu,
+			 const char *machine, const char *test, uint64_t count,
+			 struct bench_proc *r, struct bench_kvs *res)
+{
+	char cmdline[128];
+	int ret;
+
+	if (count)
+		snprintf(cmdline, sizeof(cmdline), "test=%s count=%" PRIu64,
+			 test, count);
+	else
+		snprintf(cmdline, sizeof(cmdline), "test=%s", test);
+	if (qemu) {
+		char *const argv[] = {
+			(char *)cfg->qemu, "-accel", "kvm", "-M", (char *)machine,
+			"-m", "256", "-nographic", "-no-reboot", "-nodefaults",
+			"-serial", "stdio", "-kernel", (char *)cfg->kit,
+			"-append", cmdline,
+			"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			"-device", "pci-testdev", "-device", "edu", NULL
+		};
+		ret = bench_spawn(argv, cfg->timeout_s, r);
+	} else {
+		char *const argv[] = {
+			(char *)cfg->iovmm, "run", "--kernel", (char *)cfg->kit,
+			"--mem", "256M", "--device", "pci-testdev",
+			"--device", "edu", "--cmdline", cmdline, "--stats", NULL
+		};
+		ret = bench_spawn(argv, cfg->timeout_s, r);
+	}
+	if (ret < 0) {
+		bench_warn(qemu ? "qemu" : "iovmm", test, strerror(-ret), NULL);
+		return ret;
+	}
+	return bench_kit_ok(qemu ? "qemu" : "iovmm", test, r, res);
+}
+
+static double bench_ns_per_op(const char *who, const char *test,
+			      const struct bench_kvs *res)
+{
+	double v;
+
+	if (bench_kv_get_double(res, "ns_per_op", &v) < 0) {
+		bench_warn(who, test, "RESULT line has no valid ns_per_op", NULL);
+		return NAN;
+	}
+	return v;
+}
+
+static void bench_exit_iovmm(const struct bench_cfg *cfg, size_t t,
+			     unsigned int run, struct bench_data *d)
+{
+	const struct bench_exit_test *et = &bench_exit_tests[t];
+	struct bench_kvs res, stats;
+	struct bench_proc r;
+	uint64_t exits;
+
+	if (bench_run_kit(cfg, 0, NULL, et->kit, cfg->count, &r, &res) == 0) {
+		d->ns[t][BENCH_IOVMM][run] = bench_ns_per_op("iovmm", et->kit, &res);
+		if (bench_find_line(r.err.p ? r.err.p : "", r.err.len,
+				    "iovmm-stats:", NULL, &stats) == 0 &&
+		    bench_kv_get_u64(&stats, "exits", &exits) == 0)
+			d->iovmm_exits[t][run] = (double)exits;
+	}
+	bench_proc_free(&r);
+}
+
+static void bench_exit_qemu(const struct bench_cfg *cfg, size_t t,
+			    unsigned int run, struct bench_data *d)
+{
+	const struct bench_exit_test *et = &bench_exit_tests[t];
+	const char *machine = cfg->qemu_machine ? cfg->qemu_machine
+						: et->qemu_machine;
+	struct bench_kvs res;
+	struct bench_proc r;
+
+	if (bench_run_kit(cfg, 1, machine, et->kit, cfg->count, &r, &res) == 0)
+		d->ns[t][BENCH_QEMU][run] = bench_ns_per_op("qemu", et->kit, &res);
+	bench_proc_free(&r);
+}
+
+/* One rawkvm process measures every exit test of this run. */
+static void bench_exit_raw(const struct bench_cfg *cfg, unsigned int run,
+			   struct bench_data *d)
+{
+	char count[32];
+	char *argv[4 + BENCH_NTESTS] = { (char *)cfg->raw, "--count", count };
+	struct bench_kvs res;
+	struct bench_proc r;
+	const char *st;
+	double host;
+
+	snprintf(count, sizeof(count), "%" PRIu64, cfg->count);
+	for (size_t t = 0; t < BENCH_NTESTS; t++)
+		argv[3 + t] = (char *)bench_exit_tests[t].raw;
+	if (bench_spawn(argv, cfg->timeout_s, &r) < 0) {
+		bench_warn("raw", "*", "cannot run rawkvm", NULL);
+		return;
+	}
+	if (r.timed_out || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+		bench_warn("raw", "*", "rawkvm failed", &r);
+	for (size_t t = 0; t < BENCH_NTESTS; t++) {
+		const char *name = bench_exit_tests[t].raw;
+
+		if (bench_find_line(r.out.p ? r.out.p : "", r.out.len, "RESULT",
+				    name, &res) < 0 ||
+		    !(st = bench_kv_get(&res, "status")) || strcmp(st, "pass")) {
+			bench_warn("raw", name, "no passing RESULT line", NULL);
+			continue;
+		}
+		d->ns[t][BENCH_RAW][run] = bench_ns_per_op("raw", name, &res);
+		if (bench_kv_get_double(&res, "host_ns_per_op", &host) == 0)
+			d->raw_host_ns[t][run] = host;
+	}
+	bench_proc_free(&r);
+}
+
+/*
+ * Startup and footprint from a `test=hello` run: fork/exec to the first
+ * guest line, wait4()'s ru_maxrss, and for iovmm its own --stats line.
+ * Guest RAM is a memfd, i.e. shmem, so RSS beyond guest RAM is
+ * rss_hwm_kb - rss_shmem_kb.
+ */
+static void bench_startup(const struct bench_cfg *cfg, int qemu,
+			  unsigned int run, struct bench_data *d)
+{
+	const char *machine = cfg->qemu_machine ? cfg->qemu_machine
+						: BENCH_QEMU_MACHINE;
+	struct bench_kvs res, stats;
+	struct bench_proc r;
+	uint64_t hwm, shmem;
+
+	if (bench_run_kit(cfg, qemu, machine, "hello", 0, &r, &res) == 0) {
+		d->startup_ms[qemu][run] = r.first_line_ms;
+		d->maxrss_kb[qemu][run] = (double)r.ru.ru_maxrss;
+		if (!qemu &&
+		    bench_find_line(r.err.p ? r.err.p : "", r.err.len,
+				    "iovmm-stats:", NULL, &stats) == 0 &&
+		    bench_kv_get_u64(&stats, "rss_hwm_kb", &hwm) == 0 &&
+		    bench_kv_get_u64(&stats, "rss_shmem_kb", &shmem) == 0) {
+			d->hwm_kb[run] = (double)hwm;
+			d->shmem_kb[run] = (double)shmem;
+			d->beyond_kb[run] = hwm > shmem ? (double)(hwm - shmem) : 0;
+		} else if (!qemu) {
+			bench_warn("iovmm", "hello", "no iovmm-stats line", &r);
+		}
+	}
+	bench_proc_free(&r);
+}
+
+static void bench_data_init(struct bench_data *d, unsigned int runs)
+{
+	double *all = (double *)d;
+	size_t n = offsetof(struct bench_data, runs) / sizeof(double);
+
+	/* Every sample starts as "not measured". */
+	for (size_t i = 0; i < n; i++)
+		all[i] = NAN;
+	d->runs = runs;
+	d->failures = 0;
+}
+
+/* Interleaves the implementations so that host noise hits all of them. */
+static void bench_collect_all(const struct bench_cfg *cfg, struct bench_data *d)
+{
+	for (unsigned int run = 0; run < cfg->runs; run++) {
+		fprintf(stderr, "bench: run %u/%u\n", run + 1, cfg->runs);
+		bench_exit_raw(cfg, run, d);
+		for (size_t t = 0; t < BENCH_NTESTS; t++) {
+			if (cfg->iovmm)
+				bench_exit_iovmm(cfg, t, run, d);
+			if (cfg->qemu)
+				bench_exit_qemu(cfg, t, run, d);
+		}
+		if (cfg->iovmm)
+			bench_startup(cfg, 0, run, d);
+		if (cfg->qemu)
+			bench_startup(cfg, 1, run, d);
+	}
+}
+
+/* ---- summary, table, JSON --------------------------------------------- */
+
+static double bench_median_of(const double *v, size_t n)
+{
+	double tmp[BENCH_MAX_RUNS];
+
+	memcpy(tmp, v, n * sizeof(*v));
+	return bench_median(tmp, n);
+}
+
+static void bench_summarize(const struct bench_data *d, struct bench_summary *s)
+{
+	for (size_t t = 0; t < BENCH_NTESTS; t++)
+		for (int i = 0; i < BENCH_NIMPL; i++)
+			s->ns[t][i] = bench_median_of(d->ns[t][i], d->runs);
+	for (int i = 0; i < 2; i++) {
+		s->startup_ms[i] = bench_median_of(d->startup_ms[i], d->runs);
+		s->maxrss_kb[i] = bench_median_of(d->maxrss_kb[i], d->runs);
+	}
+	s->beyond_kb = bench_median_of(d->beyond_kb, d->runs);
+}
+
+/* "PASS"/"MISS" when the value is known, "n/a" otherwise. */
+static const char *bench_verdict(double value, double target)
+{
+	if (isnan(value))
+		return "n/a";
+	return value <= target ? "PASS" : "MISS";
+}
+
+/* Table cell: v with `prec` decimals and a suffix, or "n/a". */
+static void bench_cell(char *buf, size_t len, double v, int prec,
+		       const char *suffix)
+{
+	if (isnan(v))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.*f%s", prec, v, suffix);
+}
+
+static void bench_print_table(FILE *f, const struct bench_summary *s)
+{
+	char c[5][32];
+
+	fprintf(f, "%-12s %13s %11s %12s %11s %12s  %s\n", "test", "iovmm ns/op",
+		"raw ns/op", "qemu ns/op", "iovmm/raw", "iovmm/qemu", "target");
+	for (size_t t = 0; t < BENCH_NTESTS; t++) {
+		const struct bench_exit_test *et = &bench_exit_tests[t];
+		double r_raw = s->ns[t][BENCH_IOVMM] / s->ns[t][BENCH_RAW];
+		double r_qemu = s->ns[t][BENCH_IOVMM] / s->ns[t][BENCH_QEMU];
+		char target[48] = "-";
+
+		bench_cell(c[0], sizeof(c[0]), s->ns[t][BENCH_IOVMM], 0, "");
+		bench_cell(c[1], sizeof(c[1]), s->ns[t][BENCH_RAW], 0, "");
+		bench_cell(c[2], sizeof(c[2]), s->ns[t][BENCH_QEMU], 0, "");
+		bench_cell(c[3], sizeof(c[3]), r_raw, 2, "x");
+		bench_cell(c[4], sizeof(c[4]), r_qemu, 2, "x");
+		if (et->target > 0)
+			snprintf(target, sizeof(target), "%s (<= %.2fx raw)",
+				 bench_verdict(r_raw, et->target), et->target);
+		fprintf(f, "%-12s %13s %11s %12s %11s %12s  %s\n", et->label,
+			c[0], c[1], c[2], c[3], c[4], target);
+	}
+	bench_cell(c[0], sizeof(c[0]), s->startup_ms[0], 1, "");
+	bench_cell(c[1], sizeof(c[1]), s->startup_ms[1], 1, "");
+	fprintf(f, "startup ms  (first guest line)  iovmm %s  qemu %s  %s (<= %.0f ms)\n",
+		c[0], c[1], bench_verdict(s->startup_ms[0], BENCH_STARTUP_TARGET_MS),
+		BENCH_STARTUP_TARGET_MS);
+	bench_cell(c[0], sizeof(c[0]), s->maxrss_kb[0] / 1024, 1, "");
+	bench_cell(c[1], sizeof(c[1]), s->beyond_kb / 1024, 1, "");
+	bench_cell(c[2], sizeof(c[2]), s->maxrss_kb[1] / 1024, 1, "");
+	fprintf(f, "rss (peak)  iovmm %s MiB (%s MiB beyond guest RAM)  qemu %s MiB  %s (<= %.0f MiB beyond)\n",
+		c[0], c[1], c[2],
+		bench_verdict(s->beyond_kb / 1024, BENCH_RSS_TARGET_MIB),
+		BENCH_RSS_TARGET_MIB);
+}
+
+static void bench_json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void bench_json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+static void bench_json_array(FILE *f, const double *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		bench_json_num(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+/* "key": {"runs": [...], "median": x} */
+static void bench_json_series(FILE *f, const char *key, const double *v,
+			      size_t n, const char *sep)
+{
+	fprintf(f, "\"%s\": {\"runs\": ", key);
+	bench_json_array(f, v, n);
+	fputs(", \"median\": ", f);
+	bench_json_num(f, bench_median_of(v, n));
+	fprintf(f, "}%s", sep);
+}
+
+static void bench_json_test(FILE *f, const struct bench_cfg *cfg, size_t t,
+			    const struct bench_data *d,
+			    const struct bench_summary *s)
+{
+	const struct bench_exit_test *et = &bench_exit_tests[t];
+	double r_raw = s->ns[t][BENCH_IOVMM] / s->ns[t][BENCH_RAW];
+
+	fputs("    {\"name\": ", f);
+	bench_json_str(f, et->kit);
+	fputs(", \"label\": ", f);
+	bench_json_str(f, et->label);
+	fputs(", \"qemu_machine\": ", f);
+	bench_json_str(f, cfg->qemu_machine ? cfg->qemu_machine : et->qemu_machine);
+	fputs(",\n     \"ns_per_op\": {", f);
+	for (int i = 0; i < BENCH_NIMPL; i++)
+		bench_json_series(f, bench_impl_name[i], d->ns[t][i], d->runs,
+				  ", ");
+	bench_json_series(f, "raw_host_clock", d->raw_host_ns[t], d->runs, "");
+	fputs("},\n     \"iovmm_exits\": ", f);
+	bench_json_array(f, d->iovmm_exits[t], d->runs);
+	fputs(",\n     \"ratio_iovmm_raw\": ", f);
+	bench_json_num(f, r_raw);
+	fputs(", \"ratio_iovmm_qemu\": ", f);
+	bench_json_num(f, s->ns[t][BENCH_IOVMM] / s->ns[t][BENCH_QEMU]);
+	fputs(", \"target_ratio\": ", f);
+	bench_json_num(f, et->target > 0 ? et->target : NAN);
+	fputs(", \"verdict\": ", f);
+	bench_json_str(f, et->target > 0 ? bench_verdict(r_raw, et->target) : "-");
+	fprintf(f, "}%s\n", t + 1 < BENCH_NTESTS ? "," : "");
+}
+
+static void bench_json_footprint(FILE *f, const struct bench_data *d,
+				 const struct bench_summary *s)
+{
+	fputs("  \"startup_ms\": {", f);
+	bench_json_series(f, "iovmm", d->startup_ms[0], d->runs, ", ");
+	bench_json_series(f, "qemu", d->startup_ms[1], d->runs, ", ");
+	fprintf(f, "\"target\": %.1f, \"verdict\": ", BENCH_STARTUP_TARGET_MS);
+	bench_json_str(f, bench_verdict(s->startup_ms[0], BENCH_STARTUP_TARGET_MS));
+	fputs("},\n  \"rss_kb\": {", f);
+	bench_json_series(f, "iovmm_maxrss", d->maxrss_kb[0], d->runs, ", ");
+	bench_json_series(f, "qemu_maxrss", d->maxrss_kb[1], d->runs, ",\n    ");
+	bench_json_series(f, "iovmm_rss_hwm", d->hwm_kb, d->runs, ", ");
+	bench_json_series(f, "iovmm_rss_shmem", d->shmem_kb, d->runs, ", ");
+	bench_json_series(f, "iovmm_beyond_guest_ram", d->beyond_kb, d->runs,
+			  ",\n    ");
+	fprintf(f, "\"guest_ram_mib\": %d, \"target_beyond_mib\": %.1f, \"verdict\": ",
+		BENCH_GUEST_MEM_MIB, BENCH_RSS_TARGET_MIB);
+	bench_json_str(f, bench_verdict(s->beyond_kb / 1024, BENCH_RSS_TARGET_MIB));
+	fputs("}\n", f);
+}
+
+static int bench_write_json(const struct bench_cfg *cfg,
+			    const struct bench_data *d,
+			    const struct bench_summary *s)
+{
+	FILE *f = fopen(cfg->json, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"benchmark\": \"exits\",\n  \"runs\": %u, \"count\": %" PRIu64
+		   ", \"failures\": %u,\n  \"paths\": {\"iovmm\": ",
+		d->runs, cfg->count, d->failures);
+	bench_json_str(f, cfg->iovmm);
+	fputs(", \"kit\": ", f);
+	bench_json_str(f, cfg->kit);
+	fputs(", \"raw\": ", f);
+	bench_json_str(f, cfg->raw);
+	fputs(", \"qemu\": ", f);
+	bench_json_str(f, cfg->qemu);
+	fputs("},\n  \"tests\": [\n", f);
+	for (size_t t = 0; t < BENCH_NTESTS; t++)
+		bench_json_test(f, cfg, t, d, s);
+	fputs("  ],\n", f);
+	bench_json_footprint(f, d, s);
+	fputs("}\n", f);
+	if (fclose(f) != 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- locating the pieces ---------------------------------------------- */
+
+/*
+ * Finds `rel` next to the running binary: the build tree has tools/iovmm,
+ * guest/kit.elf and tests/bench/rawkvm, so try <dir>/../rel, then <dir>/rel.
+ */
+static int bench_locate(const char *self, const char *rel, int mode, char *out,
+			size_t len)
+{
+	char dir[PATH_MAX];
+	static const char *const up[] = { "/..", "" };
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", self);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(up); i++) {
+		if (snprintf(out, len, "%s%s/%s", dir, up[i], rel) >= (int)len)
+			continue;
+		if (access(out, mode) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* True when `prog` (a path, or a name looked up in $PATH) is executable. */
+static int bench_have_prog(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog) <
+			    (int)sizeof(buf) && access(buf, X_OK) == 0)
+			return 1;
+		path += n + (path[n] == ':');
+	}
+	return 0;
+}
+
+static int bench_resolve(struct bench_cfg *cfg)
+{
+	ssize_t n = readlink("/proc/self/exe", cfg->self, sizeof(cfg->self) - 1);
+
+	if (n <= 0)
+		return -errno;
+	cfg->self[n] = '\0';
+	if (!cfg->kit) {
+		if (bench_locate(cfg->self, "guest/kit.elf", R_OK, cfg->kit_buf,
+				 sizeof(cfg->kit_buf)) < 0) {
+			fprintf(stderr, "bench: guest kit not found next to %s "
+					"(../guest/kit.elf); build it or pass --kit PATH\n",
+				cfg->self);
+			return -ENOENT;
+		}
+		cfg->kit = cfg->kit_buf;
+	}
+	if (access(cfg->kit, R_OK) < 0) {
+		fprintf(stderr, "bench: guest kit %s: %s\n", cfg->kit, strerror(errno));
+		return -ENOENT;
+	}
+	if (!cfg->raw) {
+		if (bench_locate(cfg->self, "tests/bench/rawkvm", X_OK,
+				 cfg->raw_buf, sizeof(cfg->raw_buf)) < 0) {
+			fprintf(stderr, "bench: rawkvm not found next to %s "
+					"(../tests/bench/rawkvm); pass --raw PATH\n",
+				cfg->self);
+			return -ENOENT;
+		}
+		cfg->raw = cfg->raw_buf;
+	}
+	if (access(cfg->raw, X_OK) < 0) {
+		fprintf(stderr, "bench: rawkvm %s: %s\n", cfg->raw, strerror(errno));
+		return -ENOENT;
+	}
+	if (cfg->qemu && !bench_have_prog(cfg->qemu)) {
+		fprintf(stderr, "bench: %s not found; QEMU columns will be n/a "
+				"(use --no-qemu to silence)\n", cfg->qemu);
+		cfg->qemu = NULL;
+	}
+	return 0;
+}
+
+/* ---- command line ----------------------------------------------------- */
+
+static void bench_exits_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iovmm bench exits [options]\n"
+		"  --runs N          repetitions, medians reported (default 5)\n"
+		"  --count N         exits per measurement (default 10000)\n"
+		"  --json FILE       raw numbers and medians (default ./bench-exits.json)\n"
+		"  --kit PATH        guest kit ELF (default <build>/guest/kit.elf)\n"
+		"  --raw PATH        rawkvm (default <build>/tests/bench/rawkvm)\n"
+		"  --qemu PATH       QEMU binary (default qemu-system-x86_64)\n"
+		"  --qemu-machine M  QEMU -M for every test (default: per-test table)\n"
+		"  --no-qemu         skip QEMU\n"
+		"  --iovmm PATH      iovmm binary (default: this binary)\n"
+		"  --no-iovmm        skip iovmm (compare QEMU with the raw floor only)\n"
+		"  --timeout SEC     per child process (default 60 + count/1000)\n");
+}
+
+static int bench_parse_num(const char *s, uint64_t min, uint64_t max,
+			   uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum { OPT_NO_QEMU = 256, OPT_NO_IOVMM, OPT_QEMU_MACHINE, OPT_IOVMM,
+       OPT_TIMEOUT };
+
+/* Numeric options: --runs, --count, --timeout. */
+static int bench_exits_num_opt(int opt, const char *arg, struct bench_cfg *cfg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'r':
+		if (bench_parse_num(arg, 1, BENCH_MAX_RUNS, &v) < 0)
+			return -EINVAL;
+		cfg->runs = (unsigned int)v;
+		return 0;
+	case 'c':
+		if (bench_parse_num(arg, 1, 1ULL << 32, &v) < 0)
+			return -EINVAL;
+		cfg->count = v;
+		return 0;
+	default:
+		if (bench_parse_num(arg, 1, 86400, &v) < 0)
+			return -EINVAL;
+		cfg->timeout_s = (double)v;
+		return 0;
+	}
+}
+
+static int bench_exits_parse(int argc, char **argv, struct bench_cfg *cfg)
+{
+	static const struct option opts[] = {
+		{ "runs", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "kit", required_argument, NULL, 'k' },
+		{ "raw", required_argument, NULL, 'w' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "qemu-machine", required_argument, NULL, OPT_QEMU_MACHINE },
+		{ "no-qemu", no_argument, NULL, OPT_NO_QEMU },
+		{ "iovmm", required_argument, NULL, OPT_IOVMM },
+		{ "no-iovmm", no_argument, NULL, OPT_NO_IOVMM },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int opt, no_qemu = 0, no_iovmm = 0;
+
+	optind = 0;	/* glibc: full re-initialisation after iovmm's own getopt */
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': case 'c': case OPT_TIMEOUT:
+			if (bench_exits_num_opt(opt, optarg, cfg) < 0) {
+				fprintf(stderr, "bench: bad value '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'j': cfg->json = optarg; break;
+		case 'k': cfg->kit = optarg; break;
+		case 'w': cfg->raw = optarg; break;
+		case 'q': cfg->qemu = optarg; break;
+		case OPT_QEMU_MACHINE: cfg->qemu_machine = optarg; break;
+		case OPT_NO_QEMU: no_qemu = 1; break;
+		case OPT_IOVMM: cfg->iovmm = optarg; break;
+		case OPT_NO_IOVMM: no_iovmm = 1; break;
+		case 'h': bench_exits_usage(stdout); return 1;
+		default: bench_exits_usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "bench: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (no_qemu)
+		cfg->qemu = NULL;
+	if (no_iovmm)
+		cfg->iovmm = NULL;
+	return 0;
+}
+
+static unsigned int bench_count_failures(const struct bench_cfg *cfg,
+					 const struct bench_data *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int run = 0; run < d->runs; run++) {
+		for (size_t t = 0; t < BENCH_NTESTS; t++) {
+			n += isnan(d->ns[t][BENCH_RAW][run]);
+			n += cfg->iovmm && isnan(d->ns[t][BENCH_IOVMM][run]);
+			n += cfg->qemu && isnan(d->ns[t][BENCH_QEMU][run]);
+		}
+		n += cfg->iovmm && isnan(d->startup_ms[0][run]);
+		n += cfg->qemu && isnan(d->startup_ms[1][run]);
+	}
+	return n;
+}
+
+static int bench_exits(int argc, char **argv)
+{
+	struct bench_cfg cfg = {
+		.runs = 5, .count = 10000, .json = "bench-exits.json",
+		.qemu = "qemu-system-x86_64", .iovmm = "/proc/self/exe",
+	};
+	struct bench_summary sum;
+	struct bench_data *d;
+	int ret;
+
+	ret = bench_exits_parse(argc, argv, &cfg);
+	if (ret != 0)
+		return ret > 0 ? 0 : 2;
+	if (cfg.timeout_s == 0)
+		cfg.timeout_s = 60 + (double)cfg.count / 1000;
+	if (bench_resolve(&cfg) < 0)
+		return 2;
+	if (cfg.iovmm && strcmp(cfg.iovmm, "/proc/self/exe") == 0)
+		cfg.iovmm = cfg.self;
+
+	d = malloc(sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "bench: out of memory\n");
+		return 1;
+	}
+	bench_data_init(d, cfg.runs);
+	bench_collect_all(&cfg, d);
+	d->failures = bench_count_failures(&cfg, d);
+	bench_summarize(d, &sum);
+	printf("iovmm bench exits: %u runs, count=%" PRIu64 ", medians "
+	       "(ns/op from the guest's rdtsc)\n", cfg.runs, cfg.count);
+	bench_print_table(stdout, &sum);
+	ret = bench_write_json(&cfg, d, &sum);
+	if (ret < 0)
+		fprintf(stderr, "bench: writing %s: %s\n", cfg.json, strerror(-ret));
+	else
+		printf("json: %s\n", cfg.json);
+	if (d->failures)
+		fprintf(stderr, "bench: %u measurement(s) failed (see above)\n",
+			d->failures);
+	ret = ret < 0 || d->failures ? 1 : 0;
+	free(d);
+	return ret;
+}
+
+int bench_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: iovmm bench <benchmark> [options]\n"
+			"  exits   exit cost, startup time and RSS vs raw KVM and QEMU\n");
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "exits") == 0)
+		return bench_exits(argc - 1, argv + 1);
+	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "tools/cli.h"
+
+#define CLI_MIN_MEM (16 * MiB)
+#define CLI_MAX_MEM (1024 * GiB)
+#define CLI_DEFAULT_MEM (512 * MiB)
+
+const char cli_run_usage[] =
+	"usage: iovmm run --kernel FILE [options]\n"
+	"\n"
+	"Boot FILE (an ELF with a PVH entry note, or a Linux bzImage) in a new VM.\n"
+	"\n"
+	"  --kernel FILE        kernel image (required)\n"
+	"  --initrd FILE        initial ramdisk (bzImage) / first module (PVH)\n"
+	"  --cmdline STRING     kernel command line\n"
+	"  --mem SIZE           guest RAM, e.g. 512M, 2G (bare number: MiB;\n"
+	"                       default 512M, minimum 16M)\n"
+	"  --hugepages          back guest RAM with 2 MiB hugepages\n"
+	"  --cpus N             number of vCPUs (default 1, at most 64; the\n"
+	"                       guest brings up the APs itself)\n"
+	"  --serial stdio|file:PATH|none\n"
+	"                       where COM1 goes (default stdio)\n"
+	"  --device TYPE[,OPTS] add a device (repeatable); TYPE is one of:\n"
+	"                         pci-testdev  QEMU-compatible PCI test device\n"
+	"                         edu          QEMU-compatible edu device (MSI, DMA)\n"
+	"  --stats              print resource use and exit counts at the end\n"
+	"  -q, --quiet          only errors on stderr\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit status: the guest's isa-debug-exit code ((value << 1) | 1) when it\n"
+	"wrote port 0xf4; 0 when it powered off or reset; 2 for a bad command line\n"
+	"or a VM that could not be built; 4 for a fatal VM error (register dump on\n"
+	"stderr).\n";
+
+__attribute__((format(printf, 3, 4)))
+static int cli_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {
+		{ "", 20 }, { "B", 0 },
+		{ "K", 10 }, { "KB", 10 }, { "KIB", 10 },
+		{ "M", 20 }, { "MB", 20 }, { "MIB", 20 },
+		{ "G", 30 }, { "GB", 30 }, { "GIB", 30 },
+		{ "T", 40 }, { "TB", 40 }, { "TIB", 40 },
+	};
+	unsigned long long n;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcasecmp(end, units[i].suffix))
+			continue;
+		if (units[i].shift && n > (UINT64_MAX >> units[i].shift))
+			return -ERANGE;
+		*out = (uint64_t)n << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The kernel and initrd must be regular, readable files. */
+static int cli_check_file(const char *what, const char *path, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cli_error(err, errlen, "%s %s: %s", what, path,
+				 strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cli_error(err, errlen, "%s %s: not a regular file", what,
+				 path);
+	}
+	close(fd);
+	return 0;
+}
+
+static int cli_parse_serial(const char *arg, struct vm_config *vm, char *err,
+			    size_t errlen)
+{
+	if (!strcmp(arg, "stdio")) {
+		vm->serial = VM_SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		vm->serial = VM_SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		vm->serial = VM_SERIAL_FILE;
+		vm->serial_path = arg + 5;
+	} else {
+		return cli_error(err, errlen,
+				 "--serial %s: expected stdio, none or file:PATH",
+				 arg);
+	}
+	return 0;
+}
+
+static int cli_parse_cpus(const char *arg, unsigned *out, char *err,
+			  size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 1)
+		return cli_error(err, errlen,
+				 "--cpus %s: expected a number from 1 to %d",
+				 arg, VM_MAX_CPUS);
+	if (n > VM_MAX_CPUS)
+		return cli_error(err, errlen,
+				 "--cpus %ld: too many CPUs (iovmm supports at most %d)",
+				 n, VM_MAX_CPUS);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int cli_parse_mem(const char *arg, uint64_t *out, char *err,
+			 size_t errlen)
+{
+	uint64_t size;
+	int ret = cli_parse_size(arg, &size);
+
+	if (ret == -ERANGE || (!ret && size > CLI_MAX_MEM))
+		return cli_error(err, errlen, "--mem %s: too large (at most 1T)",
+				 arg);
+	if (ret)
+		return cli_error(err, errlen,
+				 "--mem %s: expected a size such as 512M or 2G",
+				 arg);
+	if (size < CLI_MIN_MEM)
+		return cli_error(err, errlen, "--mem %s: too small (at least 16M)",
+				 arg);
+	if (!IS_ALIGNED(size, 2 * MiB))
+		return cli_error(err, errlen,
+				 "--mem %s: must be a multiple of 2M", arg);
+	*out = size;
+	return 0;
+}
+
+static int cli_parse_device(char *arg, struct vm_config *vm, char *err,
+			    size_t errlen)
+{
+	struct vm_device_cfg *d;
+	char *comma;
+
+	if (vm->nr_devices == VM_MAX_DEVICES)
+		return cli_error(err, errlen, "too many --device options (at most %d)",
+				 VM_MAX_DEVICES);
+	if (!*arg || *arg == ',')
+		return cli_error(err, errlen, "--device: missing device type");
+	d = &vm->devices[vm->nr_devices++];
+	comma = strchr(arg, ',');
+	if (comma)
+		*comma = '\0';
+	d->type = arg;
+	d->options = comma ? comma + 1 : NULL;
+	return 0;
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
+	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "append", required_argument, NULL, OPT_CMDLINE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int cli_parse_one(int opt, char *arg, struct cli_run *out, char *err,
+			 size_t errlen)
+{
+	struct vm_config *vm = &out->vm;
+
+	switch (opt) {
+	case OPT_KERNEL: vm->kernel = arg; return 0;
+	case OPT_INITRD: vm->initrd = arg; return 0;
+	case OPT_CMDLINE: vm->cmdline = arg; return 0;
+	case OPT_MEM: return cli_parse_mem(arg, &vm->mem_size, err, errlen);
+	case OPT_CPUS: return cli_parse_cpus(arg, &vm->ncpus, err, errlen);
+	case OPT_SERIAL: return cli_parse_serial(arg, vm, err, errlen);
+	case OPT_DEVICE: return cli_parse_device(arg, vm, err, errlen);
+	case OPT_HUGEPAGES: vm->hugepages = true; return 0;
+	case OPT_STATS: out->stats = true; return 0;
+	case 'q': out->quiet = true; return 0;
+	case 'h': out->help = true; return 0;
+	default: return cli_error(err, errlen, "unknown option (see iovmm run --help)");
+	}
+}
+
+int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
+		  size_t errlen)
+{
+	int opt, ret;
+
+	memset(out, 0, sizeof(*out));
+	out->vm.mem_size = CLI_DEFAULT_MEM;
+	out->vm.ncpus = 1;
+	out->vm.serial = VM_SERIAL_STDIO;
+
+	optind = 0; /* full re-initialisation: parse may run more than once */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:qh", run_options, NULL)) != -1) {
+		if (opt == ':')
+			return cli_error(err, errlen,
+					 "%s: missing argument (see iovmm run --help)",
+					 argv[optind - 1]);
+		if (opt == '?')
+			return cli_error(err, errlen,
+					 "%s: unknown option (see iovmm run --help)",
+					 argv[optind - 1]);
+		ret = cli_parse_one(opt, optarg, out, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (out->help)
+		return 0;
+	if (optind < argc)
+		return cli_error(err, errlen, "unexpected argument '%s'",
+				 argv[optind]);
+	if (!out->vm.kernel)
+		return cli_error(err, errlen, "--kernel FILE is required");
+	ret = cli_check_file("kernel", out->vm.kernel, err, errlen);
+	if (!ret && out->vm.initrd)
+		ret = cli_check_file("initrd", out->vm.initrd, err, errlen);
+	if (!ret && out->vm.hugepages && !IS_ALIGNED(out->vm.mem_size, 2 * MiB))
+		ret = cli_error(err, errlen, "--hugepages needs --mem in 2M units");
+	return ret;
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/* iovmm: the command-line front end. Subcommands dispatch from one table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "core/vm.h"
+#include "tools/bench.h"
+#include "tools/cli.h"
+#include "tools/stats.h"
+
+static int cmd_run(int argc, char **argv)
+{
+	struct cli_run opts;
+	struct vm *vm;
+	char err[512] = "";
+	int ret, status;
+
+	if (cli_parse_run(argc, argv, &opts, err, sizeof(err))) {
+		fprintf(stderr, "iovmm run: %s\n", err);
+		return VM_EXIT_CONFIG;
+	}
+	if (opts.help) {
+		fputs(cli_run_usage, stdout);
+		return 0;
+	}
+	if (opts.quiet)
+		log_set_level(LOG_ERR);
+	ret = vm_create(&opts.vm, &vm, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "iovmm run: %s\n",
+			err[0] ? err : strerror(-ret));
+		return VM_EXIT_CONFIG;
+	}
+	status = vm_run(vm);
+	if (opts.stats)
+		stats_print(stderr, vm);
+	vm_destroy(vm);
+	return status;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("iovmm %s\n", IOVMM_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", cmd_run, "boot a kernel in a new VM (iovmm run --help)" },
+	{ "bench", bench_main, "measure and compare (iovmm bench --help)" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "this text" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	printf("usage: iovmm COMMAND [ARGS]\n\n"
+	       "iovmm is a KVM virtual machine monitor built around I/O.\n\n"
+	       "commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return VM_EXIT_CONFIG;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "iovmm: unknown command '%s' (see iovmm --help)\n",
+		argv[1]);
+	return VM_EXIT_CONFIG;
+}

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "tools/stats.h"
+
+static long status_kb(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	long v = -1;
+
+	if (p)
+		sscanf(p + strlen(key), " %ld", &v);
+	return v;
+}
+
+void stats_print(FILE *out, const struct vm *vm)
+{
+	char buf[4096];
+	size_t n = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	fprintf(out,
+		"iovmm-stats: rss_hwm_kb=%ld rss_anon_kb=%ld rss_file_kb=%ld "
+		"rss_shmem_kb=%ld guest_ram_touched_kb=%" PRIu64
+		" exits=%" PRIu64 "\n",
+		status_kb(buf, "VmHWM:"), status_kb(buf, "RssAnon:"),
+		status_kb(buf, "RssFile:"), status_kb(buf, "RssShmem:"),
+		vm_guest_ram_resident(vm) >> 10, vm_exit_count(vm));
+}
