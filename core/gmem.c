@@ -86,11 +86,14 @@ int gmem_create(const struct gmem_opts *opts, struct gmem **out)
 		goto err_close;
 	}
 	/*
-	 * MAP_NORESERVE: guest RAM is allocated as the guest touches it, so a
-	 * 2 GiB guest that uses 4 MiB costs 4 MiB.
+	 * Ordinary RAM is MAP_NORESERVE: it is allocated as the guest touches
+	 * it, so a 2 GiB guest that uses 4 MiB costs 4 MiB. Hugepages must be
+	 * reserved here instead: without the reservation a guest touching a
+	 * page the pool cannot supply would kill iovmm with SIGBUS.
 	 */
 	mem->base = mmap(NULL, opts->size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_NORESERVE, mem->fd, 0);
+			 MAP_SHARED | (opts->hugepages ? 0 : MAP_NORESERVE),
+			 mem->fd, 0);
 	if (mem->base == MAP_FAILED) {
 		ret = -errno;
 		goto err_close;

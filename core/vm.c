@@ -118,7 +118,8 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 	if (ret) {
 		vm_fail(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
 			(unsigned long long)(cfg->mem_size >> 20),
-			cfg->hugepages ? " from 2 MiB hugepages" : "",
+			cfg->hugepages ? " from 2 MiB hugepages (see "
+					 "/proc/sys/vm/nr_hugepages)" : "",
 			strerror(-ret));
 		return ret;
 	}
@@ -354,9 +355,10 @@ void vm_destroy(struct vm *vm)
 		ioloop_stop(vm->io);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(vm->vcpus[i]);
+	/* The host bridge unmaps every BAR, so it goes before its devices. */
+	pci_host_destroy(vm->pci);
 	for (unsigned i = vm->nr_devices; i-- > 0;)
 		vm->devices[i].type->destroy(vm->devices[i].state);
-	pci_host_destroy(vm->pci);
 	legacy_devices_destroy(vm->legacy);
 	irq_destroy(vm->irq);
 	ioloop_destroy(vm->io);

@@ -27,8 +27,10 @@ enum vm_exit_status {
 
 enum vm_serial_kind { VM_SERIAL_STDIO, VM_SERIAL_FILE, VM_SERIAL_NONE };
 
+#define VM_DEVICE_TYPE_MAX 32
+
 struct vm_device_cfg {
-	const char *type;    /* name in the device table (core/devices.c) */
+	char type[VM_DEVICE_TYPE_MAX]; /* name in the device table (core/devices.c) */
 	const char *options; /* the rest of "--device type,options"; may be NULL */
 };
 

@@ -179,6 +179,7 @@ struct kit_platform {
 	uint64_t tsc_khz;        /* 0 when unknown: report cycles only */
 	const char *tsc_source;  /* "kvmclock", "cpuid-0x40000010", ... */
 	unsigned int pci_devices;
+	bool verbose; /* command line verbose=1: print discovery details */
 };
 
 extern struct kit_platform kit_plat;

@@ -152,6 +152,7 @@ void kit_main(uint64_t start_info)
 	const char *name = "hello";
 	kit_test_fn *fn = NULL;
 	size_t len = 5;
+	bool bad = false;
 	int rc = -1;
 
 	if (kit_read_start_info(start_info) < 0) {
@@ -181,15 +182,21 @@ void kit_main(uint64_t start_info)
 		kit_exit(1);
 	}
 	kit_current_test = name;
+	kit_plat.verbose = kit_cmdline_u64("verbose", 0, &bad) != 0;
+	if (bad) {
+		kit_fail(&res, "bad-param");
+		goto out;
+	}
 
 	kit_tsc_init(&kit_plat);
-	if (kit_acpi_init(&kit_plat) < 0)
-		res.reason = NULL; /* no ACPI: CF8/CFC and a single CPU */
+	/* Without ACPI the kit still runs: CF8/CFC and a single CPU. */
+	kit_acpi_init(&kit_plat);
 	if (kit_pci_init(&kit_plat) < 0) {
 		kit_fail(&res, "pci-init");
 	} else {
 		rc = fn(&res);
 	}
+out:
 	kit_printf("RESULT test=%s status=%s%s%s%s\n", name,
 		   rc == 0 ? "pass" : "fail",
 		   rc == 0 || !res.reason ? "" : " reason=",

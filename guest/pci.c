@@ -258,7 +258,13 @@ int kit_pci_init(struct kit_platform *p)
 	struct pci_window mem, io;
 	uint8_t bus = 0;
 
+	size_t len;
+	const char *how = kit_cmdline_get("pci", &len);
+
+	/* pci=cf8 forces the legacy mechanism even when ECAM is known. */
 	kit_ecam = p->ecam_base;
+	if (how && len == 3 && !memcmp(how, "cf8", 3))
+		kit_ecam = 0;
 	if (kit_ecam)
 		bus = p->ecam_bus_start;
 	for (uint8_t dev = 0; dev < 32; dev++) {

@@ -168,12 +168,76 @@ static void acpi_parse_mcfg(struct kit_platform *p, const struct acpi_hdr *h)
 	}
 }
 
+static uint64_t aml_int(const uint8_t *b, uint32_t left)
+{
+	uint64_t v = 0;
+
+	if (left >= 5 && b[0] == 0x0c) /* DWordPrefix */
+		memcpy(&v, b + 1, 4);
+	else if (left >= 9 && b[0] == 0x0e) /* QWordPrefix */
+		memcpy(&v, b + 1, 8);
+	return v;
+}
+
+/*
+ * No MCFG (QEMU 7.2 microvm has none): look for the host bridge's _CBA in
+ * the DSDT (ACPI 6.5 §6.5.8), either `Name (_CBA, n)` or a method that
+ * only does `Return (n)`. A byte scan, not an AML interpreter: it takes
+ * the first _CBA whose value is a plain DWord/QWord constant.
+ */
+static void acpi_scan_cba(struct kit_platform *p, const struct acpi_hdr *h)
+{
+	const uint8_t *b = (const uint8_t *)h;
+
+	for (uint32_t off = ACPI_HDR_LEN; off + 4 <= h->length; off++) {
+		uint32_t at = off + 4;
+		uint64_t v;
+
+		if (memcmp(b + off, "_CBA", 4))
+			continue;
+		v = aml_int(b + at, h->length - at);
+		if (!v && at + 2 <= h->length && b[at + 1] == 0xa4)
+			v = aml_int(b + at + 2, h->length - at - 2);
+		if (v && v < 0x100000000ULL && !(v & 0xfffff)) {
+			p->ecam_base = v;
+			p->ecam_bus_start = 0;
+			p->ecam_bus_end = 0;
+			return;
+		}
+	}
+}
+
+static void acpi_parse_fadt(struct kit_platform *p, const struct acpi_hdr *h)
+{
+	const uint8_t *b = (const uint8_t *)h;
+	const struct acpi_hdr *dsdt = NULL;
+	uint64_t a = 0;
+
+	/* ACPI 6.5 §5.2.9: X_DSDT at 140 wins over DSDT at 40. */
+	if (h->length >= 148)
+		memcpy(&a, b + 140, 8);
+	if (!a && h->length >= 44)
+		memcpy(&a, b + 40, 4);
+	if (a)
+		dsdt = acpi_table(p, a);
+	if (dsdt && !memcmp(dsdt->sig, "DSDT", 4))
+		acpi_scan_cba(p, dsdt);
+}
+
 int kit_acpi_init(struct kit_platform *p)
 {
+	uint64_t cba = 0;
 	const struct acpi_rsdp *r = acpi_find_rsdp(p);
 	const struct acpi_hdr *root;
 	unsigned int esize;
 
+	if (p->verbose) {
+		kit_printf("kit: rsdp=0x%lx found=%p\n", p->rsdp, (void *)r);
+		for (unsigned int i = 0; i < p->memmap_entries; i++)
+			kit_printf("kit: memmap 0x%lx+0x%lx type %u\n",
+				   p->memmap[i].addr, p->memmap[i].size,
+				   p->memmap[i].type);
+	}
 	if (!r)
 		return -1;
 	if (r->rev >= 2 && r->xsdt) {
@@ -192,13 +256,27 @@ int kit_acpi_init(struct kit_platform *p)
 
 		memcpy(&a, (const uint8_t *)root + off, esize);
 		h = acpi_table(p, a);
+		if (p->verbose)
+			kit_printf("kit: acpi 0x%lx %c%c%c%c%s\n", a,
+				   h ? h->sig[0] : '?', h ? h->sig[1] : '?',
+				   h ? h->sig[2] : '?', h ? h->sig[3] : '?',
+				   h ? "" : " rejected");
 		if (!h)
 			continue;
 		if (!memcmp(h->sig, "APIC", 4) && !p->ncpus)
 			acpi_parse_madt(p, h);
-		else if (!memcmp(h->sig, "MCFG", 4) && !p->ecam_base)
+		else if (!memcmp(h->sig, "MCFG", 4))
 			acpi_parse_mcfg(p, h);
+		else if (!memcmp(h->sig, "FACP", 4) && !cba) {
+			uint64_t keep = p->ecam_base;
+
+			acpi_parse_fadt(p, h);
+			cba = p->ecam_base;
+			p->ecam_base = keep;
+		}
 	}
+	if (!p->ecam_base && cba)
+		p->ecam_base = cba; /* bus 0 only */
 	return 0;
 }
 

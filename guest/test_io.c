@@ -31,15 +31,26 @@ struct testdev {
 	uint8_t width;
 };
 
+/* Optional min_pci=N / min_cpus=N let a harness insist on discovery. */
 int kit_test_hello(struct kit_result *r)
 {
 	const struct kit_platform *p = &kit_plat;
+	unsigned int cpus = p->ncpus ? p->ncpus : 1;
+	bool bad = false;
+	uint64_t min_pci = kit_cmdline_u64("min_pci", 0, &bad);
+	uint64_t min_cpus = kit_cmdline_u64("min_cpus", 0, &bad);
 
 	kit_printf("kit: tsc_source=%s ecam=0x%lx acpi_cpus=%u\n",
 		   p->tsc_source, p->ecam_base, p->ncpus);
-	kit_res_add(r, "cpus=%u", p->ncpus ? p->ncpus : 1);
+	kit_res_add(r, "cpus=%u", cpus);
 	kit_res_add(r, "tsc_khz=%lu", p->tsc_khz);
 	kit_res_add(r, "pci_devices=%u", p->pci_devices);
+	if (bad)
+		return kit_fail(r, "bad-param");
+	if (p->pci_devices < min_pci)
+		return kit_fail(r, "pci-missing");
+	if (cpus < min_cpus)
+		return kit_fail(r, "cpus-missing");
 	return 0;
 }
 

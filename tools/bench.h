@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 /* Entry point for `iovmm bench <subcommand> ...`; argv[0] is "bench".
  * Returns the process exit status: 0 ok, 1 a measurement failed,
@@ -70,5 +71,36 @@ int bench_find_line(const char *buf, size_t len, const char *tag,
  * Returns NaN when no value is valid.
  */
 double bench_median(double *v, size_t n);
+
+struct bench_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* A finished child process and what it printed. */
+struct bench_proc {
+	int status;		/* wait4() status */
+	struct rusage ru;
+	double first_line_ms;	/* fork to first complete stdout line; NaN */
+	int timed_out;
+	struct bench_buf out, err;
+};
+
+/*
+ * Runs argv (PATH lookup for argv[0]), capturing stdout and stderr (each
+ * capped at 4 MiB); stdin is /dev/null. The clock starts right before fork();
+ * the child is killed after timeout_s. Returns 0 once the child has been
+ * reaped (whatever its status), -errno when it could not be run. Free the
+ * captured output with bench_proc_free().
+ */
+int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r);
+void bench_proc_free(struct bench_proc *r);
+
+/*
+ * Path of a build artifact relative to the build dir ("guest/kit.elf"),
+ * looked for next to this executable: <dir>/../REL, then <dir>/REL.
+ * 0, or -ENOENT when neither exists with access `mode`.
+ */
+int bench_artifact(const char *rel, int mode, char *out, size_t len);
 
 #endif

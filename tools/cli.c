@@ -168,22 +168,24 @@ static int cli_parse_mem(const char *arg, uint64_t *out, char *err,
 	return 0;
 }
 
-static int cli_parse_device(char *arg, struct vm_config *vm, char *err,
+static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
 			    size_t errlen)
 {
 	struct vm_device_cfg *d;
-	char *comma;
+	const char *comma = strchr(arg, ',');
+	size_t type_len = comma ? (size_t)(comma - arg) : strlen(arg);
 
 	if (vm->nr_devices == VM_MAX_DEVICES)
 		return cli_error(err, errlen, "too many --device options (at most %d)",
 				 VM_MAX_DEVICES);
-	if (!*arg || *arg == ',')
+	if (!type_len)
 		return cli_error(err, errlen, "--device: missing device type");
+	if (type_len >= VM_DEVICE_TYPE_MAX)
+		return cli_error(err, errlen, "--device %.*s: unknown device type",
+				 (int)type_len, arg);
 	d = &vm->devices[vm->nr_devices++];
-	comma = strchr(arg, ',');
-	if (comma)
-		*comma = '\0';
-	d->type = arg;
+	memcpy(d->type, arg, type_len);
+	d->type[type_len] = '\0';
 	d->options = comma ? comma + 1 : NULL;
 	return 0;
 }
@@ -209,7 +211,7 @@ static const struct option run_options[] = {
 	{ 0 },
 };
 
-static int cli_parse_one(int opt, char *arg, struct cli_run *out, char *err,
+static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *err,
 			 size_t errlen)
 {
 	struct vm_config *vm = &out->vm;

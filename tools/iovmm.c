@@ -12,6 +12,7 @@
 #include "core/vm.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
+#include "tools/demo.h"
 #include "tools/stats.h"
 
 static int cmd_run(int argc, char **argv)
@@ -58,6 +59,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "boot a kernel in a new VM (iovmm run --help)" },
+	{ "demo", demo_main, "run the guest kit's tests and the exit-cost table" },
 	{ "bench", bench_main, "measure and compare (iovmm bench --help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },

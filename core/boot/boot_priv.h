@@ -77,7 +77,8 @@ void boot_err(char *err, size_t errlen, const char *fmt, ...);
 /*
  * Check that a kernel range may be loaded: 0 if it is RAM at or above
  * 0x8000 and clear of boot data, the legacy hole and the ACPI area;
- * -EFBIG if it is a sane address beyond the end of RAM; -EINVAL otherwise.
+ * -EFBIG if it starts at a RAM-capable address (>= 1 MiB, outside the
+ * MMIO hole) but RAM is too small; -EINVAL otherwise.
  */
 int boot_check_kernel_range(const struct gmem *mem, uint64_t gpa,
 			    uint64_t len);
@@ -90,6 +91,9 @@ int boot_load_initrd(struct gmem *mem, const char *path, uint64_t min_gpa,
 /* Write the command line (NULL = ""); -E2BIG if strlen >= max. */
 int boot_write_cmdline(struct gmem *mem, const char *cmdline, size_t max,
 		       char *err, size_t errlen);
+
+/* Control registers, EFER and RSP of each protocol's entry state. */
+void boot_entry_regs(struct boot_entry *e, bool long_mode);
 
 /* Write the boot GDT and point e at it. */
 int boot_write_gdt(struct gmem *mem, bool long_mode, struct boot_entry *e);

@@ -1,0 +1,54 @@
+# Thin wrapper over meson: `make run`, `make check`, `make bench`.
+# Every target installs missing Debian packages first (scripts/deps.sh).
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_FLAGS ?=
+# CI builds with -Werror.
+ifneq ($(CI),)
+MESON_FLAGS += -Dwerror=true
+endif
+
+IOVMM = $(BUILD)/tools/iovmm
+
+.PHONY: all deps build run check check-unit check-integ bench asan clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	@./scripts/deps.sh
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Boot the guest kit on iovmm, run its tests, print the exit-cost table.
+run: build
+	$(IOVMM) demo
+
+check: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+check-unit: build
+	meson test -C $(BUILD) --print-errorlogs --suite unit
+
+check-integ: build
+	meson test -C $(BUILD) --print-errorlogs --suite integ
+
+bench: build
+	$(IOVMM) bench exits
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
+# the guest kit (which has its own flags), and its tests.
+asan: deps
+	[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) \
+		-Db_sanitize=address,undefined -Db_lundef=false $(MESON_FLAGS)
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the line parser and median of tools/bench.c. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/bench.h"
+
+static int parse(const char *line, const char *tag, struct bench_kvs *kvs)
+{
+	return bench_kv_parse(line, strlen(line), tag, kvs);
+}
+
+START_TEST(test_result_line)
+{
+	struct bench_kvs kvs;
+	uint64_t count;
+	double ns;
+
+	ck_assert_int_eq(parse("RESULT test=mmio status=pass count=1000 "
+			       "ns_per_op=26012.5\r\n", "RESULT", &kvs), 0);
+	ck_assert_uint_eq(kvs.n, 4);
+	ck_assert_str_eq(bench_kv_get(&kvs, "test"), "mmio");
+	ck_assert_str_eq(bench_kv_get(&kvs, "status"), "pass");
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "count", &count), 0);
+	ck_assert_uint_eq(count, 1000);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "ns_per_op", &ns), 0);
+	ck_assert_double_eq_tol(ns, 26012.5, 1e-9);
+	ck_assert_ptr_null(bench_kv_get(&kvs, "missing"));
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "missing", &ns), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_whitespace_and_end)
+{
+	struct bench_kvs kvs;
+
+	/* Leading blanks, tabs, runs of spaces; the line stops at '\n'. */
+	ck_assert_int_eq(parse("  RESULT\ttest=a   x=1 \nRESULT test=b y=2",
+			       "RESULT", &kvs), 0);
+	ck_assert_uint_eq(kvs.n, 2);
+	ck_assert_str_eq(bench_kv_get(&kvs, "test"), "a");
+	ck_assert_ptr_null(bench_kv_get(&kvs, "y"));
+	/* A tag with nothing after it is a valid, empty line. */
+	ck_assert_int_eq(parse("RESULT", "RESULT", &kvs), 0);
+	ck_assert_uint_eq(kvs.n, 0);
+	/* `len` bounds the scan even without a NUL or newline. */
+	ck_assert_int_eq(bench_kv_parse("RESULT test=abcdef", 13, "RESULT",
+					&kvs), 0);
+	ck_assert_str_eq(bench_kv_get(&kvs, "test"), "a");
+}
+END_TEST
+
+START_TEST(test_not_a_result)
+{
+	struct bench_kvs kvs;
+
+	ck_assert_int_eq(parse("hello from the guest", "RESULT", &kvs), -ENOENT);
+	ck_assert_int_eq(parse("RESULTS test=a", "RESULT", &kvs), -ENOENT);
+	ck_assert_int_eq(parse("xRESULT test=a", "RESULT", &kvs), -ENOENT);
+	ck_assert_int_eq(parse("", "RESULT", &kvs), -ENOENT);
+	ck_assert_int_eq(parse("RESU", "RESULT", &kvs), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_malformed)
+{
+	struct bench_kvs kvs;
+	char big[512];
+
+	ck_assert_int_eq(parse("RESULT test", "RESULT", &kvs), -EINVAL);
+	ck_assert_int_eq(parse("RESULT =x", "RESULT", &kvs), -EINVAL);
+	ck_assert_int_eq(parse("RESULT x=", "RESULT", &kvs), -EINVAL);
+	ck_assert_int_eq(parse("RESULT k!y=1", "RESULT", &kvs), -EINVAL);
+	/* An over-long value. */
+	memset(big, 'v', sizeof(big));
+	memcpy(big, "RESULT k=", 9);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(parse(big, "RESULT", &kvs), -E2BIG);
+	/* More tokens than BENCH_KV_MAX. */
+	big[0] = '\0';
+	strcat(big, "RESULT");
+	for (int i = 0; i <= BENCH_KV_MAX; i++)
+		strcat(big, " a=1");
+	ck_assert_int_eq(parse(big, "RESULT", &kvs), -E2BIG);
+}
+END_TEST
+
+START_TEST(test_numbers)
+{
+	struct bench_kvs kvs;
+	uint64_t u;
+	double d;
+
+	ck_assert_int_eq(parse("RESULT a=-1 b=1e400 c=nan d=12x e=0.5 f=007 "
+			       "g=18446744073709551616", "RESULT", &kvs), 0);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "a", &d), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "b", &d), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "c", &d), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "d", &d), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_double(&kvs, "e", &d), 0);
+	ck_assert_double_eq_tol(d, 0.5, 1e-12);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "a", &u), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "e", &u), -EINVAL);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "f", &u), 0);
+	ck_assert_uint_eq(u, 7);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "g", &u), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_stats_line)
+{
+	static const char err[] =
+		"iovmm: uart0: something\n"
+		"iovmm-stats: rss_hwm_kb=4100 rss_anon_kb=900 rss_file_kb=1200 "
+		"rss_shmem_kb=2000 guest_ram_touched_kb=2000 exits=10042\n";
+	struct bench_kvs kvs;
+	uint64_t v;
+
+	ck_assert_int_eq(bench_find_line(err, strlen(err), "iovmm-stats:",
+					 NULL, &kvs), 0);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "rss_hwm_kb", &v), 0);
+	ck_assert_uint_eq(v, 4100);
+	ck_assert_int_eq(bench_kv_get_u64(&kvs, "exits", &v), 0);
+	ck_assert_uint_eq(v, 10042);
+}
+END_TEST
+
+START_TEST(test_find_line)
+{
+	static const char out[] =
+		"kit: booting\r\n"
+		"RESULT test=hello status=pass\r\n"
+		"RESULT broken\r\n"
+		"RESULT test=mmio status=pass ns_per_op=3";
+	struct bench_kvs kvs;
+
+	ck_assert_int_eq(bench_find_line(out, strlen(out), "RESULT", "mmio",
+					 &kvs), 0);
+	ck_assert_str_eq(bench_kv_get(&kvs, "ns_per_op"), "3");
+	ck_assert_int_eq(bench_find_line(out, strlen(out), "RESULT", NULL,
+					 &kvs), 0);
+	ck_assert_str_eq(bench_kv_get(&kvs, "test"), "hello");
+	ck_assert_int_eq(bench_find_line(out, strlen(out), "RESULT", "pio",
+					 &kvs), -ENOENT);
+	ck_assert_int_eq(bench_find_line("", 0, "RESULT", NULL, &kvs), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_median)
+{
+	double odd[] = { 5, 1, 3 };
+	double even[] = { 4, 1, 3, 2 };
+	double holes[] = { NAN, 10, NAN, 30, 20 };
+	double none[] = { NAN, NAN };
+
+	ck_assert_double_eq(bench_median(odd, 3), 3);
+	ck_assert_double_eq(bench_median(even, 4), 2.5);
+	ck_assert_double_eq(bench_median(holes, 5), 20);
+	ck_assert(isnan(bench_median(none, 2)));
+	ck_assert(isnan(bench_median(none, 0)));
+}
+END_TEST
+
+START_TEST(test_main_usage)
+{
+	char *none[] = { "bench", NULL };
+	char *bad[] = { "bench", "nope", NULL };
+	char *badopt[] = { "bench", "exits", "--runs", "0", NULL };
+
+	ck_assert_int_eq(bench_main(1, none), 2);
+	ck_assert_int_eq(bench_main(2, bad), 2);
+	ck_assert_int_eq(bench_main(4, badopt), 2);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("bench");
+	TCase *tc = tcase_create("parse");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_result_line);
+	tcase_add_test(tc, test_whitespace_and_end);
+	tcase_add_test(tc, test_not_a_result);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_stats_line);
+	tcase_add_test(tc, test_find_line);
+	tcase_add_test(tc, test_median);
+	tcase_add_test(tc, test_main_usage);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Every CLI error `iovmm run` promises: a clear message on stderr and exit
+# status 2, never a crash.   cli-errors.sh IOVMM KIT
+set -u
+iovmm=$1 kit=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+failures=0 passed=0
+
+# expect STATUS SUBSTRING -- COMMAND...
+expect() {
+	want=$1 msg=$2
+	shift 3
+	out=$("$@" </dev/null 2>&1)
+	got=$?
+	if [ "$got" -ne "$want" ] || ! printf '%s' "$out" | grep -qF -- "$msg"; then
+		echo "FAIL: $*"
+		echo "      wanted status $want and '$msg'; got $got: $out"
+		failures=$((failures + 1))
+	else
+		echo "ok:   $* -> $got: $(printf '%s' "$out" | head -n 1)"
+		passed=$((passed + 1))
+	fi
+}
+
+printf 'hello, not a kernel\n' >"$tmp/text"
+cp "$kit" "$tmp/kit.elf" && chmod 644 "$tmp/kit.elf"
+printf '\177ELF' >"$tmp/truncated.elf"
+
+expect 2 "usage: iovmm"            -- "$iovmm"
+expect 2 "unknown command 'bogus'" -- "$iovmm" bogus
+expect 0 "usage: iovmm run"        -- "$iovmm" run --help
+expect 2 "--kernel FILE is required" -- "$iovmm" run
+expect 2 "No such file or directory" -- "$iovmm" run --kernel "$tmp/missing"
+expect 2 "not a regular file"      -- "$iovmm" run --kernel "$tmp"
+expect 2 "initrd"                  -- "$iovmm" run --kernel "$kit" --initrd "$tmp/missing"
+expect 2 "not"                     -- "$iovmm" run --kernel "$tmp/text"
+expect 2 "ELF"                     -- "$iovmm" run --kernel /bin/true
+expect 2 "$tmp/truncated.elf"      -- "$iovmm" run --kernel "$tmp/truncated.elf"
+expect 2 "expected a size"         -- "$iovmm" run --kernel "$kit" --mem 12X
+expect 2 "too small"               -- "$iovmm" run --kernel "$kit" --mem 0
+expect 2 "too large"               -- "$iovmm" run --kernel "$kit" --mem 2048T
+expect 2 "too many CPUs"           -- "$iovmm" run --kernel "$kit" --cpus 65
+expect 2 "expected a number"       -- "$iovmm" run --kernel "$kit" --cpus none
+expect 2 "expected stdio"          -- "$iovmm" run --kernel "$kit" --serial tcp::4444
+expect 2 "serial output"           -- "$iovmm" run --kernel "$kit" --serial "file:$tmp/no/such/dir"
+expect 2 "unknown device 'nosuch'" -- "$iovmm" run --kernel "$kit" --device nosuch
+expect 2 "takes no options"        -- "$iovmm" run --kernel "$kit" --device edu,x=1
+expect 2 "unknown option"          -- "$iovmm" run --kernel "$kit" --frobnicate
+expect 2 "missing argument"        -- "$iovmm" run --kernel
+
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	# As an unprivileged user: an unreadable kernel, then /dev/kvm itself.
+	printf 'x' >"$tmp/secret" && chmod 600 "$tmp/secret"
+	asnobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	expect 2 "Permission denied"  -- $asnobody "$iovmm" run --kernel "$tmp/secret"
+	if [ "$(stat -c %a /dev/kvm)" != 666 ]; then
+		expect 2 "/dev/kvm: permission denied" -- $asnobody "$iovmm" run --kernel "$tmp/kit.elf"
+	fi
+	# No /dev/kvm at all: an empty /dev in a private mount namespace.
+	if unshare -m true 2>/dev/null; then
+		expect 2 "/dev/kvm does not exist" -- unshare -m sh -c \
+			'mount -t tmpfs none /dev && exec "$0" run --kernel "$1"' \
+			"$iovmm" "$tmp/kit.elf"
+	fi
+else
+	echo "note: not root; permission and missing-/dev/kvm cases not run"
+fi
+
+echo "$passed passed, $failures failed"
+[ "$failures" -eq 0 ]

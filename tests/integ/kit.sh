@@ -1,0 +1,36 @@
+#!/bin/sh
+# Run one guest-kit test on iovmm and grade it.
+#   kit.sh IOVMM KIT TEST EXPECT [iovmm run options...] [-- kit parameters...]
+# EXPECT is pass or fail. A pass must print "RESULT test=TEST status=pass"
+# and exit 1 (isa-debug-exit value 0); a fail must print status=fail and
+# exit with an odd status > 1 (the kit's debug-exit failure code).
+set -u
+iovmm=$1 kit=$2 test=$3 expect=$4
+shift 4
+opts=""
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts="$opts $1"; shift; done
+[ $# -gt 0 ] && shift
+params="test=$test $*"
+
+[ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# shellcheck disable=SC2086
+timeout 60 "$iovmm" run --kernel "$kit" --mem 256M $opts --cmdline "$params" \
+	</dev/null >"$out" 2>&1
+status=$?
+cat "$out"
+result=$(grep "^RESULT test=$test " "$out" | tail -n 1)
+echo "--- exit status $status"
+case "$expect" in
+pass)
+	[ "$status" -eq 1 ] || { echo "FAIL: expected exit status 1"; exit 1; }
+	echo "$result" | grep -q " status=pass" ||
+		{ echo "FAIL: no passing RESULT line"; exit 1; } ;;
+fail)
+	[ "$status" -gt 1 ] && [ $((status % 2)) -eq 1 ] ||
+		{ echo "FAIL: expected an odd exit status > 1"; exit 1; }
+	echo "$result" | grep -q " status=fail" ||
+		{ echo "FAIL: no failing RESULT line"; exit 1; } ;;
+esac
+echo "OK: $result"
