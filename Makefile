@@ -17,9 +17,11 @@ all: build
 
 deps:
 	@./scripts/deps.sh
+	@./scripts/fetch-kernel.sh >/dev/null
 
 $(BUILD)/build.ninja:
 	@./scripts/deps.sh
+	@./scripts/fetch-kernel.sh >/dev/null
 	meson setup $(BUILD) $(MESON_FLAGS)
 
 build: deps $(BUILD)/build.ninja

@@ -36,7 +36,13 @@ struct irq {
 
 static const char who[] = "irq";
 
-static int irq_default_routes(struct irq *irq)
+/*
+ * The legacy routes, as a PC chipset wires them: GSIs 0-15 reach the PIC
+ * pins, GSI n reaches IOAPIC pin n - except that ISA IRQ0 (the PIT) is wired
+ * to IOAPIC pin 2, which is what the MADT's interrupt source override tells
+ * the guest, and GSI 2 is only the PIC cascade.
+ */
+static void irq_default_routes(struct irq *irq)
 {
 	struct kvm_irq_routing_entry *e = irq->table->entries;
 	uint32_t n = 0;
@@ -53,15 +59,16 @@ static int irq_default_routes(struct irq *irq)
 				},
 			};
 		}
-		/* GSI 2 is the PIC cascade; IRQ0 reaches IOAPIC pin 2 (MADT override). */
+		if (gsi == 2)
+			continue;
 		e[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
+				       .pin = gsi == 0 ? 2 : gsi },
 		};
 	}
 	irq->table->nr = n;
-	return 0;
 }
 
 static int irq_commit(struct irq *irq)
