@@ -13,17 +13,6 @@
 #include "core/vm_internal.h"
 #include "emul-devices/testdevs.h"
 
-static int device_no_options(const char *type, const char *options, char *err,
-			     size_t errlen)
-{
-	if (options && *options) {
-		snprintf(err, errlen, "device %s takes no options (got '%s')",
-			 type, options);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int device_plug(struct vm *vm, const char *type, struct pci_dev *pci,
 		       char *err, size_t errlen)
 {
@@ -36,15 +25,12 @@ static int device_plug(struct vm *vm, const char *type, struct pci_dev *pci,
 	return ret;
 }
 
-static int testdev_create(struct vm *vm, const char *options, void **state,
-			  char *err, size_t errlen)
+static int testdev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+			  void **state, char *err, size_t errlen)
 {
 	struct pci_testdev *td;
-	int ret = device_no_options("pci-testdev", options, err, errlen);
+	int ret = pci_testdev_create(vm->irq, &td);
 
-	if (ret)
-		return ret;
-	ret = pci_testdev_create(vm->irq, &td);
 	if (ret) {
 		snprintf(err, errlen, "pci-testdev: %s", strerror(-ret));
 		return ret;
@@ -63,15 +49,12 @@ static void testdev_destroy(void *state)
 	pci_testdev_destroy(state);
 }
 
-static int edu_dev_create(struct vm *vm, const char *options, void **state,
-			  char *err, size_t errlen)
+static int edu_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+			  void **state, char *err, size_t errlen)
 {
 	struct edu *edu;
-	int ret = device_no_options("edu", options, err, errlen);
+	int ret = edu_create(vm->irq, vm->mem, &edu);
 
-	if (ret)
-		return ret;
-	ret = edu_create(vm->irq, vm->mem, &edu);
 	if (ret) {
 		snprintf(err, errlen, "edu: %s", strerror(-ret));
 		return ret;

@@ -179,7 +179,7 @@ static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 			vm_fail(err, errlen, "unknown device '%s'", d->type);
 			return -EINVAL;
 		}
-		ret = type->create(vm, d->options, &slot->state, err, errlen);
+		ret = type->create(vm, d, &slot->state, err, errlen);
 		if (ret)
 			return ret;
 		slot->type = type;

@@ -28,10 +28,35 @@ enum vm_exit_status {
 enum vm_serial_kind { VM_SERIAL_STDIO, VM_SERIAL_FILE, VM_SERIAL_NONE };
 
 #define VM_DEVICE_TYPE_MAX 32
+#define VM_BACKEND_MAX 64
+#define VM_NET_MAX_QUEUES 8
 
+/* --net MODEL,backend=...: a NIC and where its frames go. */
+struct vm_net_cfg {
+	char backend[VM_BACKEND_MAX]; /* "tap:NAME", "loopback" or "null" */
+	uint8_t mac[6];
+	bool has_mac;                 /* else iovmm picks 52:54:00:12:34:(56+n) */
+	unsigned queues;              /* queue pairs (virtio only), 1..8 */
+	bool packed;                  /* virtio: offer VIRTIO_F_RING_PACKED */
+};
+
+/* --disk virtio,path=FILE[,readonly] */
+struct vm_disk_cfg {
+	const char *path;
+	bool readonly;
+};
+
+/*
+ * One device, already parsed: `type` names an entry of the device table
+ * (core/devices.c); the union member matching the type holds its settings.
+ * Devices never see option strings.
+ */
 struct vm_device_cfg {
-	char type[VM_DEVICE_TYPE_MAX]; /* name in the device table (core/devices.c) */
-	const char *options; /* the rest of "--device type,options"; may be NULL */
+	char type[VM_DEVICE_TYPE_MAX];
+	union {
+		struct vm_net_cfg net;   /* virtio-net, e1000 */
+		struct vm_disk_cfg disk; /* virtio-blk */
+	};
 };
 
 struct vm_config {

@@ -45,8 +45,8 @@ struct vm {
 struct vm_device_type {
 	const char *name;
 	const char *help;
-	int (*create)(struct vm *vm, const char *options, void **state,
-		      char *err, size_t errlen);
+	int (*create)(struct vm *vm, const struct vm_device_cfg *cfg,
+		      void **state, char *err, size_t errlen);
 	void (*destroy)(void *state);
 };
 

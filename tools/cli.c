@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "core/vm_internal.h"
 #include "tools/cli.h"
 
 #define CLI_MIN_MEM (16 * MiB)
@@ -33,7 +34,15 @@ const char cli_run_usage[] =
 	"                       guest brings up the APs itself)\n"
 	"  --serial stdio|file:PATH|none\n"
 	"                       where COM1 goes (default stdio)\n"
-	"  --device TYPE[,OPTS] add a device (repeatable); TYPE is one of:\n"
+	"  --net MODEL,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]\n"
+	"                       add a NIC (repeatable). MODEL: virtio (virtio-net,\n"
+	"                       served in iovmm) or e1000 (emulated 82540EM).\n"
+	"                       BACKEND: tap:NAME (a Linux tap device), loopback\n"
+	"                       (frames sent come back), null (sink). queues= (1-8\n"
+	"                       queue pairs) and ring= are virtio only\n"
+	"  --disk virtio,path=FILE[,readonly]\n"
+	"                       add a virtio-blk disk backed by a raw file\n"
+	"  --device TYPE        add a device (repeatable); TYPE is one of:\n"
 	"                         pci-testdev  QEMU-compatible PCI test device\n"
 	"                         edu          QEMU-compatible edu device (MSI, DMA)\n"
 	"  --stats              print resource use and exit counts at the end\n"
@@ -107,6 +116,27 @@ static int cli_check_file(const char *what, const char *path, char *err,
 	return 0;
 }
 
+/* A disk must exist, be a regular file or block device, and be openable
+ * with the access the guest will get. */
+static int cli_check_disk(const char *path, bool readonly, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+	if (fd < 0)
+		return cli_error(err, errlen, "disk %s: %s%s", path, strerror(errno),
+				 errno == EACCES || errno == EROFS ?
+					 " (add ,readonly for read-only access)" : "");
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		close(fd);
+		return cli_error(err, errlen, "disk %s: not a file or block device",
+				 path);
+	}
+	close(fd);
+	return 0;
+}
+
 static int cli_parse_serial(const char *arg, struct vm_config *vm, char *err,
 			    size_t errlen)
 {
@@ -168,31 +198,259 @@ static int cli_parse_mem(const char *arg, uint64_t *out, char *err,
 	return 0;
 }
 
+static struct vm_device_cfg *cli_new_device(struct vm_config *vm,
+					    const char *type, char *err,
+					    size_t errlen)
+{
+	struct vm_device_cfg *d;
+
+	if (vm->nr_devices == VM_MAX_DEVICES) {
+		cli_error(err, errlen, "too many devices (at most %d)",
+			  VM_MAX_DEVICES);
+		return NULL;
+	}
+	d = &vm->devices[vm->nr_devices++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->type, sizeof(d->type), "%s", type);
+	return d;
+}
+
+/* --device TYPE: the option-less devices of the device table. */
 static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
 			    size_t errlen)
 {
-	struct vm_device_cfg *d;
 	const char *comma = strchr(arg, ',');
 	size_t type_len = comma ? (size_t)(comma - arg) : strlen(arg);
+	char type[VM_DEVICE_TYPE_MAX];
 
-	if (vm->nr_devices == VM_MAX_DEVICES)
-		return cli_error(err, errlen, "too many --device options (at most %d)",
-				 VM_MAX_DEVICES);
 	if (!type_len)
 		return cli_error(err, errlen, "--device: missing device type");
-	if (type_len >= VM_DEVICE_TYPE_MAX)
-		return cli_error(err, errlen, "--device %.*s: unknown device type",
+	if (type_len >= sizeof(type) ||
+	    (memcpy(type, arg, type_len), type[type_len] = '\0',
+	     !vm_device_type_find(type)))
+		return cli_error(err, errlen, "unknown device '%.*s' (see iovmm run --help)",
 				 (int)type_len, arg);
-	d = &vm->devices[vm->nr_devices++];
-	memcpy(d->type, arg, type_len);
-	d->type[type_len] = '\0';
-	d->options = comma ? comma + 1 : NULL;
+	if (!strcmp(type, "virtio-net") || !strcmp(type, "e1000") ||
+	    !strcmp(type, "virtio-blk"))
+		return cli_error(err, errlen, "--device %s: use --net or --disk",
+				 type);
+	if (comma)
+		return cli_error(err, errlen, "device %s takes no options (got '%s')",
+				 type, comma + 1);
+	return cli_new_device(vm, type, err, errlen) ? 0 : -EINVAL;
+}
+
+/*
+ * Split "key=value,key=value" into its next pair. Keys and values are copied
+ * (bounded); a bare "key" yields an empty value. Returns 1 for a pair, 0 at
+ * the end, -EINVAL for a key or value that does not fit.
+ */
+static int cli_next_kv(const char **cursor, char *key, size_t keylen,
+		       char *val, size_t vallen)
+{
+	const char *p = *cursor, *end, *eq;
+	size_t klen, vlen;
+
+	if (!p || !*p)
+		return 0;
+	end = strchr(p, ',');
+	if (!end)
+		end = p + strlen(p);
+	eq = memchr(p, '=', (size_t)(end - p));
+	klen = (size_t)((eq ? eq : end) - p);
+	vlen = eq ? (size_t)(end - eq - 1) : 0;
+	*cursor = *end ? end + 1 : end;
+	if (klen >= keylen || vlen >= vallen)
+		return -EINVAL;
+	memcpy(key, p, klen);
+	key[klen] = '\0';
+	if (eq)
+		memcpy(val, eq + 1, vlen);
+	val[vlen] = '\0';
+	return 1;
+}
+
+int cli_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-')
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	if (mac[0] & 1)
+		return -EDOM; /* multicast/broadcast: not a station address */
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EDOM;
 	return 0;
+}
+
+int cli_check_backend(const char *s, char *err, size_t errlen)
+{
+	if (!strcmp(s, "loopback") || !strcmp(s, "null"))
+		return 0;
+	if (!strncmp(s, "tap:", 4)) {
+		size_t n = strlen(s + 4);
+
+		if (n == 0 || n > 15 || strpbrk(s + 4, "/ \t:"))
+			return cli_error(err, errlen,
+					 "backend=%s: invalid tap interface name", s);
+		return 0;
+	}
+	return cli_error(err, errlen,
+			 "backend=%s: unknown back end (tap:NAME, loopback or null)",
+			 s);
+}
+
+static int cli_net_kv(struct vm_net_cfg *net, bool virtio, const char *key,
+		      const char *val, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	if (!strcmp(key, "backend")) {
+		if (cli_check_backend(val, err, errlen))
+			return -EINVAL;
+		snprintf(net->backend, sizeof(net->backend), "%s", val);
+	} else if (!strcmp(key, "mac")) {
+		int ret = cli_parse_mac(val, net->mac);
+
+		if (ret)
+			return cli_error(err, errlen, "mac=%s: %s", val,
+					 ret == -EDOM ? "not a unicast station address"
+						      : "invalid MAC address (expected xx:xx:xx:xx:xx:xx)");
+		net->has_mac = true;
+	} else if (!strcmp(key, "queues") && virtio) {
+		n = strtol(val, &end, 10);
+		if (!*val || *end || n < 1 || n > VM_NET_MAX_QUEUES)
+			return cli_error(err, errlen, "queues=%s: expected 1 to %d",
+					 val, VM_NET_MAX_QUEUES);
+		net->queues = (unsigned)n;
+	} else if (!strcmp(key, "ring") && virtio) {
+		if (strcmp(val, "split") && strcmp(val, "packed"))
+			return cli_error(err, errlen, "ring=%s: expected split or packed", val);
+		net->packed = !strcmp(val, "packed");
+	} else if (!strcmp(key, "queues") || !strcmp(key, "ring")) {
+		return cli_error(err, errlen, "%s= conflicts with --net e1000 (virtio only)",
+				 key);
+	} else {
+		return cli_error(err, errlen, "--net: unknown option '%s'", key);
+	}
+	return 0;
+}
+
+/* --net virtio|e1000,backend=B[,mac=M][,queues=N][,ring=split|packed] */
+static int cli_parse_net(const char *arg, struct vm_config *vm, char *err,
+			 size_t errlen)
+{
+	const char *cursor = strchr(arg, ',');
+	size_t model_len = cursor ? (size_t)(cursor - arg) : strlen(arg);
+	struct vm_device_cfg *d;
+	char key[32], val[VM_BACKEND_MAX];
+	unsigned seen = 0;
+	bool virtio;
+	int ret;
+
+	if (model_len == 6 && !strncmp(arg, "virtio", 6))
+		virtio = true;
+	else if (model_len == 5 && !strncmp(arg, "e1000", 5))
+		virtio = false;
+	else
+		return cli_error(err, errlen,
+				 "--net %.*s: unknown NIC model (virtio or e1000)",
+				 (int)model_len, arg);
+	d = cli_new_device(vm, virtio ? "virtio-net" : "e1000", err, errlen);
+	if (!d)
+		return -EINVAL;
+	d->net.queues = 1;
+	if (cursor)
+		cursor++;
+	while ((ret = cli_next_kv(&cursor, key, sizeof(key), val, sizeof(val)))) {
+		static const char *const keys[] = { "backend", "mac", "queues", "ring" };
+
+		if (ret < 0)
+			return cli_error(err, errlen, "--net: option too long");
+		for (unsigned i = 0; i < ARRAY_SIZE(keys); i++) {
+			if (strcmp(key, keys[i]))
+				continue;
+			if (seen & (1u << i))
+				return cli_error(err, errlen, "--net: %s= given twice", key);
+			seen |= 1u << i;
+		}
+		if (cli_net_kv(&d->net, virtio, key, val, err, errlen))
+			return -EINVAL;
+	}
+	if (!d->net.backend[0])
+		return cli_error(err, errlen,
+				 "--net %s: backend= is required (tap:NAME, loopback or null)",
+				 virtio ? "virtio" : "e1000");
+	return 0;
+}
+
+/* --disk virtio,path=FILE[,readonly[=on|off]] (paths cannot contain ','). */
+static int cli_parse_disk(const char *arg, struct vm_config *vm, char *err,
+			  size_t errlen)
+{
+	const char *cursor = strchr(arg, ',');
+	size_t model_len = cursor ? (size_t)(cursor - arg) : strlen(arg);
+	struct vm_device_cfg *d;
+	char key[32], val[PATH_MAX];
+	int ret;
+
+	if (model_len != 6 || strncmp(arg, "virtio", 6))
+		return cli_error(err, errlen, "--disk %.*s: unknown disk model (virtio)",
+				 (int)model_len, arg);
+	d = cli_new_device(vm, "virtio-blk", err, errlen);
+	if (!d)
+		return -EINVAL;
+	if (cursor)
+		cursor++;
+	while ((ret = cli_next_kv(&cursor, key, sizeof(key), val, sizeof(val)))) {
+		if (ret < 0)
+			return cli_error(err, errlen, "--disk: option too long");
+		if (!strcmp(key, "path")) {
+			if (d->disk.path)
+				return cli_error(err, errlen, "--disk: path= given twice");
+			d->disk.path = strdup(val);
+			if (!d->disk.path)
+				return -ENOMEM;
+		} else if (!strcmp(key, "readonly")) {
+			if (!*val || !strcmp(val, "on"))
+				d->disk.readonly = true;
+			else if (!strcmp(val, "off"))
+				d->disk.readonly = false;
+			else
+				return cli_error(err, errlen,
+						 "readonly=%s: expected on or off", val);
+		} else {
+			return cli_error(err, errlen, "--disk: unknown option '%s'", key);
+		}
+	}
+	if (!d->disk.path || !*d->disk.path)
+		return cli_error(err, errlen, "--disk virtio: path= is required");
+	return cli_check_disk(d->disk.path, d->disk.readonly, err, errlen);
+}
+
+void cli_run_free(struct cli_run *run)
+{
+	for (unsigned i = 0; i < run->vm.nr_devices; i++) {
+		if (!strcmp(run->vm.devices[i].type, "virtio-blk")) {
+			free((char *)run->vm.devices[i].disk.path);
+			run->vm.devices[i].disk.path = NULL;
+		}
+	}
+	run->vm.nr_devices = 0;
 }
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS,
+	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS, OPT_NET, OPT_DISK,
 };
 
 static const struct option run_options[] = {
@@ -204,6 +462,8 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -224,6 +484,8 @@ static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *er
 	case OPT_CPUS: return cli_parse_cpus(arg, &vm->ncpus, err, errlen);
 	case OPT_SERIAL: return cli_parse_serial(arg, vm, err, errlen);
 	case OPT_DEVICE: return cli_parse_device(arg, vm, err, errlen);
+	case OPT_NET: return cli_parse_net(arg, vm, err, errlen);
+	case OPT_DISK: return cli_parse_disk(arg, vm, err, errlen);
 	case OPT_HUGEPAGES: vm->hugepages = true; return 0;
 	case OPT_STATS: out->stats = true; return 0;
 	case 'q': out->quiet = true; return 0;

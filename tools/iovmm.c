@@ -24,10 +24,12 @@ static int cmd_run(int argc, char **argv)
 
 	if (cli_parse_run(argc, argv, &opts, err, sizeof(err))) {
 		fprintf(stderr, "iovmm run: %s\n", err);
+		cli_run_free(&opts);
 		return VM_EXIT_CONFIG;
 	}
 	if (opts.help) {
 		fputs(cli_run_usage, stdout);
+		cli_run_free(&opts);
 		return 0;
 	}
 	if (opts.quiet)
@@ -36,12 +38,14 @@ static int cmd_run(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "iovmm run: %s\n",
 			err[0] ? err : strerror(-ret));
+		cli_run_free(&opts);
 		return VM_EXIT_CONFIG;
 	}
 	status = vm_run(vm);
 	if (opts.stats)
 		stats_print(stderr, vm);
 	vm_destroy(vm);
+	cli_run_free(&opts);
 	return status;
 }
 
