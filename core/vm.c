@@ -123,17 +123,16 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 			strerror(-ret));
 		return ret;
 	}
+	ret = memslots_create(vm->vm_fd, &vm->memslots);
+	if (ret) {
+		vm_fail(err, errlen, "memory slots: %s", strerror(-ret));
+		return ret;
+	}
 	for (unsigned i = 0; i < vm->mem->nr_regions; i++) {
 		const struct gmem_region *r = &vm->mem->regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->hva,
-		};
 
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			ret = -errno;
+		ret = memslot_add(vm->memslots, r->gpa, r->size, r->hva, false);
+		if (ret < 0) {
 			vm_fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
 				strerror(-ret));
 			return ret;
@@ -363,6 +362,7 @@ void vm_destroy(struct vm *vm)
 	irq_destroy(vm->irq);
 	ioloop_destroy(vm->io);
 	bus_destroy(vm->bus);
+	memslots_destroy(vm->memslots);
 	gmem_destroy(vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

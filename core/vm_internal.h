@@ -9,6 +9,7 @@
 #include "core/bus.h"
 #include "core/gmem.h"
 #include "core/ioloop.h"
+#include "core/memslot.h"
 #include "core/irq.h"
 #include "core/vm.h"
 
@@ -25,6 +26,7 @@ struct vm {
 	int vm_fd;
 	int vcpu_mmap_size;
 	struct gmem *mem;
+	struct memslots *memslots;
 	struct bus *bus;
 	struct irq *irq;
 	struct ioloop *io;

@@ -1126,11 +1126,14 @@ int bench_main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: iovmm bench <benchmark> [options]\n"
-			"  exits   exit cost, startup time and RSS vs raw KVM and QEMU\n");
+			"  exits   exit cost, startup time and RSS vs raw KVM and QEMU\n"
+			"  net     e1000 vs virtio-net packet rate, iovmm vs QEMU\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "exits") == 0)
 		return bench_exits(argc - 1, argv + 1);
-	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits)\n", argv[1]);
+	if (strcmp(argv[1], "net") == 0)
+		return bench_net_main(argc - 1, argv + 1);
+	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net)\n", argv[1]);
 	return 2;
 }

@@ -18,6 +18,8 @@
  * Returns the process exit status: 0 ok, 1 a measurement failed,
  * 2 usage error or missing kit/rawkvm. */
 int bench_main(int argc, char **argv);
+/* `iovmm bench net` (tools/bench_net.c); argv[0] is "net". */
+int bench_net_main(int argc, char **argv);
 
 #define BENCH_KV_MAX 24		/* key=value pairs kept per line */
 #define BENCH_KEY_MAX 32	/* bytes per key, including the NUL */
