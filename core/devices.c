@@ -11,7 +11,10 @@
 #include "core/pci/host.h"
 #include "core/util.h"
 #include "core/vm_internal.h"
+#include "emul-devices/e1000/e1000.h"
 #include "emul-devices/testdevs.h"
+#include "emul-devices/virtio/blk.h"
+#include "emul-devices/virtio/net.h"
 
 static int device_plug(struct vm *vm, const char *type, struct pci_dev *pci,
 		       char *err, size_t errlen)
@@ -73,6 +76,105 @@ static void edu_dev_destroy(void *state)
 	edu_destroy(state);
 }
 
+/*
+ * A NIC without mac= gets 52:54:00:12:34:56 + its index among the VM's NICs
+ * (QEMU's convention), so MACs are stable from run to run.
+ */
+static void nic_mac(struct vm *vm, const struct vm_net_cfg *net, uint8_t mac[6])
+{
+	static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	unsigned index = 0;
+
+	if (net->has_mac) {
+		memcpy(mac, net->mac, 6);
+		return;
+	}
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		const char *name = vm->devices[i].type->name;
+
+		index += !strcmp(name, "virtio-net") || !strcmp(name, "e1000");
+	}
+	memcpy(mac, base, 6);
+	mac[5] = (uint8_t)(base[5] + index);
+}
+
+static int virtio_net_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+				 void **state, char *err, size_t errlen)
+{
+	struct virtio_net_config ncfg = {
+		.backend = cfg->net.backend,
+		.has_mac = true,
+		.queues = cfg->net.queues,
+		.packed = cfg->net.packed,
+	};
+
+	nic_mac(vm, &cfg->net, ncfg.mac);
+	return virtio_net_create(&ncfg, vm->mem, vm->irq, vm->io, vm->pci,
+				 (struct virtio_net **)state, err, errlen);
+}
+
+static void virtio_net_dev_destroy(void *state)
+{
+	virtio_net_destroy(state);
+}
+
+static int e1000_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+			    void **state, char *err, size_t errlen)
+{
+	struct e1000_config ecfg = {
+		.backend = cfg->net.backend,
+		.has_mac = true,
+	};
+
+	nic_mac(vm, &cfg->net, ecfg.mac);
+	return e1000_create(&ecfg, vm->mem, vm->irq, vm->io, vm->pci,
+			    (struct e1000 **)state, err, errlen);
+}
+
+static void e1000_dev_destroy(void *state)
+{
+	e1000_destroy(state);
+}
+
+static int virtio_blk_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+				 void **state, char *err, size_t errlen)
+{
+	struct virtio_blk_config bcfg = {
+		.path = cfg->disk.path,
+		.readonly = cfg->disk.readonly,
+		.packed = cfg->disk.packed,
+	};
+
+	return virtio_blk_create(&bcfg, vm->mem, vm->irq, vm->io, vm->pci,
+				 (struct virtio_blk **)state, err, errlen);
+}
+
+static void virtio_blk_dev_destroy(void *state)
+{
+	virtio_blk_destroy(state);
+}
+
+static const struct vm_device_type virtio_net_type = {
+	.name = "virtio-net",
+	.help = "virtio-net served in iovmm (--net virtio,...)",
+	.create = virtio_net_dev_create,
+	.destroy = virtio_net_dev_destroy,
+};
+
+static const struct vm_device_type e1000_type = {
+	.name = "e1000",
+	.help = "emulated Intel 82540EM (--net e1000,...)",
+	.create = e1000_dev_create,
+	.destroy = e1000_dev_destroy,
+};
+
+static const struct vm_device_type virtio_blk_type = {
+	.name = "virtio-blk",
+	.help = "virtio-blk on a raw file (--disk virtio,...)",
+	.create = virtio_blk_dev_create,
+	.destroy = virtio_blk_dev_destroy,
+};
+
 static const struct vm_device_type testdev_type = {
 	.name = "pci-testdev",
 	.help = "QEMU-compatible PCI test device (1b36:0005)",
@@ -90,6 +192,9 @@ static const struct vm_device_type edu_type = {
 const struct vm_device_type *const vm_device_types[] = {
 	&testdev_type,
 	&edu_type,
+	&virtio_net_type,
+	&e1000_type,
+	&virtio_blk_type,
 	NULL,
 };
 

@@ -40,10 +40,11 @@ struct vm_net_cfg {
 	bool packed;                  /* virtio: offer VIRTIO_F_RING_PACKED */
 };
 
-/* --disk virtio,path=FILE[,readonly] */
+/* --disk virtio,path=FILE[,readonly][,ring=split|packed] */
 struct vm_disk_cfg {
 	const char *path;
 	bool readonly;
+	bool packed;  /* offer VIRTIO_F_RING_PACKED */
 };
 
 /*

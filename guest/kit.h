@@ -117,6 +117,11 @@ static inline uint8_t kit_mmio_read8(uint64_t addr)
 	return *(volatile uint8_t *)(uintptr_t)addr;
 }
 
+static inline uint16_t kit_mmio_read16(uint64_t addr)
+{
+	return *(volatile uint16_t *)(uintptr_t)addr;
+}
+
 static inline uint32_t kit_mmio_read32(uint64_t addr)
 {
 	return *(volatile uint32_t *)(uintptr_t)addr;
@@ -135,6 +140,28 @@ static inline void kit_mmio_write16(uint64_t addr, uint16_t v)
 static inline void kit_mmio_write32(uint64_t addr, uint32_t v)
 {
 	*(volatile uint32_t *)(uintptr_t)addr = v;
+}
+
+/*
+ * Barriers for memory shared with a device model running on another host
+ * CPU. x86 is TSO: stores are not reordered with stores nor loads with
+ * loads, so write/read barriers only stop the compiler; a store followed
+ * by a load of another location (publish an index, then read the peer's
+ * event index) needs a real fence (virtio 1.2 §2.7.13.3, §2.8.21.3).
+ */
+static inline void kit_wmb(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void kit_rmb(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void kit_mb(void)
+{
+	__asm__ volatile("mfence" ::: "memory");
 }
 
 static inline uint32_t kit_in(uint16_t port, unsigned int width)
@@ -160,6 +187,29 @@ void kit_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kit_exit(int code) __attribute__((noreturn));
 /* Parse a decimal or 0x-hex number; returns false on junk or overflow. */
 bool kit_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* ---- mem.c: memory for rings and buffers, arithmetic, time ---- */
+/*
+ * Zeroed memory from the RAM above the image (physical == virtual, so the
+ * pointer is also the DMA address). Bump allocation, never freed: a test
+ * allocates what it needs once. NULL when RAM is exhausted.
+ */
+void *kit_alloc(uint64_t size, uint64_t align);
+/* Bytes still available to kit_alloc (for "is this run possible" checks). */
+uint64_t kit_alloc_avail(void);
+/* a * b / c without intermediate overflow; UINT64_MAX if the result
+ * does not fit or c == 0. */
+uint64_t kit_muldiv(uint64_t a, uint64_t b, uint64_t c);
+/* TSC cycles for `ms` milliseconds (a 4 GHz guess when the rate is unknown). */
+uint64_t kit_ms_to_cycles(uint64_t ms);
+/* Events per second for `n` events taking `cycles`; 0 if unknown. */
+uint64_t kit_per_second(uint64_t n, uint64_t cycles);
+/*
+ * key=WORD where WORD is one of the NULL-terminated `choices`: its index;
+ * `def` when the key is absent; -1 (and *bad = true) for anything else.
+ */
+int kit_cmdline_choice(const char *key, const char *const *choices, int def,
+		       bool *bad);
 
 /* ---- platform.c: what the kit learnt about the machine ---- */
 #define KIT_MAX_CPUS 64
@@ -240,6 +290,11 @@ int kit_test_mmio(struct kit_result *r);
 int kit_test_ioeventfd(struct kit_result *r);
 int kit_test_irq(struct kit_result *r);
 int kit_test_smp(struct kit_result *r);
+int kit_test_net_loopback(struct kit_result *r);
+int kit_test_net_tx(struct kit_result *r);
+int kit_test_blk_rw(struct kit_result *r);
+int kit_test_virtio_hostile(struct kit_result *r);
+int kit_test_e1000_hostile(struct kit_result *r);
 
 /* LAPIC helpers (xAPIC MMIO, reachable from CPL3). */
 uint32_t kit_lapic_read(unsigned int reg);

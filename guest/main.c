@@ -22,6 +22,11 @@ static const struct {
 	{ "ioeventfd", kit_test_ioeventfd },
 	{ "irq", kit_test_irq },
 	{ "smp", kit_test_smp },
+	{ "net-loopback", kit_test_net_loopback },
+	{ "net-tx", kit_test_net_tx },
+	{ "blk-rw", kit_test_blk_rw },
+	{ "virtio-hostile", kit_test_virtio_hostile },
+	{ "e1000-hostile", kit_test_e1000_hostile },
 };
 
 /*

@@ -40,7 +40,7 @@ const char cli_run_usage[] =
 	"                       BACKEND: tap:NAME (a Linux tap device), loopback\n"
 	"                       (frames sent come back), null (sink). queues= (1-8\n"
 	"                       queue pairs) and ring= are virtio only\n"
-	"  --disk virtio,path=FILE[,readonly]\n"
+	"  --disk virtio,path=FILE[,readonly][,ring=split|packed]\n"
 	"                       add a virtio-blk disk backed by a raw file\n"
 	"  --device TYPE        add a device (repeatable); TYPE is one of:\n"
 	"                         pci-testdev  QEMU-compatible PCI test device\n"
@@ -393,7 +393,8 @@ static int cli_parse_net(const char *arg, struct vm_config *vm, char *err,
 	return 0;
 }
 
-/* --disk virtio,path=FILE[,readonly[=on|off]] (paths cannot contain ','). */
+/* --disk virtio,path=FILE[,readonly[=on|off]][,ring=split|packed]
+ * (paths cannot contain ','). */
 static int cli_parse_disk(const char *arg, struct vm_config *vm, char *err,
 			  size_t errlen)
 {
@@ -420,6 +421,11 @@ static int cli_parse_disk(const char *arg, struct vm_config *vm, char *err,
 			d->disk.path = strdup(val);
 			if (!d->disk.path)
 				return -ENOMEM;
+		} else if (!strcmp(key, "ring")) {
+			if (strcmp(val, "split") && strcmp(val, "packed"))
+				return cli_error(err, errlen,
+						 "ring=%s: expected split or packed", val);
+			d->disk.packed = !strcmp(val, "packed");
 		} else if (!strcmp(key, "readonly")) {
 			if (!*val || !strcmp(val, "on"))
 				d->disk.readonly = true;

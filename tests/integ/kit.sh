@@ -1,20 +1,27 @@
 #!/bin/sh
 # Run one guest-kit test on iovmm and grade it.
 #   kit.sh IOVMM KIT TEST EXPECT [iovmm run options...] [-- kit parameters...]
-# EXPECT is pass or fail. A pass must print "RESULT test=TEST status=pass"
-# and exit 1 (isa-debug-exit value 0); a fail must print status=fail and
-# exit with an odd status > 1 (the kit's debug-exit failure code).
+# EXPECT is pass, fail or fail:REASON. A pass must print
+# "RESULT test=TEST status=pass" and exit 1 (isa-debug-exit value 0); a fail
+# must print status=fail (with reason=REASON when given) and exit with an odd
+# status > 1 (the kit's debug-exit failure code). "@IMG@" in an iovmm option
+# is replaced by a fresh 64 MiB zero-filled disk image, removed afterwards.
 set -u
 iovmm=$1 kit=$2 test=$3 expect=$4
 shift 4
+out=$(mktemp)
+img=$(mktemp)
+trap 'rm -f "$out" "$img"' EXIT
+truncate -s 64M "$img"
 opts=""
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts="$opts $1"; shift; done
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+	opts="$opts $(printf '%s' "$1" | sed "s|@IMG@|$img|g")"
+	shift
+done
 [ $# -gt 0 ] && shift
 params="test=$test $*"
 
 [ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
 # shellcheck disable=SC2086
 timeout 60 "$iovmm" run --kernel "$kit" --mem 256M $opts --cmdline "$params" \
 	</dev/null >"$out" 2>&1
@@ -27,10 +34,15 @@ pass)
 	[ "$status" -eq 1 ] || { echo "FAIL: expected exit status 1"; exit 1; }
 	echo "$result" | grep -q " status=pass" ||
 		{ echo "FAIL: no passing RESULT line"; exit 1; } ;;
-fail)
+fail*)
 	[ "$status" -gt 1 ] && [ $((status % 2)) -eq 1 ] ||
 		{ echo "FAIL: expected an odd exit status > 1"; exit 1; }
 	echo "$result" | grep -q " status=fail" ||
-		{ echo "FAIL: no failing RESULT line"; exit 1; } ;;
+		{ echo "FAIL: no failing RESULT line"; exit 1; }
+	reason=${expect#fail:}
+	if [ "$reason" != "$expect" ]; then
+		echo "$result" | grep -q " reason=$reason" ||
+			{ echo "FAIL: expected reason=$reason"; exit 1; }
+	fi ;;
 esac
 echo "OK: $result"

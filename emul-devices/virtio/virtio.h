@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Virtio devices over the modern PCI transport (virtio 1.2 §4.1).
+ *
+ * A device model (net, blk) embeds struct virtio_dev, fills in its ops and
+ * static description, and calls virtio_pci_create(). The transport owns the
+ * PCI function (common/notify/ISR/device-config capabilities in BAR 4, MSI-X
+ * table and PBA in BAR 1), feature negotiation, the status state machine,
+ * queue configuration, and notification plumbing:
+ *   - guest kick -> KVM ioeventfd on the queue's notify address -> the I/O
+ *     thread calls ops->queue_notify(dev, qidx);
+ *   - virtio_dev_notify() -> MSI-X vector of the queue -> irqfd (core/irq.c).
+ * Device models never see PCI or KVM.
+ *
+ * Locking: dev->lock protects the device and its queues. The transport takes
+ * it around every callback; callbacks must not take it again. Device code
+ * running outside a callback (e.g. a back end's RX on the I/O thread) takes
+ * dev->lock itself before touching dev->vqs or calling virtio_dev_*().
+ * Lock order: pci_dev.lock, then dev->lock, then the MSI-X lock.
+ *
+ * Interrupts are MSI-X only (no INTx pin); the ISR register still latches
+ * its bits for drivers that poll it.
+ */
+#ifndef IOVMM_VIRTIO_H
+#define IOVMM_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/gmem.h"
+#include "core/ioloop.h"
+#include "core/irq.h"
+#include "emul-devices/virtio/virtqueue.h"
+
+struct pci_host;
+struct virtio_dev;
+struct virtio_pci;
+
+#define VIRTIO_MAX_QUEUES 64
+
+/* Feature bits (virtio 1.2 §6) the transport handles itself. */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+
+/* Device status bits (§2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+/* "No MSI-X vector" for config_msix_vector / queue_msix_vector (§4.1.5.1.2). */
+#define VIRTIO_MSI_NO_VECTOR 0xffff
+
+struct virtio_dev_ops {
+	/* Device-specific config space (§4.1.4.6), offset from its start. */
+	void (*cfg_read)(struct virtio_dev *dev, uint32_t off, void *data,
+			 uint32_t len);
+	void (*cfg_write)(struct virtio_dev *dev, uint32_t off,
+			  const void *data, uint32_t len);
+	/* The driver accepted `features` (FEATURES_OK); -errno refuses them. */
+	int (*set_features)(struct virtio_dev *dev, uint64_t features);
+	/* DRIVER_OK: queues are configured; start processing. */
+	int (*activate)(struct virtio_dev *dev);
+	/* Guest kick on queue qidx (I/O thread), only while the queue is live
+	 * (virtio_dev_queue_live()). */
+	void (*queue_notify)(struct virtio_dev *dev, unsigned qidx);
+	/* Device reset: stop using the queues; the transport resets them. */
+	void (*reset)(struct virtio_dev *dev);
+};
+
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	const char *name;          /* for logs, e.g. "virtio-net0" */
+	uint16_t device_id;        /* virtio device type (§5): net 1, blk 2 */
+	uint16_t pci_class;        /* e.g. 0x0200 ethernet, 0x0180 storage */
+	/*
+	 * Offered features. The transport adds VERSION_1 and withholds the
+	 * transport bits (28..41) it does not implement: it implements
+	 * INDIRECT_DESC, EVENT_IDX and RING_PACKED when the model offers them.
+	 */
+	uint64_t host_features;
+	uint32_t cfg_size;         /* device config space bytes */
+	unsigned nr_queues;        /* queues the device exposes, 1..64 */
+	uint16_t queue_max_size;   /* per queue; a power of two <= 32768 */
+	struct gmem *mem;          /* borrowed */
+
+	/* Set by the transport (lock initialised by virtio_pci_create). */
+	pthread_mutex_t lock;
+	uint64_t features;         /* negotiated; lock */
+	uint8_t status;            /* lock */
+	struct virtq vqs[VIRTIO_MAX_QUEUES]; /* lock */
+	struct virtio_pci *transport;
+};
+
+/*
+ * Wrap dev in a virtio PCI function and plug it into the host bridge.
+ * dev (and dev->mem), irq, io and host are borrowed and must outlive the
+ * device. Each queue gets an eventfd registered with io (one ioloop handler
+ * per queue); irq may be NULL (no KVM ioeventfds: kicks trap), io may be
+ * NULL (no kicks are delivered; unit tests). -EINVAL (bad dev fields),
+ * -ENOMEM, -ENOSPC (ioloop or PCI slots full), -errno from eventfd().
+ */
+int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
+		      struct ioloop *io, struct pci_host *host,
+		      struct virtio_pci **out);
+/*
+ * Unregister the ioeventfds and ioloop handlers, free the transport and
+ * destroy dev->lock. Call after the vCPUs and the I/O thread have stopped
+ * and after pci_host_destroy() (the host has no hot-unplug). Idempotent
+ * on NULL.
+ */
+void virtio_pci_destroy(struct virtio_pci *vp);
+/* The PCI function (for tests and the VMM's bookkeeping). */
+struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
+
+/*
+ * Interrupt the driver for queue qidx if virtq_should_notify() says so.
+ * Call with dev->lock held, after one or more virtq_push().
+ */
+void virtio_dev_notify(struct virtio_dev *dev, unsigned qidx);
+/*
+ * Config space changed (e.g. link status): bump config_generation and send
+ * a config interrupt once DRIVER_OK is set (§2.5.2). Call with dev->lock held.
+ */
+void virtio_dev_config_changed(struct virtio_dev *dev);
+/*
+ * The guest broke the protocol (malformed ring...): set DEVICE_NEEDS_RESET,
+ * send a config interrupt, stop processing until the driver resets the
+ * device, and log `why` once (rate-limited). Call with dev->lock held.
+ */
+void virtio_dev_fail(struct virtio_dev *dev, const char *why);
+/* True while the device may process queue qidx (DRIVER_OK, queue enabled,
+ * not failed). Call with dev->lock held. */
+bool virtio_dev_queue_live(struct virtio_dev *dev, unsigned qidx);
+
+#endif

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Build the libFuzzer targets with clang (ASan + UBSan), outside meson:
+# they link only the parsers under test, not libiovmm.
+#   tests/fuzz/build.sh [OUT_DIR]     (default: /tmp/iovmm-fuzz)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${1:-${OUT_DIR:-/tmp/iovmm-fuzz}}
+cc=${CLANG:-clang}
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+	echo "build.sh: $cc not found" >&2
+	exit 77
+fi
+mkdir -p "$out"
+"$cc" -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Wall -Wextra -Wno-unused-parameter -I"$root" \
+	-o "$out/fuzz_virtqueue" \
+	"$here/fuzz_virtqueue.c" \
+	"$root/emul-devices/virtio/virtqueue.c" \
+	"$root/core/gmem.c"
+echo "$out/fuzz_virtqueue"
