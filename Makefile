@@ -42,6 +42,7 @@ check-integ: build
 
 bench: build
 	$(IOVMM) bench exits
+	$(IOVMM) bench net
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.

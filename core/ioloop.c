@@ -10,7 +10,7 @@
 #include "core/ioloop.h"
 #include "core/log.h"
 
-#define IOLOOP_MAX_HANDLERS 64
+#define IOLOOP_MAX_HANDLERS 512
 
 struct ioloop_handler {
 	int fd; /* -1 when the slot is free */

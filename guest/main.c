@@ -4,6 +4,7 @@
  * command line names and print its single RESULT line.
  */
 #include "guest/kit.h"
+#include "guest/nvme.h"
 
 void kit_main(uint64_t start_info);
 
@@ -27,6 +28,8 @@ static const struct {
 	{ "blk-rw", kit_test_blk_rw },
 	{ "virtio-hostile", kit_test_virtio_hostile },
 	{ "e1000-hostile", kit_test_e1000_hostile },
+	{ "nvme", kit_test_nvme },
+	{ "nvme-dma-fault", kit_test_nvme_dma_fault },
 };
 
 /*

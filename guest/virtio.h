@@ -93,7 +93,8 @@ struct kit_vq {
 	/* Per buffer id: the caller's cookie and the descriptors it holds. */
 	void **cookie;
 	uint16_t *ndesc;
-	/* Indirect tables, KIT_VQ_MAX_SG entries per buffer id. */
+	/* Indirect tables, KIT_VQ_MAX_SG entries per buffer id, in the ring's
+	 * descriptor layout (struct kit_vring_pdesc when packed). */
 	struct kit_vring_desc *itables;
 
 	/* Split ring (§2.7). */

@@ -149,8 +149,9 @@ static const uint8_t *vnet_rx(struct kit_nic *n, uint32_t *flen)
 		return NULL;
 	vn->rx_cur[0] = b;
 	vn->rx_ncur = 1;
-	if (vn->mrg)
-		memcpy(&nbuf, b + VNET_HDR_NUM_BUFFERS, 2);
+	if (vn->mrg) /* le16 num_buffers */
+		nbuf = (uint16_t)(b[VNET_HDR_NUM_BUFFERS] |
+				  b[VNET_HDR_NUM_BUFFERS + 1] << 8);
 	if (len < KIT_VNET_HDR_LEN || len > vn->cfg.rx_buf || nbuf == 0 ||
 	    nbuf > KIT_VNET_RX_MAX_BUFS)
 		goto bad;

@@ -2,7 +2,8 @@
 /*
  * `iovmm demo` (what `make run` shows): boot the guest kit on iovmm once per
  * kit test, print what each measured, then the exit-cost comparison against
- * the raw KVM floor and QEMU. Later issues add a row per I/O path.
+ * the raw KVM floor and QEMU, then emulated vs paravirtual NICs (bench net,
+ * one short run). Later issues add a row per I/O path.
  */
 #include <errno.h>
 #include <limits.h>
@@ -110,6 +111,8 @@ int demo_main(int argc, char **argv)
 {
 	char self[PATH_MAX], kit[PATH_MAX];
 	char *bench_argv[] = { "bench", "exits", "--runs", "3", NULL };
+	char *net_argv[] = { "net", "--runs", "1", "--count", "30000",
+			     "--json", "bench-net-demo.json", NULL };
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int failures;
 
@@ -128,6 +131,11 @@ int demo_main(int argc, char **argv)
 	       "(medians of 3 runs):\n");
 	fflush(stdout);
 	if (bench_main(4, bench_argv) != 0)
+		failures++;
+	printf("\nEmulated (e1000) vs paravirtual (virtio-net in the VMM) I/O, "
+	       "guest kit net-loopback, iovmm vs QEMU:\n");
+	fflush(stdout);
+	if (bench_net_main(7, net_argv) != 0)
 		failures++;
 	return failures ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "tools/cli.h"
 #include "tools/demo.h"
 #include "tools/stats.h"
+#include "tools/vfio_cmd.h"
 
 static int cmd_run(int argc, char **argv)
 {
@@ -65,6 +66,7 @@ static const struct {
 	{ "run", cmd_run, "boot a kernel in a new VM (iovmm run --help)" },
 	{ "demo", demo_main, "run the guest kit's tests and the exit-cost table" },
 	{ "bench", bench_main, "measure and compare (iovmm bench --help)" },
+	{ "vfio", vfio_cmd_main, "host VFIO devices: list, bind, unbind" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };

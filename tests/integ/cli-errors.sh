@@ -48,6 +48,14 @@ expect 2 "serial output"           -- "$iovmm" run --kernel "$kit" --serial "fil
 expect 2 "unknown device 'nosuch'" -- "$iovmm" run --kernel "$kit" --device nosuch
 expect 2 "takes no options"        -- "$iovmm" run --kernel "$kit" --device edu,x=1
 expect 2 "unknown option"          -- "$iovmm" run --kernel "$kit" --frobnicate
+expect 2 "unknown NIC model"       -- "$iovmm" run --kernel "$kit" --net rtl8139,backend=null
+expect 2 "unknown back end"        -- "$iovmm" run --kernel "$kit" --net virtio,backend=vde
+expect 2 "invalid MAC address"     -- "$iovmm" run --kernel "$kit" --net virtio,backend=null,mac=52:54:00:zz:00:01
+expect 2 "not a unicast"           -- "$iovmm" run --kernel "$kit" --net e1000,backend=null,mac=ff:ff:ff:ff:ff:ff
+expect 2 "conflicts with --net e1000" -- "$iovmm" run --kernel "$kit" --net e1000,backend=null,queues=2
+expect 2 "backend= is required"    -- "$iovmm" run --kernel "$kit" --net virtio
+expect 2 "disk $tmp/missing.img: No such file" -- "$iovmm" run --kernel "$kit" --disk "virtio,path=$tmp/missing.img"
+expect 2 "path= is required"       -- "$iovmm" run --kernel "$kit" --disk virtio,readonly
 expect 2 "missing argument"        -- "$iovmm" run --kernel
 
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
@@ -57,6 +65,11 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	expect 2 "Permission denied"  -- $asnobody "$iovmm" run --kernel "$tmp/secret"
 	if [ "$(stat -c %a /dev/kvm)" != 666 ]; then
 		expect 2 "/dev/kvm: permission denied" -- $asnobody "$iovmm" run --kernel "$tmp/kit.elf"
+	fi
+	# A tap device iovmm may not create: root without CAP_NET_ADMIN.
+	if [ -c /dev/net/tun ] && setpriv --bounding-set=-net_admin --inh-caps=-net_admin true 2>/dev/null; then
+		expect 2 "permission denied" -- setpriv --bounding-set=-net_admin --inh-caps=-net_admin \
+			"$iovmm" run --kernel "$tmp/kit.elf" --net virtio,backend=tap:iovmmnope0
 	fi
 	# No /dev/kvm at all: an empty /dev in a private mount namespace.
 	if unshare -m true 2>/dev/null; then

@@ -50,6 +50,7 @@ struct drv_vq {
 	uint16_t *free_ids;         /* packed id stack */
 	uint16_t nfree_ids;
 	uint16_t inflight;          /* packed: ring slots not yet used */
+	uint16_t avail_total;       /* packed: slots made available, mod 2^16 */
 	uint16_t *chain_len;        /* split: descriptors per head */
 };
 
@@ -210,6 +211,7 @@ static inline int drv_packed_add(struct drv_vq *d, const struct drv_seg *segs,
 	}
 	d->ndescs[id] = (uint16_t)need;
 	d->inflight += need;
+	d->avail_total += need;
 	d->next_avail = i;
 	d->avail_wrap = wrap;
 	__atomic_store_n(&d->pdesc[head].flags, head_flags, __ATOMIC_RELEASE);
@@ -289,6 +291,38 @@ static inline bool drv_split_kick_needed(struct drv_vq *d)
 					__ATOMIC_RELAXED),
 			new_idx, old);
 	return !(d->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+/*
+ * Packed, after adding buffers: would the driver kick now? The device
+ * event suppression structure (§2.8.10); in DESC mode, kick when the slot
+ * (off, wrap) was made available since the last decision. Positions are
+ * counted in slots made available (avail_total), as the device does.
+ */
+static inline bool drv_packed_kick_needed(struct drv_vq *d)
+{
+	uint16_t old = d->kick_old, flags, ow, off;
+	uint32_t back;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	d->kick_old = d->avail_total;
+	flags = __atomic_load_n(&d->dev_evt->flags, __ATOMIC_RELAXED);
+	if (flags != VIRTQ_EVENT_F_DESC)
+		return flags != VIRTQ_EVENT_F_DISABLE;
+	ow = __atomic_load_n(&d->dev_evt->off_wrap, __ATOMIC_RELAXED);
+	off = ow & 0x7fff;
+	if (!!(ow >> 15) == d->avail_wrap)
+		back = (uint32_t)d->next_avail - off;
+	else
+		back = (uint32_t)d->next_avail + d->cfg.size - off;
+	return virtq_need_event((uint16_t)(d->avail_total - back),
+				d->avail_total, old);
+}
+
+static inline bool drv_kick_needed(struct drv_vq *d)
+{
+	return d->cfg.packed ? drv_packed_kick_needed(d)
+			     : drv_split_kick_needed(d);
 }
 
 /* Split: the used_event the driver publishes (EVENT_IDX). */

@@ -1,0 +1,325 @@
+#!/bin/bash
+# Boot the lab's L1 (QEMU TCG with an emulated VT-d, an SR-IOV NVMe and an
+# e1000e, nested SVM) with the scenarios given, and grade them.
+#
+#   run.sh [options] SCENARIO...     (or `all`; --list shows them)
+#     --build DIR        iovmm build directory (default $IOVMM_BUILD, else
+#                        <repo>/build): tools/iovmm, guest/kit.elf, helpers
+#     --timeout S        hard limit per boot attempt (default 300)
+#     --idle S           no console output for S seconds once /init runs =
+#                        hung (default 60; /init prints a heartbeat every
+#                        10 s); before that, no /init within 90 s = hung
+#     --keep-logs DIR    where logs of failing attempts go (default
+#                        BUILD/lab-logs)
+#     --append ARGS      extra L1 kernel command-line words
+#     --kernel FILE      boot L1 from FILE (default: the fetched kernel's
+#                        vmlinux, PVH entry; its modules are used either way)
+#     --verbose          stream L1's console while it runs
+#     --interactive      console on this terminal, shell in L1 at the end
+#     --list             list the scenarios and exit
+#
+# Each scenario prints one "LAB-RESULT scenario=NAME status=pass|fail
+# time_ms=N ..." line (tests/lab/init.sh); a scenario without one fails.
+# A boot that hangs (idle or total timeout before LAB-DONE) is retried once.
+# Exit: 0 all passed, 1 a scenario failed or L1 did not finish, 2 usage,
+# 77 the lab cannot run here (no qemu-system-x86_64, or the kernel/busybox
+# cannot be fetched).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${IOVMM_BUILD:-$repo/build}
+timeout_s=300
+idle_s=60
+boot_limit_s=90
+keep_logs=""
+append=""
+l1_kernel=""
+verbose=0
+interactive=0
+scenarios=()
+
+usage() {
+	sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0" >&2
+	exit 2
+}
+
+list_scenarios() {
+	local f
+	for f in "$here"/scenarios/*.sh; do
+		f=${f##*/}
+		echo "${f%.sh}"
+	done
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--idle) idle_s=$2; shift 2 ;;
+	--keep-logs) keep_logs=$2; shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
+	--kernel) l1_kernel=$(realpath "$2"); shift 2 ;;
+	--verbose) verbose=1; shift ;;
+	--interactive) interactive=1; shift ;;
+	--list) list_scenarios; exit 0 ;;
+	-h | --help) usage ;;
+	-*) echo "run.sh: unknown option $1" >&2; usage ;;
+	all) mapfile -t -O ${#scenarios[@]} scenarios < <(list_scenarios); shift ;;
+	*) scenarios+=("$1"); shift ;;
+	esac
+done
+[ ${#scenarios[@]} -gt 0 ] || usage
+for s in "${scenarios[@]}"; do
+	[ -r "$here/scenarios/$s.sh" ] ||
+		{ echo "run.sh: no scenario '$s' (see --list)" >&2; exit 2; }
+done
+[[ $timeout_s =~ ^[0-9]+$ && $idle_s =~ ^[0-9]+$ ]] ||
+	{ echo "run.sh: --timeout/--idle take seconds" >&2; exit 2; }
+
+say() { echo "lab: $*"; }
+
+# Milliseconds since the epoch (bash 5's EPOCHREALTIME, no forks).
+now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+
+# Optional machine parts a scenario asks for with a "# lab-machine: NAME..."
+# header, so every other pass stays lean.
+#   bigbar: ivshmem-plain behind a third root port, whose BAR2 is a 16 GiB
+#   64-bit prefetchable memory BAR (in its own group): the size of a large
+#   GPU BAR, without a GPU. The memfd is never touched, so it costs no RAM.
+declare -A machine_features=(
+	[bigbar]="-object memory-backend-memfd,id=bigbar,size=16G,share=on
+		-device pcie-root-port,id=rp3,chassis=3,slot=3
+		-device ivshmem-plain,memdev=bigbar,bus=rp3"
+)
+feature_args=()
+declare -A wanted=()
+for s in "${scenarios[@]}"; do
+	for f in $(sed -n 's/^# lab-machine: *//p' "$here/scenarios/$s.sh"); do
+		[ -n "${machine_features[$f]:-}" ] ||
+			{ echo "run.sh: scenario $s: unknown lab-machine '$f'" >&2; exit 2; }
+		wanted[$f]=1
+	done
+done
+for f in "${!wanted[@]}"; do
+	# shellcheck disable=SC2206
+	feature_args+=(${machine_features[$f]})
+done
+
+qemu=$(command -v qemu-system-x86_64) ||
+	{ echo "SKIP: qemu-system-x86_64 is not installed (scripts/deps.sh)"; exit 77; }
+build=$(cd "$build" 2>/dev/null && pwd) ||
+	{ echo "run.sh: build directory not found (--build)" >&2; exit 1; }
+keep_logs=${keep_logs:-$build/lab-logs}
+labdir=$build/lab-work
+mkdir -p "$labdir"
+
+# One lab at a time per cache: two TCG L1s on a small machine would push each
+# other past their timeouts (and the fetch below fills the shared cache).
+cache=${IOVMM_CACHE:-/var/cache/iovmm}
+{ mkdir -p "$cache" && exec 9>>"$cache/lab.lock"; } 2>/dev/null ||
+	exec 9>>"${TMPDIR:-/tmp}/iovmm-lab.lock"
+if ! flock -n 9; then
+	say "waiting for another lab run to finish"
+	flock -w "$timeout_s" 9 || { say "FAIL: lab lock busy"; exit 1; }
+fi
+
+if ! fetched=$("$here/fetch.sh"); then
+	echo "SKIP: cannot fetch the lab kernel or busybox from Debian (no network?)"
+	exit 77
+fi
+eval "$fetched"
+
+t=$(now_ms)
+"$here/mkinitrd.sh" "$build" "$labdir/initrd.cpio" | sed 's/^/lab: /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { say "FAIL: initrd build failed"; exit 1; }
+initrd_ms=$(( $(now_ms) - t ))
+
+# The L1 machine (docs/lab.md): q35 with an emulated VT-d doing DMA and
+# interrupt remapping (intremap needs the split irqchip; caching-mode lets
+# a VMM inside L1 shadow its own guest's IOMMU later); QEMU's NVMe with
+# SR-IOV (2 VFs, flexible queue/interrupt resources to hand them) must sit
+# behind a PCIe root port and belong to an NVMe subsystem; an e1000e on a
+# second root port; at 00:05 a multi-function conventional-PCI pair, an
+# e1000 (host driver e1000) and QEMU's edu (no host driver, MSI + DMA),
+# which without ACS share one IOMMU group: binding only edu to vfio-pci
+# leaves that group not viable. -cpu max exposes SVM so kvm-amd nests.
+vfs=2
+# no_timer_check: under TCG on a loaded host the kernel's check that the
+# IO-APIC timer ticks through interrupt remapping can miss its window and
+# panic ("timer doesn't work through Interrupt-remapped IO-APIC"); the
+# emulated timer is fine, only the check's busy-wait is too short.
+cmdline="console=ttyS0 loglevel=4 panic=-1 no_timer_check"
+cmdline="$cmdline intel_iommu=on iommu=pt"
+cmdline="$cmdline lab.scenarios=$(IFS=,; echo "${scenarios[*]}")$append"
+[ $interactive = 1 ] && cmdline="$cmdline lab.shell=1"
+# shellcheck disable=SC2054 # commas are inside QEMU option values
+qemu_args=(
+	-accel tcg,thread=multi,tb-size=512
+	-machine q35,kernel-irqchip=split -cpu max -smp 2 -m 2G
+	-device intel-iommu,intremap=on,caching-mode=on
+	-nodefaults -no-reboot -display none -vga none
+	-device pcie-root-port,id=rp1,chassis=1,slot=1
+	-device pcie-root-port,id=rp2,chassis=2,slot=2
+	-device nvme-subsys,id=nvmesubsys0
+	-device "nvme,bus=rp1,serial=labnvme0,subsys=nvmesubsys0,sriov_max_vfs=$vfs,sriov_vq_flexible=$((vfs * 2)),sriov_vi_flexible=$vfs,max_ioqpairs=$((vfs * 2 + 2)),msix_qsize=$((vfs + 2))"
+	-device e1000e,bus=rp2,netdev=n0 -netdev user,id=n0,restrict=on
+	-device e1000,addr=05.0,multifunction=on,netdev=n1
+	-netdev user,id=n1,restrict=on
+	-device edu,addr=05.1
+	"${feature_args[@]}"
+	-kernel "${l1_kernel:-$LAB_L1_KERNEL}" -initrd "$labdir/initrd.cpio"
+	-append "$cmdline"
+)
+
+if [ $interactive = 1 ]; then
+	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio
+fi
+
+qpid=""
+cleanup() {
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill "$qpid" 2>/dev/null
+		sleep 1
+		kill -KILL "$qpid" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
+
+# boot N: one L1 boot; console to $log. Sets outcome (done|hang|timeout|
+# exit), boot_ms (QEMU start to LAB-INIT) and wall_ms.
+boot() {
+	local n=$1 t0 now size last_size=0 last_change shown=0
+	log=$labdir/attempt$n.log
+	: >"$log"
+	{ echo "$qemu ${qemu_args[*]} -serial file:$log"; } >"$labdir/attempt$n.cmd"
+	"$qemu" "${qemu_args[@]}" -serial "file:$log" </dev/null \
+		>"$labdir/attempt$n.qemu" 2>&1 &
+	qpid=$!
+	t0=$(now_ms)
+	last_change=$t0
+	boot_ms=""
+	outcome=""
+	while :; do
+		sleep 0.2
+		now=$(now_ms)
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last_size" ]; then
+			last_size=$size
+			last_change=$now
+			if [ $verbose = 1 ]; then
+				tail -c +$((shown + 1)) "$log" | head -c $((size - shown)) | tr -d '\r'
+				shown=$size
+			fi
+			[ -z "$boot_ms" ] && grep -aq '^LAB-INIT' "$log" &&
+				boot_ms=$((now - t0))
+		fi
+		if ! kill -0 "$qpid" 2>/dev/null; then
+			wait "$qpid"
+			outcome="exit"
+			break
+		fi
+		if grep -aq '^LAB-DONE' "$log"; then
+			# /init powers off next; give QEMU a moment to exit cleanly.
+			local grace=$((now + 10000))
+			while kill -0 "$qpid" 2>/dev/null && [ "$(now_ms)" -lt $grace ]; do
+				sleep 0.1
+			done
+			outcome="done"
+			break
+		fi
+		if [ $((now - t0)) -ge $((timeout_s * 1000)) ]; then
+			outcome=timeout
+			break
+		fi
+		# Firmware and the kernel's decompressor print nothing: until
+		# /init runs, only the boot limit applies.
+		if [ -n "$boot_ms" ] &&
+			[ $((now - last_change)) -ge $((idle_s * 1000)) ]; then
+			outcome=hang
+			break
+		fi
+		if [ -z "$boot_ms" ] && [ $((now - t0)) -ge $((boot_limit_s * 1000)) ]; then
+			outcome=hang
+			break
+		fi
+	done
+	cleanup
+	wait "$qpid" 2>/dev/null
+	qpid=""
+	wall_ms=$(( $(now_ms) - t0 ))
+	grep -aq '^LAB-DONE' "$log" && outcome="done"
+	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+}
+
+# keep ATTEMPT: save the attempt's console, QEMU output and command line.
+keep() {
+	local dest
+	mkdir -p "$keep_logs"
+	dest=$keep_logs/lab-$(date +%Y%m%d-%H%M%S)-$$-attempt$1.log
+	{
+		echo "# lab attempt $1: outcome=$outcome wall_ms=$wall_ms scenarios=${scenarios[*]}"
+		echo "# qemu: $(cat "$labdir/attempt$1.cmd")"
+		echo "# qemu output:"
+		sed 's/^/#   /' "$labdir/attempt$1.qemu"
+		cat "$labdir/attempt$1.log"
+	} >"$dest"
+	kept+=("$dest")
+}
+
+kept=()
+attempt=1
+while :; do
+	say "boot $attempt: scenarios ${scenarios[*]}"
+	boot $attempt
+	say "boot $attempt: $outcome after $((wall_ms / 1000)).$(printf %03d $((wall_ms % 1000))) s" \
+		"(L1 /init after ${boot_ms:-?} ms)"
+	[ "$outcome" = "done" ] && break
+	keep $attempt
+	# Retry once what is the lab's own flakiness: a silent hang, or an L1
+	# that died before /init (no scenario had run). An L1 that crashed
+	# while a scenario ran is that scenario's failure.
+	if [ $attempt -ge 2 ] || { [ "$outcome" = exit ] && [ -n "$boot_ms" ]; }; then
+		break
+	fi
+	say "L1 $outcome before finishing: retrying once"
+	attempt=$((attempt + 1))
+done
+cp "$log" "$labdir/last-run.log"
+
+# ---- grade
+ok=1
+[ "$outcome" = "done" ] || ok=0
+printf 'lab: %-16s %-6s %9s  %s\n' SCENARIO STATUS TIME_MS DETAILS
+for s in "${scenarios[@]}"; do
+	lines=$(grep -aF "LAB-RESULT scenario=$s " "$log")
+	count=$(printf '%s' "$lines" | grep -c 'LAB-RESULT' || true)
+	if [ "$count" -eq 1 ]; then
+		re="^LAB-RESULT scenario=[^ ]+ status=(pass|fail) time_ms=([0-9]+)( (.*))?$"
+		if [[ $lines =~ $re ]]; then
+			status=${BASH_REMATCH[1]} ms=${BASH_REMATCH[2]}
+			details=${BASH_REMATCH[4]}
+		else
+			status=fail ms=- details="malformed: $lines"
+		fi
+	elif [ "$count" -eq 0 ]; then
+		status=fail ms=- details="no result (L1: $outcome)"
+	else
+		status=fail ms=- details="$count result lines"
+	fi
+	[ "$status" = pass ] || ok=0
+	printf 'lab: %-16s %-6s %9s  %s\n' "$s" "$status" "$ms" "$details"
+done
+grep -a '^LAB-WARN' "$log" | sed 's/^/lab: /'
+say "timing: initrd ${initrd_ms} ms; boot $attempt: L1 /init at ${boot_ms:-?} ms," \
+	"total $wall_ms ms"
+if [ $ok = 1 ]; then
+	say "PASS (${#scenarios[@]} scenarios)${kept[*]:+; hung attempt kept: ${kept[*]}}"
+	exit 0
+fi
+[ "$outcome" = "done" ] && keep $attempt
+say "FAIL; console: ${kept[*]:-$labdir/last-run.log}"
+echo "---- last 60 console lines"
+tail -n 60 "$log"
+exit 1

@@ -1,0 +1,36 @@
+#!/bin/sh
+# lab-timeout: 120
+# Issue 5, scenario 4 (the `iovmm run` half): assigning a device that cannot
+# be assigned fails before the guest starts, with a message that says why
+# and what to do: a BDF that does not exist, a device bound to its host
+# driver (the e1000e, and the NVMe PF), and a device whose IOMMU group is
+# not viable (edu bound to vfio-pci while the e1000 sharing its group stays
+# on e1000).
+. /lab/lib.sh
+
+# expect_fail NAME TEXT HOST: iovmm must refuse HOST with TEXT in stderr.
+expect_fail() {
+	local name=$1 text=$2 host=$3 out=$LAB_TMP/$1.out rc
+	lab_iovmm "$out" 60 run --kernel "$LAB_KIT" --mem 16M \
+		--device "vfio-pci,host=$host" --cmdline "test=hello"
+	rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] || lab_fail "$name-not-refused" "exit=$rc"
+	grep -q "$text" "$out" || lab_fail "$name-unclear-message"
+	grep -q '^RESULT' "$out" && lab_fail "$name-guest-ran"
+	return 0
+}
+
+lab_e1000e || lab_fail "$LAB_ERR"
+lab_e1000 || lab_fail "$LAB_ERR"
+lab_edu || lab_fail "$LAB_ERR"
+lab_nvme_pf || lab_fail "$LAB_ERR"
+expect_fail nonexistent "no PCI device 0000:7f:1f.7" 0000:7f:1f.7
+lab_bind "$LAB_E1000E" e1000e || lab_fail "$LAB_ERR"
+expect_fail not-vfio "is bound to e1000e, not vfio-pci: run iovmm vfio bind" \
+	"$LAB_E1000E"
+expect_fail pf "is bound to nvme, not vfio-pci" "$LAB_PF"
+lab_bind "$LAB_E1000" e1000 || lab_fail "$LAB_ERR"
+lab_bind_vfio "$LAB_EDU" || lab_fail "$LAB_ERR"
+expect_fail non-viable "IOMMU group $LAB_GROUP is not viable: $LAB_E1000 .* bound to e1000" \
+	"$LAB_EDU"
+lab_pass "cases=4"

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel VFIO type1 transport: container, groups, device fds
+ * (Documentation/driver-api/vfio.rst, linux/vfio.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "vfio/container.h"
+#include "vfio/sysfs.h"
+#include "vfio/vfio.h"
+
+struct vfio_group {
+	int id;
+	int fd;
+};
+
+struct vfio_container {
+	int fd;
+	unsigned refs;
+	const struct gmem *mem;       /* borrowed */
+	char dev_root[128];
+	char sysfs_root[128];
+	bool iommu_set;
+	unsigned nr_groups;
+	struct vfio_group groups[VFIO_MAX_GROUPS];
+	struct vfio_iommu_caps caps;
+	struct iommu_dma_mapper mapper;
+	struct iommu_dma *dma;
+};
+
+/* A device fd of this container, as a struct vfio_device. */
+struct vfio_kdev {
+	struct vfio_device dev;
+	struct vfio_container *c;     /* borrowed: vfio_pci holds the reference */
+	int fd;
+};
+
+static const char *const who = "vfio";
+
+__attribute__((format(printf, 3, 4)))
+static void vfio_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+uint32_t vfio_info_cap_find(const void *buf, size_t len, uint32_t first,
+			    uint16_t id)
+{
+	const uint8_t *b = buf;
+	uint32_t off = first;
+
+	/* 64 hops is far more than any kernel reports; it stops a loop. */
+	for (int n = 0; off && n < 64; n++) {
+		struct vfio_info_cap_header h;
+
+		if (off < sizeof(h) || off > len || len - off < sizeof(h))
+			return 0;
+		memcpy(&h, b + off, sizeof(h));
+		if (h.id == id)
+			return off;
+		off = h.next;
+	}
+	return 0;
+}
+
+/* ---- the DMA mapper (iommu/dma.h) over VFIO_IOMMU_MAP_DMA ---- */
+
+static int type1_map(struct iommu_dma_mapper *m, const struct iommu_dma_entry *e)
+{
+	struct vfio_container *c = container_of(m, struct vfio_container, mapper);
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)e->hva,
+		.iova = e->iova,
+		.size = e->size,
+	};
+
+	return ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map) < 0 ? -errno : 0;
+}
+
+static int type1_unmap(struct iommu_dma_mapper *m,
+		       const struct iommu_dma_entry *e)
+{
+	struct vfio_container *c = container_of(m, struct vfio_container, mapper);
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = e->iova,
+		.size = e->size,
+	};
+
+	if (ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0)
+		return -errno;
+	return unmap.size == e->size ? 0 : -EIO;
+}
+
+static const struct iommu_dma_mapper_ops type1_mapper_ops = {
+	.map = type1_map,
+	.unmap = type1_unmap,
+};
+
+/* ---- container ---- */
+
+static void container_free(struct vfio_container *c)
+{
+	iommu_dma_destroy(c->dma);
+	/* Closing a group detaches it; the last one tears the IOMMU down. */
+	for (unsigned i = c->nr_groups; i-- > 0;)
+		close(c->groups[i].fd);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static int container_open(struct vfio_container *c, char *err, size_t errlen)
+{
+	char path[160];
+	int ver;
+
+	snprintf(path, sizeof(path), "%s/vfio/vfio", c->dev_root);
+	c->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0) {
+		int ret = -errno;
+
+		if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO) {
+			vfio_fail(err, errlen,
+				  "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
+			return -ENODEV;
+		}
+		vfio_fail(err, errlen, "%s: %s%s", path, strerror(-ret),
+			  ret == -EACCES || ret == -EPERM ? " (needs root)" : "");
+		return ret;
+	}
+	ver = ioctl(c->fd, VFIO_GET_API_VERSION);
+	if (ver != VFIO_API_VERSION) {
+		vfio_fail(err, errlen, "%s: unsupported VFIO API version %d",
+			  path, ver);
+		return -ENOTSUP;
+	}
+	if (ioctl(c->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+		vfio_fail(err, errlen,
+			  "VFIO has no type1v2 IOMMU (load vfio_iommu_type1; is the host IOMMU on?)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int vfio_container_get(struct vfio_container **slot, const struct gmem *mem,
+		       const char *dev_root, const char *sysfs_root, char *err,
+		       size_t errlen)
+{
+	struct vfio_container *c = *slot;
+	int ret;
+
+	if (c) {
+		c->refs++;
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->mem = mem;
+	c->mapper.ops = &type1_mapper_ops;
+	snprintf(c->dev_root, sizeof(c->dev_root), "%s",
+		 dev_root && *dev_root ? dev_root : "/dev");
+	snprintf(c->sysfs_root, sizeof(c->sysfs_root), "%s",
+		 vfio_sysfs_root(sysfs_root));
+	ret = container_open(c, err, errlen);
+	if (ret) {
+		container_free(c);
+		return ret;
+	}
+	c->refs = 1;
+	*slot = c;
+	return 0;
+}
+
+void vfio_container_put(struct vfio_container **slot)
+{
+	struct vfio_container *c = *slot;
+
+	if (!c || --c->refs)
+		return;
+	container_free(c);
+	*slot = NULL;
+}
+
+void vfio_container_iommu_caps(const struct vfio_container *c,
+			       struct vfio_iommu_caps *out)
+{
+	*out = c->caps;
+}
+
+void vfio_container_dma_stats(const struct vfio_container *c,
+			      struct iommu_dma_stats *out)
+{
+	iommu_dma_get_stats(c ? c->dma : NULL, out);
+}
+
+/* VFIO_IOMMU_GET_INFO with its capability chain (IOVA ranges, DMA avail). */
+static int container_iommu_info(struct vfio_container *c)
+{
+	struct vfio_iommu_type1_info *info;
+	uint32_t argsz = sizeof(*info), off;
+	int ret = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		info = calloc(1, argsz);
+		if (!info)
+			return -ENOMEM;
+		info->argsz = argsz;
+		if (ioctl(c->fd, VFIO_IOMMU_GET_INFO, info) < 0) {
+			ret = -errno;
+			free(info);
+			return ret;
+		}
+		if (info->argsz <= argsz || pass == 1)
+			break;
+		argsz = info->argsz; /* the chain needs a bigger buffer */
+		free(info);
+	}
+	c->caps.pgsizes = info->flags & VFIO_IOMMU_INFO_PGSIZES ?
+				  info->iova_pgsizes : 4096;
+	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || argsz < info->argsz)
+		goto out;
+	off = vfio_info_cap_find(info, argsz, info->cap_offset,
+				 VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	if (off) {
+		struct vfio_iommu_type1_info_cap_iova_range *cap =
+			(void *)((uint8_t *)info + off);
+		uint32_t n = cap->nr_iovas;
+
+		if (n > (argsz - off - sizeof(*cap)) / sizeof(cap->iova_ranges[0]))
+			n = 0; /* truncated chain: trust nothing */
+		if (n > VFIO_MAX_IOVA_RANGES) {
+			log_warn(who, "IOMMU reports %u IOVA ranges; using the first %u",
+				 n, VFIO_MAX_IOVA_RANGES);
+			n = VFIO_MAX_IOVA_RANGES;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			c->caps.ranges[i].start = cap->iova_ranges[i].start;
+			c->caps.ranges[i].last = cap->iova_ranges[i].end;
+		}
+		c->caps.nr_ranges = n;
+	}
+	off = vfio_info_cap_find(info, argsz, info->cap_offset,
+				 VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	if (off && argsz - off >= sizeof(struct vfio_iommu_type1_info_dma_avail)) {
+		struct vfio_iommu_type1_info_dma_avail *cap =
+			(void *)((uint8_t *)info + off);
+
+		c->caps.dma_avail = cap->avail;
+	}
+out:
+	free(info);
+	return ret;
+}
+
+static void ir_refusal(const struct vfio_container *c, char *err, size_t errlen)
+{
+	/*
+	 * type1 refuses to attach a group (-EPERM) when the IOMMU cannot
+	 * remap interrupts and allow_unsafe_interrupts is off: a device
+	 * could otherwise forge MSI writes to any vector of the host.
+	 */
+	vfio_fail(err, errlen,
+		  "host has no interrupt remapping; refusing (set vfio_iommu_type1.allow_unsafe_interrupts=1 to override)");
+}
+
+/* The first group: IOMMU model, its limits, and guest RAM mapped. */
+static int container_setup_iommu(struct vfio_container *c, char *err,
+				 size_t errlen)
+{
+	struct iommu_dma_limits lim;
+	struct iommu_dma_stats st;
+	int ret;
+
+	if (ioctl(c->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
+		ret = -errno;
+		if (ret == -EPERM)
+			ir_refusal(c, err, errlen);
+		else
+			vfio_fail(err, errlen, "VFIO_SET_IOMMU(type1v2): %s",
+				  strerror(-ret));
+		return ret;
+	}
+	c->iommu_set = true;
+	ret = container_iommu_info(c);
+	if (ret) {
+		vfio_fail(err, errlen, "VFIO_IOMMU_GET_INFO: %s", strerror(-ret));
+		return ret;
+	}
+	lim = (struct iommu_dma_limits){
+		.ranges = c->caps.nr_ranges ? c->caps.ranges : NULL,
+		.nr_ranges = c->caps.nr_ranges,
+		.pgsize_mask = c->caps.pgsizes,
+		.max_entries = c->caps.dma_avail,
+	};
+	ret = iommu_dma_create(&c->mapper, c->mem, &lim, &c->dma, err, errlen);
+	if (ret)
+		return ret;
+	iommu_dma_get_stats(c->dma, &st);
+	log_info(who, "guest RAM mapped for DMA: %llu MiB in %u entries, %llu us",
+		 (unsigned long long)(st.bytes >> 20), st.entries,
+		 (unsigned long long)(st.map_ns / 1000));
+	return 0;
+}
+
+static void group_blocker_msg(const struct vfio_container *c, int group,
+			      char *err, size_t errlen)
+{
+	char bdf[VFIO_BDF_LEN], drv[VFIO_DRV_LEN];
+
+	if (vfio_sysfs_group_blocker(c->sysfs_root, group, bdf, drv,
+				     sizeof(drv)) == -EBUSY)
+		vfio_fail(err, errlen,
+			  "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
+			  group, bdf, drv, bdf);
+	else
+		vfio_fail(err, errlen,
+			  "IOMMU group %d is not viable: every device in it must be bound to vfio-pci or to no driver",
+			  group);
+}
+
+static int group_open(struct vfio_container *c, int id, char *err,
+		      size_t errlen)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group *g;
+	char path[160];
+	int fd, ret;
+
+	if (c->nr_groups == VFIO_MAX_GROUPS) {
+		vfio_fail(err, errlen, "more than %d IOMMU groups", VFIO_MAX_GROUPS);
+		return -ENOSPC;
+	}
+	snprintf(path, sizeof(path), "%s/vfio/%d", c->dev_root, id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -EBUSY)
+			vfio_fail(err, errlen,
+				  "IOMMU group %d is in use by another process (%s is open)",
+				  id, path);
+		else if (ret == -ENOENT)
+			vfio_fail(err, errlen,
+				  "%s does not exist: no device of IOMMU group %d is bound to vfio-pci",
+				  path, id);
+		else
+			vfio_fail(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) < 0) {
+		ret = -errno;
+		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_STATUS: %s", path,
+			  strerror(-ret));
+		goto err_close;
+	}
+	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		group_blocker_msg(c, id, err, errlen);
+		ret = -EBUSY;
+		goto err_close;
+	}
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &c->fd) < 0) {
+		ret = -errno;
+		if (ret == -EPERM)
+			ir_refusal(c, err, errlen);
+		else
+			vfio_fail(err, errlen, "IOMMU group %d: VFIO_GROUP_SET_CONTAINER: %s",
+				  id, strerror(-ret));
+		goto err_close;
+	}
+	g = &c->groups[c->nr_groups++];
+	g->id = id;
+	g->fd = fd;
+	if (!c->iommu_set) {
+		ret = container_setup_iommu(c, err, errlen);
+		if (ret) {
+			/* Closing the group fd takes it out of the container. */
+			c->nr_groups--;
+			goto err_close;
+		}
+	}
+	return 0;
+
+err_close:
+	close(fd);
+	return ret;
+}
+
+static struct vfio_group *group_find(struct vfio_container *c, int id)
+{
+	for (unsigned i = 0; i < c->nr_groups; i++)
+		if (c->groups[i].id == id)
+			return &c->groups[i];
+	return NULL;
+}
+
+/* ---- struct vfio_device over a kernel device fd ---- */
+
+static int kdev_region_info(struct vfio_device *d, unsigned index,
+			    struct vfio_region *out)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	struct vfio_region_info *ri;
+	uint32_t argsz = sizeof(*ri), off;
+	int ret = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		ri = calloc(1, argsz);
+		if (!ri)
+			return -ENOMEM;
+		ri->argsz = argsz;
+		ri->index = index;
+		if (ioctl(k->fd, VFIO_DEVICE_GET_REGION_INFO, ri) < 0) {
+			ret = -errno;
+			free(ri);
+			return ret;
+		}
+		if (ri->argsz <= argsz || pass == 1)
+			break;
+		argsz = ri->argsz;
+		free(ri);
+	}
+	memset(out, 0, sizeof(*out));
+	out->index = index;
+	out->flags = ri->flags;
+	out->size = ri->size;
+	out->offset = ri->offset;
+	if ((ri->flags & VFIO_REGION_INFO_FLAG_CAPS) && argsz >= ri->argsz &&
+	    (off = vfio_info_cap_find(ri, argsz, ri->cap_offset,
+				      VFIO_REGION_INFO_CAP_SPARSE_MMAP))) {
+		struct vfio_region_info_cap_sparse_mmap *sp =
+			(void *)((uint8_t *)ri + off);
+		uint32_t n = sp->nr_areas;
+
+		out->sparse = true;
+		if (n > (argsz - off - sizeof(*sp)) / sizeof(sp->areas[0]))
+			n = 0;
+		/* Areas we cannot record stay trapped: slower, still correct. */
+		if (n > VFIO_MAX_AREAS)
+			n = VFIO_MAX_AREAS;
+		for (uint32_t i = 0; i < n; i++) {
+			out->areas[i].off = sp->areas[i].offset;
+			out->areas[i].size = sp->areas[i].size;
+		}
+		out->nr_areas = n;
+	}
+	free(ri);
+	return 0;
+}
+
+static ssize_t kdev_read(struct vfio_device *d, const struct vfio_region *r,
+			 uint64_t off, void *buf, size_t len)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	ssize_t n;
+
+	do {
+		n = pread(k->fd, buf, len, (off_t)(r->offset + off));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? n : -EIO;
+}
+
+static ssize_t kdev_write(struct vfio_device *d, const struct vfio_region *r,
+			  uint64_t off, const void *buf, size_t len)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	ssize_t n;
+
+	do {
+		n = pwrite(k->fd, buf, len, (off_t)(r->offset + off));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? n : -EIO;
+}
+
+static int kdev_mmap(struct vfio_device *d, const struct vfio_region *r,
+		     uint64_t off, uint64_t len, void **out)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd,
+		       (off_t)(r->offset + off));
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+static int kdev_irq_info(struct vfio_device *d, unsigned index,
+			 struct vfio_irq *out)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(k->fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0)
+		return -errno;
+	out->count = info.count;
+	out->flags = info.flags;
+	return 0;
+}
+
+static int kdev_irq_set(struct vfio_device *d, unsigned index, uint32_t action,
+			unsigned start, unsigned count, const int *fds)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	size_t data = fds ? (size_t)count * sizeof(int32_t) : 0;
+	struct vfio_irq_set *set;
+	int ret = 0;
+
+	if (count > 4096)
+		return -EINVAL;
+	set = calloc(1, sizeof(*set) + data);
+	if (!set)
+		return -ENOMEM;
+	set->argsz = (uint32_t)(sizeof(*set) + data);
+	set->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD :
+				     VFIO_IRQ_SET_DATA_NONE);
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	for (unsigned i = 0; fds && i < count; i++) {
+		int32_t fd = fds[i];
+
+		memcpy(set->data + i * sizeof(fd), &fd, sizeof(fd));
+	}
+	if (ioctl(k->fd, VFIO_DEVICE_SET_IRQS, set) < 0)
+		ret = -errno;
+	free(set);
+	return ret;
+}
+
+static int kdev_reset(struct vfio_device *d)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+
+	if (!(d->flags & VFIO_DEVICE_FLAGS_RESET))
+		return -ENOTTY;
+	return ioctl(k->fd, VFIO_DEVICE_RESET) < 0 ? -errno : 0;
+}
+
+static struct vfio_pci_hot_reset_info *hot_reset_info(int fd, int *ret)
+{
+	struct vfio_pci_hot_reset_info *info;
+	uint32_t argsz = sizeof(*info);
+
+	/* The first call says how many devices the reset reaches (-ENOSPC). */
+	for (int pass = 0; pass < 2; pass++) {
+		info = calloc(1, argsz);
+		if (!info) {
+			*ret = -ENOMEM;
+			return NULL;
+		}
+		info->argsz = argsz;
+		if (ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) == 0) {
+			*ret = 0;
+			return info;
+		}
+		*ret = -errno;
+		if (*ret != -ENOSPC || pass == 1 || info->count > 256) {
+			free(info);
+			return NULL;
+		}
+		argsz = sizeof(*info) + info->count * sizeof(info->devices[0]);
+		free(info);
+	}
+	return NULL;
+}
+
+static int kdev_hot_reset(struct vfio_device *d, char *err, size_t errlen)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	struct vfio_pci_hot_reset_info *info;
+	struct vfio_pci_hot_reset *rst = NULL;
+	int ret;
+
+	info = hot_reset_info(k->fd, &ret);
+	if (!info) {
+		vfio_fail(err, errlen, "%s: no bus reset: %s", d->name,
+			  strerror(-ret));
+		return ret;
+	}
+	rst = calloc(1, sizeof(*rst) + info->count * sizeof(int32_t));
+	if (!rst) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* PCI reset reaches the whole bus: every group on it must be ours. */
+	for (uint32_t i = 0; i < info->count; i++) {
+		const struct vfio_pci_dependent_device *dep = &info->devices[i];
+		struct vfio_group *g = group_find(k->c, (int)dep->group_id);
+		bool seen = false;
+
+		if (!g) {
+			vfio_fail(err, errlen,
+				  "%s: a bus reset would also reset %04x:%02x:%02x.%u of IOMMU group %u, which this VM does not own; refusing",
+				  d->name, dep->segment, dep->bus, dep->devfn >> 3,
+				  dep->devfn & 7, dep->group_id);
+			ret = -EPERM;
+			goto out;
+		}
+		for (uint32_t j = 0; j < rst->count; j++)
+			seen |= rst->group_fds[j] == g->fd;
+		if (!seen)
+			rst->group_fds[rst->count++] = g->fd;
+	}
+	rst->argsz = (uint32_t)(sizeof(*rst) + rst->count * sizeof(int32_t));
+	ret = ioctl(k->fd, VFIO_DEVICE_PCI_HOT_RESET, rst) < 0 ? -errno : 0;
+	if (ret)
+		vfio_fail(err, errlen, "%s: VFIO_DEVICE_PCI_HOT_RESET: %s",
+			  d->name, strerror(-ret));
+out:
+	free(rst);
+	free(info);
+	return ret;
+}
+
+static void kdev_release(struct vfio_device *d)
+{
+	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+
+	close(k->fd);
+	free(k);
+}
+
+static const struct vfio_device_ops kdev_ops = {
+	.region_info = kdev_region_info,
+	.region_read = kdev_read,
+	.region_write = kdev_write,
+	.region_mmap = kdev_mmap,
+	.irq_info = kdev_irq_info,
+	.irq_set = kdev_irq_set,
+	.reset = kdev_reset,
+	.hot_reset = kdev_hot_reset,
+	.release = kdev_release,
+};
+
+int vfio_container_open_device(struct vfio_container *c, int group,
+			       const char *bdf, struct vfio_device **out,
+			       char *err, size_t errlen)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_group *g = group_find(c, group);
+	struct vfio_kdev *k;
+	int fd, ret;
+
+	if (!g) {
+		ret = group_open(c, group, err, errlen);
+		if (ret)
+			return ret;
+		g = group_find(c, group);
+	}
+	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0) {
+		ret = -errno;
+		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
+			  strerror(-ret),
+			  ret == -EBUSY ? " (already open)" : "");
+		return ret;
+	}
+	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &info) < 0 ||
+	    !(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		vfio_fail(err, errlen, "%s: not a VFIO PCI device", bdf);
+		close(fd);
+		return -ENODEV;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		close(fd);
+		return -ENOMEM;
+	}
+	k->dev.ops = &kdev_ops;
+	snprintf(k->dev.name, sizeof(k->dev.name), "%s", bdf);
+	k->dev.flags = info.flags;
+	k->dev.num_regions = info.num_regions;
+	k->dev.num_irqs = info.num_irqs;
+	k->c = c;
+	k->fd = fd;
+	*out = &k->dev;
+	return 0;
+}
