@@ -35,6 +35,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/iov.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "emul-devices/virtio/blk.h"
@@ -131,41 +132,6 @@ static struct virtio_blk *vblk_of(struct virtio_dev *dev)
 	return container_of(dev, struct virtio_blk, vdev);
 }
 
-/* Gather up to len bytes from iov starting at off; returns bytes copied. */
-static size_t vblk_iov_to_buf(const struct iovec *iov, unsigned cnt,
-			      size_t off, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, l);
-		done += l;
-		off = 0;
-	}
-	return done;
-}
-
-/* Drop the first n bytes of an iovec array in place. */
-static void vblk_iov_pull(struct iovec **iov, unsigned *cnt, size_t n)
-{
-	while (*cnt && n >= (*iov)->iov_len) {
-		n -= (*iov)->iov_len;
-		(*iov)++;
-		(*cnt)--;
-	}
-	if (*cnt) {
-		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
-	}
-}
-
 /* ---- requests ---- */
 
 static bool vblk_range_ok(const struct virtio_blk *b, uint64_t sector,
@@ -202,7 +168,7 @@ static uint8_t vblk_rw(struct virtio_blk *b, const struct vblk_req_hdr *h,
 			return VIRTIO_BLK_S_IOERR;
 		}
 		off += r;
-		vblk_iov_pull(&iov, &cnt, (size_t)r);
+		iov_pull(&iov, &cnt, (size_t)r);
 	}
 	if (write) {
 		b->stats.writes++;
@@ -250,7 +216,7 @@ static uint8_t vblk_discard(struct virtio_blk *b, const struct iovec *iov,
 	    len / sizeof(d) > VBLK_DISCARD_SEG)
 		return VIRTIO_BLK_S_IOERR;
 	for (uint64_t off = 0; off < len; off += sizeof(d)) {
-		vblk_iov_to_buf(iov, cnt, off, &d, sizeof(d));
+		iov_to_buf(iov, cnt, off, &d, sizeof(d));
 		/* §5.2.6.2: unmap is a write-zeroes flag; the rest reserved. */
 		if (d.flags)
 			return VIRTIO_BLK_S_UNSUPP;
@@ -287,8 +253,8 @@ static int vblk_req(struct virtio_blk *b, struct virtq_elem *e,
 
 	if (e->out_len < sizeof(h) || e->in_len < 1 || !nin)
 		return -EINVAL;
-	vblk_iov_to_buf(out, nout, 0, &h, sizeof(h));
-	vblk_iov_pull(&out, &nout, sizeof(h));
+	iov_to_buf(out, nout, 0, &h, sizeof(h));
+	iov_pull(&out, &nout, sizeof(h));
 	/* The status byte is the last writable byte; data is what precedes
 	 * it (zero-length segments never reach us, see virtqueue.h). */
 	last = &in[nin - 1];

@@ -32,6 +32,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "core/iov.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "emul-devices/net/backend.h"
@@ -141,48 +142,6 @@ static struct virtio_net *vnet_of(struct virtio_dev *dev)
 
 /* ---- iovec helpers ---- */
 
-/* Gather up to len bytes from iov starting at off; returns bytes copied. */
-static size_t vnet_iov_to_buf(const struct iovec *iov, unsigned cnt,
-			      size_t off, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l = vnet_min(l - off, len - done);
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, l);
-		done += l;
-		off = 0;
-	}
-	return done;
-}
-
-/* Scatter len bytes into iov starting at off; returns bytes copied. */
-static size_t vnet_iov_from_buf(const struct iovec *iov, unsigned cnt,
-				size_t off, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l = vnet_min(l - off, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, l);
-		done += l;
-		off = 0;
-	}
-	return done;
-}
-
 /* A read position in the back end's frame, kept across RX buffers. */
 struct vnet_cursor {
 	const struct iovec *iov;
@@ -291,7 +250,7 @@ static unsigned vnet_frame_hash(const struct iovec *iov, unsigned cnt,
 {
 	uint8_t buf[128];
 
-	return vnet_flow_hash(buf, vnet_iov_to_buf(iov, cnt, off, buf,
+	return vnet_flow_hash(buf, iov_to_buf(iov, cnt, off, buf,
 						   sizeof(buf)));
 }
 
@@ -503,7 +462,7 @@ static int vnet_rx_frame(struct virtio_net *n, unsigned pair,
 							(uint32_t)k };
 	}
 	hdr->num_buffers = (uint16_t)nbuf;
-	vnet_iov_from_buf(e0->iov, e0->nr_in, 0, hdr, VNET_HDR_LEN);
+	iov_from_buf(e0->iov, e0->nr_in, 0, hdr, VNET_HDR_LEN);
 	virtq_push(vq, e0, n->recs[0].len);
 	for (unsigned i = 1; i < nbuf; i++) {
 		e->id = n->recs[i].id;
@@ -564,7 +523,7 @@ static int vnet_rx_locked(struct virtio_net *n, const struct iovec *iov,
 
 	if (n->be_vnet) {
 		if (len < VNET_HDR_LEN ||
-		    vnet_iov_to_buf(iov, cnt, 0, &hdr, VNET_HDR_LEN) != VNET_HDR_LEN)
+		    iov_to_buf(iov, cnt, 0, &hdr, VNET_HDR_LEN) != VNET_HDR_LEN)
 			goto drop;
 		skip = VNET_HDR_LEN;
 	}
@@ -638,9 +597,9 @@ static void vnet_ctrl(struct virtio_net *n, unsigned q)
 					"header or ack byte");
 			return;
 		}
-		len = vnet_iov_to_buf(e->iov, e->nr_out, 0, cmd, sizeof(cmd));
+		len = iov_to_buf(e->iov, e->nr_out, 0, cmd, sizeof(cmd));
 		ack = vnet_ctrl_cmd(n, cmd, len);
-		vnet_iov_from_buf(e->iov + e->nr_out, e->nr_in, 0, &ack, 1);
+		iov_from_buf(e->iov + e->nr_out, e->nr_in, 0, &ack, 1);
 		virtq_push(vq, e, 1);
 		n->stats.ctrl_cmds++;
 		done = true;
