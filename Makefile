@@ -11,7 +11,7 @@ endif
 
 IOVMM = $(BUILD)/tools/iovmm
 
-.PHONY: all deps build run check check-unit check-integ bench asan clean
+.PHONY: all deps build run check check-unit check-integ bench lab fuzz asan clean
 
 all: build
 
@@ -43,6 +43,14 @@ check-integ: build
 bench: build
 	$(IOVMM) bench exits
 	$(IOVMM) bench net
+
+# Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
+lab: build
+	ninja -C $(BUILD) lab
+
+# libFuzzer targets, 1M executions each, under ASan/UBSan (clang).
+fuzz: deps
+	./tests/fuzz/run.sh 1000000
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.
