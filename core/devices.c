@@ -13,6 +13,7 @@
 #include "core/vm_internal.h"
 #include "emul-devices/e1000/e1000.h"
 #include "emul-devices/testdevs.h"
+#include "vfio/vfio.h"
 #include "emul-devices/virtio/blk.h"
 #include "emul-devices/virtio/net.h"
 
@@ -175,6 +176,48 @@ static const struct vm_device_type virtio_blk_type = {
 	.destroy = virtio_blk_dev_destroy,
 };
 
+static int vfio_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+			   void **state, char *err, size_t errlen)
+{
+	const struct vfio_pci_config vcfg = {
+		.host = cfg->vfio.host,
+		.no_mmap_bars = cfg->vfio.no_mmap_bars,
+		.rom_off = cfg->vfio.rom_off,
+		.keep_vendor_caps = cfg->vfio.keep_vendor_caps,
+	};
+	const struct vfio_ctx ctx = {
+		.mem = vm->mem,
+		.irq = vm->irq,
+		.bus = vm->bus,
+		.slots = vm->memslots,
+		.container = &vm->vfio,
+	};
+	struct vfio_pci *v;
+	int ret = vfio_pci_create(&vcfg, &ctx, &v, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = device_plug(vm, "vfio-pci", vfio_pci_dev(v), err, errlen);
+	if (ret) {
+		vfio_pci_destroy(v);
+		return ret;
+	}
+	*state = v;
+	return 0;
+}
+
+static void vfio_dev_destroy(void *state)
+{
+	vfio_pci_destroy(state);
+}
+
+static const struct vm_device_type vfio_type = {
+	.name = "vfio-pci",
+	.help = "assigned host PCI function: host=BDF[,no-mmap=N][,rom=off]",
+	.create = vfio_dev_create,
+	.destroy = vfio_dev_destroy,
+};
+
 static const struct vm_device_type testdev_type = {
 	.name = "pci-testdev",
 	.help = "QEMU-compatible PCI test device (1b36:0005)",
@@ -192,6 +235,7 @@ static const struct vm_device_type edu_type = {
 const struct vm_device_type *const vm_device_types[] = {
 	&testdev_type,
 	&edu_type,
+	&vfio_type,
 	&virtio_net_type,
 	&e1000_type,
 	&virtio_blk_type,

@@ -26,6 +26,7 @@
 #include "core/vcpu.h"
 #include "core/vm_internal.h"
 #include "emul-devices/legacy.h"
+#include "vfio/vfio.h"
 
 /* Addresses KVM needs on Intel for real-mode emulation; above the LAPIC. */
 #define VM_TSS_ADDR 0xfffbd000UL
@@ -387,6 +388,17 @@ uint64_t vm_guest_ram_resident(const struct vm *vm)
 			resident += vec[i] & 1;
 	free(vec);
 	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void vm_vfio_dma_stats(const struct vm *vm, unsigned *entries, uint64_t *bytes,
+		       uint64_t *map_ns)
+{
+	struct iommu_dma_stats st;
+
+	vfio_container_dma_stats(vm->vfio, &st);
+	*entries = st.entries;
+	*bytes = st.bytes;
+	*map_ns = st.map_ns;
 }
 
 uint64_t vm_exit_count(const struct vm *vm)

@@ -47,6 +47,15 @@ struct vm_disk_cfg {
 	bool packed;  /* offer VIRTIO_F_RING_PACKED */
 };
 
+/* --device vfio-pci,host=BDF[,no-mmap=N][,rom=off][,x-keep-vendor-caps] */
+#define VM_VFIO_HOST_MAX 256
+struct vm_vfio_cfg {
+	char host[VM_VFIO_HOST_MAX]; /* BDF or sysfs path */
+	uint32_t no_mmap_bars;       /* bit n: trap BAR n */
+	bool rom_off;
+	bool keep_vendor_caps;
+};
+
 /*
  * One device, already parsed: `type` names an entry of the device table
  * (core/devices.c); the union member matching the type holds its settings.
@@ -57,6 +66,7 @@ struct vm_device_cfg {
 	union {
 		struct vm_net_cfg net;   /* virtio-net, e1000 */
 		struct vm_disk_cfg disk; /* virtio-blk */
+		struct vm_vfio_cfg vfio; /* vfio-pci */
 	};
 };
 
@@ -93,6 +103,13 @@ void vm_request_stop(struct vm *vm, int status);
 
 /* Sum of userspace exits (PIO + MMIO) over all vCPUs so far. */
 uint64_t vm_exit_count(const struct vm *vm);
+
+/*
+ * Guest RAM DMA mapping of assigned devices: entries, bytes, map time.
+ * All zero without a vfio-pci device.
+ */
+void vm_vfio_dma_stats(const struct vm *vm, unsigned *entries, uint64_t *bytes,
+		       uint64_t *map_ns);
 
 /* Bytes of guest RAM the guest has touched (resident in the memfd). */
 uint64_t vm_guest_ram_resident(const struct vm *vm);

@@ -15,6 +15,7 @@
 
 struct vcpu;
 struct pci_host;
+struct vfio_container;
 
 struct vm_device {
 	const struct vm_device_type *type;
@@ -31,6 +32,7 @@ struct vm {
 	struct irq *irq;
 	struct ioloop *io;
 	struct pci_host *pci;
+	struct vfio_container *vfio; /* shared by vfio-pci devices, NULL if none */
 	struct legacy_devices *legacy;
 	unsigned nr_devices;
 	struct vm_device devices[VM_MAX_DEVICES];

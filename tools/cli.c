@@ -45,6 +45,10 @@ const char cli_run_usage[] =
 	"  --device TYPE        add a device (repeatable); TYPE is one of:\n"
 	"                         pci-testdev  QEMU-compatible PCI test device\n"
 	"                         edu          QEMU-compatible edu device (MSI, DMA)\n"
+	"  --device vfio-pci,host=BDF[,no-mmap=N][,rom=off]\n"
+	"                       assign host PCI function BDF (or its sysfs path),\n"
+	"                       bound to vfio-pci (iovmm vfio bind BDF); no-mmap=N\n"
+	"                       traps BAR N (repeatable), rom=off hides the ROM\n"
 	"  --stats              print resource use and exit counts at the end\n"
 	"  -q, --quiet          only errors on stderr\n"
 	"  -h, --help           this text\n"
@@ -215,31 +219,6 @@ static struct vm_device_cfg *cli_new_device(struct vm_config *vm,
 	return d;
 }
 
-/* --device TYPE: the option-less devices of the device table. */
-static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
-			    size_t errlen)
-{
-	const char *comma = strchr(arg, ',');
-	size_t type_len = comma ? (size_t)(comma - arg) : strlen(arg);
-	char type[VM_DEVICE_TYPE_MAX];
-
-	if (!type_len)
-		return cli_error(err, errlen, "--device: missing device type");
-	if (type_len >= sizeof(type) ||
-	    (memcpy(type, arg, type_len), type[type_len] = '\0',
-	     !vm_device_type_find(type)))
-		return cli_error(err, errlen, "unknown device '%.*s' (see iovmm run --help)",
-				 (int)type_len, arg);
-	if (!strcmp(type, "virtio-net") || !strcmp(type, "e1000") ||
-	    !strcmp(type, "virtio-blk"))
-		return cli_error(err, errlen, "--device %s: use --net or --disk",
-				 type);
-	if (comma)
-		return cli_error(err, errlen, "device %s takes no options (got '%s')",
-				 type, comma + 1);
-	return cli_new_device(vm, type, err, errlen) ? 0 : -EINVAL;
-}
-
 /*
  * Split "key=value,key=value" into its next pair. Keys and values are copied
  * (bounded); a bare "key" yields an empty value. Returns 1 for a pair, 0 at
@@ -268,6 +247,75 @@ static int cli_next_kv(const char **cursor, char *key, size_t keylen,
 		memcpy(val, eq + 1, vlen);
 	val[vlen] = '\0';
 	return 1;
+}
+
+/* vfio-pci options: host=BDF|PATH (required), no-mmap=N (repeatable),
+ * rom=on|off, x-keep-vendor-caps[=on|off]. */
+static int cli_parse_vfio(const char *opts, struct vm_config *vm, char *err,
+			  size_t errlen)
+{
+	struct vm_device_cfg *d = cli_new_device(vm, "vfio-pci", err, errlen);
+	char key[32], val[VM_VFIO_HOST_MAX];
+	const char *cursor = opts;
+	int ret;
+
+	if (!d)
+		return -EINVAL;
+	while ((ret = cli_next_kv(&cursor, key, sizeof(key), val, sizeof(val)))) {
+		char *end;
+		long n;
+
+		if (ret < 0)
+			return cli_error(err, errlen, "vfio-pci: option too long");
+		if (!strcmp(key, "host")) {
+			if (!val[0] || d->vfio.host[0])
+				return cli_error(err, errlen, "vfio-pci: host= missing or given twice");
+			snprintf(d->vfio.host, sizeof(d->vfio.host), "%s", val);
+		} else if (!strcmp(key, "no-mmap")) {
+			n = strtol(val, &end, 10);
+			if (!*val || *end || n < 0 || n > 5)
+				return cli_error(err, errlen, "vfio-pci: no-mmap=%s: expected a BAR number 0-5", val);
+			d->vfio.no_mmap_bars |= 1u << n;
+		} else if (!strcmp(key, "rom")) {
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				return cli_error(err, errlen, "vfio-pci: rom=%s: expected on or off", val);
+			d->vfio.rom_off = !strcmp(val, "off");
+		} else if (!strcmp(key, "x-keep-vendor-caps")) {
+			d->vfio.keep_vendor_caps = !val[0] || !strcmp(val, "on");
+		} else {
+			return cli_error(err, errlen, "vfio-pci: unknown option '%s'", key);
+		}
+	}
+	if (!d->vfio.host[0])
+		return cli_error(err, errlen, "--device vfio-pci: host=BDF is required (e.g. host=0000:01:00.1)");
+	return 0;
+}
+
+/* --device TYPE: the option-less devices of the device table. */
+static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
+			    size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	size_t type_len = comma ? (size_t)(comma - arg) : strlen(arg);
+	char type[VM_DEVICE_TYPE_MAX];
+
+	if (!type_len)
+		return cli_error(err, errlen, "--device: missing device type");
+	if (type_len >= sizeof(type) ||
+	    (memcpy(type, arg, type_len), type[type_len] = '\0',
+	     !vm_device_type_find(type)))
+		return cli_error(err, errlen, "unknown device '%.*s' (see iovmm run --help)",
+				 (int)type_len, arg);
+	if (!strcmp(type, "virtio-net") || !strcmp(type, "e1000") ||
+	    !strcmp(type, "virtio-blk"))
+		return cli_error(err, errlen, "--device %s: use --net or --disk",
+				 type);
+	if (!strcmp(type, "vfio-pci"))
+		return cli_parse_vfio(comma ? comma + 1 : "", vm, err, errlen);
+	if (comma)
+		return cli_error(err, errlen, "device %s takes no options (got '%s')",
+				 type, comma + 1);
+	return cli_new_device(vm, type, err, errlen) ? 0 : -EINVAL;
 }
 
 int cli_parse_mac(const char *s, uint8_t mac[6])

@@ -20,6 +20,8 @@ void stats_print(FILE *out, const struct vm *vm)
 {
 	char buf[4096];
 	size_t n = 0;
+	unsigned dma_entries;
+	uint64_t dma_bytes, dma_ns;
 	FILE *f = fopen("/proc/self/status", "r");
 
 	if (f) {
@@ -34,4 +36,9 @@ void stats_print(FILE *out, const struct vm *vm)
 		status_kb(buf, "VmHWM:"), status_kb(buf, "RssAnon:"),
 		status_kb(buf, "RssFile:"), status_kb(buf, "RssShmem:"),
 		vm_guest_ram_resident(vm) >> 10, vm_exit_count(vm));
+	vm_vfio_dma_stats(vm, &dma_entries, &dma_bytes, &dma_ns);
+	if (dma_entries)
+		fprintf(out, "iovmm-vfio: dma_entries=%u dma_mib=%" PRIu64
+			" dma_map_us=%" PRIu64 "\n", dma_entries, dma_bytes >> 20,
+			dma_ns / 1000);
 }

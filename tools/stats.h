@@ -11,7 +11,9 @@ struct vm;
  * Prints "iovmm-stats: rss_hwm_kb=.. rss_anon_kb=.. rss_file_kb=..
  * rss_shmem_kb=.. guest_ram_touched_kb=.. exits=..". Guest RAM is a memfd,
  * so it is counted as shmem; rss_hwm_kb - rss_shmem_kb is what iovmm costs
- * beyond the guest's own memory.
+ * beyond the guest's own memory. With assigned devices a second line,
+ * "iovmm-vfio: dma_entries=.. dma_mib=.. dma_map_us=..", reports how guest
+ * RAM was mapped for DMA.
  */
 void stats_print(FILE *out, const struct vm *vm);
 

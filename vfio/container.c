@@ -37,6 +37,7 @@ struct vfio_container {
 	struct vfio_iommu_caps caps;
 	struct iommu_dma_mapper mapper;
 	struct iommu_dma *dma;
+	struct vfio_kdev *devs;       /* open devices, to refuse duplicates */
 };
 
 /* A device fd of this container, as a struct vfio_device. */
@@ -44,6 +45,7 @@ struct vfio_kdev {
 	struct vfio_device dev;
 	struct vfio_container *c;     /* borrowed: vfio_pci holds the reference */
 	int fd;
+	struct vfio_kdev *next;       /* c->devs */
 };
 
 static const char *const who = "vfio";
@@ -394,8 +396,14 @@ static int group_open(struct vfio_container *c, int id, char *err,
 	if (!c->iommu_set) {
 		ret = container_setup_iommu(c, err, errlen);
 		if (ret) {
-			/* Closing the group fd takes it out of the container. */
+			/*
+			 * Closing the group fd takes it out of the container;
+			 * the last group out takes the IOMMU model with it.
+			 */
 			c->nr_groups--;
+			iommu_dma_destroy(c->dma);
+			c->dma = NULL;
+			c->iommu_set = false;
 			goto err_close;
 		}
 	}
@@ -640,7 +648,12 @@ out:
 static void kdev_release(struct vfio_device *d)
 {
 	struct vfio_kdev *k = container_of(d, struct vfio_kdev, dev);
+	struct vfio_kdev **pp = &k->c->devs;
 
+	while (*pp && *pp != k)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = k->next;
 	close(k->fd);
 	free(k);
 }
@@ -666,6 +679,12 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 	struct vfio_kdev *k;
 	int fd, ret;
 
+	for (k = c->devs; k; k = k->next) {
+		if (!strcmp(k->dev.name, bdf)) {
+			vfio_fail(err, errlen, "%s is assigned twice", bdf);
+			return -EBUSY;
+		}
+	}
 	if (!g) {
 		ret = group_open(c, group, err, errlen);
 		if (ret)
@@ -699,6 +718,8 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 	k->dev.num_irqs = info.num_irqs;
 	k->c = c;
 	k->fd = fd;
+	k->next = c->devs;
+	c->devs = k;
 	*out = &k->dev;
 	return 0;
 }

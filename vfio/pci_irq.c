@@ -73,6 +73,12 @@ static int vset(struct vfio_pci *v, unsigned index, uint32_t action,
 	return v->vdev->ops->irq_set(v->vdev, index, action, start, count, fds);
 }
 
+/* -EPERM from VFIO's MSI setup means the host cannot remap interrupts. */
+static const char *irq_hint(int err)
+{
+	return err == -EPERM ? " (host has no interrupt remapping; set vfio_iommu_type1.allow_unsafe_interrupts=1 to override)" : "";
+}
+
 static uint32_t get_le(const uint8_t *p, uint32_t len)
 {
 	uint32_t x = 0;
@@ -252,8 +258,8 @@ static int msi_on(struct vfio_pci *v, unsigned nvec)
 	return 0;
 err:
 	msi_off(v, true);
-	log_ratelimited(LOG_WARN, who, "%s: enabling MSI (%u vectors): %s",
-			v->bdf, nvec, strerror(-ret));
+	log_ratelimited(LOG_WARN, who, "%s: enabling MSI (%u vectors): %s%s",
+			v->bdf, nvec, strerror(-ret), irq_hint(ret));
 	return ret;
 }
 
@@ -472,8 +478,8 @@ static void msix_vec_sync(struct vfio_pci *v, unsigned i)
 			e->attached = !ret;
 		}
 		if (ret)
-			log_ratelimited(LOG_WARN, who, "%s: MSI-X vector %u: %s",
-					v->bdf, i, strerror(-ret));
+			log_ratelimited(LOG_WARN, who, "%s: MSI-X vector %u: %s%s",
+					v->bdf, i, strerror(-ret), irq_hint(ret));
 	} else if (e->attached) {
 		irq_irqfd_detach(v->ctx.irq, e->gsi, e->efd);
 		e->attached = false;
@@ -516,8 +522,8 @@ static void msix_on(struct vfio_pci *v)
 	m->enabled = true;
 	ret = msix_hw_grow(v, need);
 	if (ret)
-		log_ratelimited(LOG_WARN, who, "%s: enabling MSI-X (%u vectors): %s",
-				v->bdf, need, strerror(-ret));
+		log_ratelimited(LOG_WARN, who, "%s: enabling MSI-X (%u vectors): %s%s",
+				v->bdf, need, strerror(-ret), irq_hint(ret));
 }
 
 void vfio_pci_msix_cfg_written(struct vfio_pci *v, uint32_t off, uint32_t len)

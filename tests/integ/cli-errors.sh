@@ -56,6 +56,18 @@ expect 2 "conflicts with --net e1000" -- "$iovmm" run --kernel "$kit" --net e100
 expect 2 "backend= is required"    -- "$iovmm" run --kernel "$kit" --net virtio
 expect 2 "disk $tmp/missing.img: No such file" -- "$iovmm" run --kernel "$kit" --disk "virtio,path=$tmp/missing.img"
 expect 2 "path= is required"       -- "$iovmm" run --kernel "$kit" --disk virtio,readonly
+expect 2 "host=BDF is required"    -- "$iovmm" run --kernel "$kit" --device vfio-pci
+expect 2 "expected a BAR number"   -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=01:00.0,no-mmap=7
+expect 2 "no PCI device 0000:99:1f.7" -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=0000:99:1f.7
+expect 1 "no PCI device 0000:99:1f.7" -- "$iovmm" vfio bind 0000:99:1f.7
+# Without VFIO on the host (these development machines have none; the lab
+# covers the other refusals: not bound to vfio-pci, non-viable group, PF with
+# VFs enabled).
+if [ ! -e /dev/vfio/vfio ]; then
+	first=$(ls /sys/bus/pci/devices | head -n 1)
+	[ -n "$first" ] && expect 2 "VFIO is not available" -- \
+		"$iovmm" run --kernel "$kit" --device "vfio-pci,host=$first"
+fi
 expect 2 "missing argument"        -- "$iovmm" run --kernel
 
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then

@@ -34,7 +34,7 @@ dmesg -n 2
 echo "LAB-INIT t_ms=$(lab_ms) kernel=$(uname -r)"
 
 cmdline=$(cat /proc/cmdline)
-# kargs KEY: the value of KEY=VALUE on the kernel command line.
+# karg KEY: the value of KEY=VALUE on the kernel command line.
 karg() {
 	local w
 	for w in $cmdline; do

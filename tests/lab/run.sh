@@ -70,6 +70,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#scenarios[@]} -gt 0 ] || usage
+# Each scenario once, in the order first given.
+declare -A seen=()
+unique=()
+for s in "${scenarios[@]}"; do
+	[ -n "${seen[$s]:-}" ] || unique+=("$s")
+	seen[$s]=1
+done
+scenarios=("${unique[@]}")
 for s in "${scenarios[@]}"; do
 	[ -r "$here/scenarios/$s.sh" ] ||
 		{ echo "run.sh: no scenario '$s' (see --list)" >&2; exit 2; }
@@ -145,6 +153,9 @@ initrd_ms=$(( $(now_ms) - t ))
 # which without ACS share one IOMMU group: binding only edu to vfio-pci
 # leaves that group not viable. -cpu max exposes SVM so kvm-amd nests.
 vfs=2
+# A 64 MiB namespace shared in the subsystem, so the VF's controller has
+# one (passthrough scenarios read and write it).
+truncate -s 64M "$labdir/nvme-ns.img"
 # no_timer_check: under TCG on a loaded host the kernel's check that the
 # IO-APIC timer ticks through interrupt remapping can miss its window and
 # panic ("timer doesn't work through Interrupt-remapped IO-APIC"); the
@@ -162,7 +173,9 @@ qemu_args=(
 	-device pcie-root-port,id=rp1,chassis=1,slot=1
 	-device pcie-root-port,id=rp2,chassis=2,slot=2
 	-device nvme-subsys,id=nvmesubsys0
-	-device "nvme,bus=rp1,serial=labnvme0,subsys=nvmesubsys0,sriov_max_vfs=$vfs,sriov_vq_flexible=$((vfs * 2)),sriov_vi_flexible=$vfs,max_ioqpairs=$((vfs * 2 + 2)),msix_qsize=$((vfs + 2))"
+	-device "nvme,id=nvme0,bus=rp1,serial=labnvme0,subsys=nvmesubsys0,sriov_max_vfs=$vfs,sriov_vq_flexible=$((vfs * 2)),sriov_vi_flexible=$vfs,max_ioqpairs=$((vfs * 2 + 2)),msix_qsize=$((vfs + 2))"
+	-drive "file=$labdir/nvme-ns.img,if=none,id=nvm0,format=raw"
+	-device nvme-ns,drive=nvm0,bus=nvme0,nsid=1,shared=on
 	-device e1000e,bus=rp2,netdev=n0 -netdev user,id=n0,restrict=on
 	-device e1000,addr=05.0,multifunction=on,netdev=n1
 	-netdev user,id=n1,restrict=on

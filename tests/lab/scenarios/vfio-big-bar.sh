@@ -16,4 +16,6 @@ rc=$?
 result=$(lab_kit_result "$out" hello)
 echo "$result" | grep -q ' status=pass' || lab_fail kit-hello-failed "exit=$rc"
 [ "$rc" -eq 1 ] || lab_fail iovmm-exit-status "exit=$rc"
+# Every BAR page that can be a memory slot is one (no fallback to traps).
+grep -q 'vfio-pci: warning' "$out" && lab_fail vfio-warnings
 lab_pass "device=$LAB_BIGBAR" "pci_devices=$(lab_kv pci_devices "$result")"

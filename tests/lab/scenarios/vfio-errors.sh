@@ -3,16 +3,24 @@
 # Issue 5, scenario 4 (the `iovmm run` half): assigning a device that cannot
 # be assigned fails before the guest starts, with a message that says why
 # and what to do: a BDF that does not exist, a device bound to its host
-# driver (the e1000e, and the NVMe PF), and a device whose IOMMU group is
-# not viable (edu bound to vfio-pci while the e1000 sharing its group stays
-# on e1000).
+# driver (the e1000e, and the NVMe PF), a device whose IOMMU group is not
+# viable (edu bound to vfio-pci while the e1000 sharing its group stays on
+# e1000), a device given twice, and a group another process holds.
 . /lab/lib.sh
 
-# expect_fail NAME TEXT HOST: iovmm must refuse HOST with TEXT in stderr.
+# expect_fail NAME TEXT HOST [HOST2]: iovmm must refuse to assign HOST (and
+# HOST2) with TEXT in its message, before the guest runs.
 expect_fail() {
-	local name=$1 text=$2 host=$3 out=$LAB_TMP/$1.out rc
-	lab_iovmm "$out" 60 run --kernel "$LAB_KIT" --mem 16M \
-		--device "vfio-pci,host=$host" --cmdline "test=hello"
+	local name=$1 text=$2 out=$LAB_TMP/$1.out rc
+	shift 2
+	if [ $# -eq 2 ]; then
+		lab_iovmm "$out" 60 run --kernel "$LAB_KIT" --mem 16M \
+			--device "vfio-pci,host=$1" --device "vfio-pci,host=$2" \
+			--cmdline "test=hello"
+	else
+		lab_iovmm "$out" 60 run --kernel "$LAB_KIT" --mem 16M \
+			--device "vfio-pci,host=$1" --cmdline "test=hello"
+	fi
 	rc=$?
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] || lab_fail "$name-not-refused" "exit=$rc"
 	grep -q "$text" "$out" || lab_fail "$name-unclear-message"
@@ -33,4 +41,12 @@ lab_bind "$LAB_E1000" e1000 || lab_fail "$LAB_ERR"
 lab_bind_vfio "$LAB_EDU" || lab_fail "$LAB_ERR"
 expect_fail non-viable "IOMMU group $LAB_GROUP is not viable: $LAB_E1000 .* bound to e1000" \
 	"$LAB_EDU"
-lab_pass "cases=4"
+# The VF: assigned twice to one VM, and while another process holds its
+# group (this shell keeps /dev/vfio/N open, as a second VMM would).
+lab_need_vf || lab_fail "$LAB_ERR"
+lab_bind_vfio "$LAB_VF" || lab_fail "$LAB_ERR"
+expect_fail twice "$LAB_VF is assigned twice" "$LAB_VF" "$LAB_VF"
+exec 3<>"/dev/vfio/$LAB_GROUP" || lab_fail cannot-hold-group
+expect_fail busy "IOMMU group $LAB_GROUP is in use by another process" "$LAB_VF"
+exec 3<&-
+lab_pass "cases=6"

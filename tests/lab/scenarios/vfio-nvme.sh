@@ -21,6 +21,8 @@ echo "$result" | grep -q ' status=pass' ||
 	lab_fail "kit-nvme-$(lab_kv reason "$result")" "exit=$rc"
 # The kit exits through isa-debug-exit: value 0 (pass) is status 1.
 [ "$rc" -eq 1 ] || lab_fail iovmm-exit-status "exit=$rc"
+# Every BAR page that can be a memory slot is one (no fallback to traps).
+grep -q 'vfio-pci: warning' "$out" && lab_fail vfio-warnings
 irqs=$(lab_kv irqs "$result")
 [ "${irqs:-0}" -gt 0 ] || lab_fail no-msix-completions
 dma=$(grep '^iovmm-vfio:' "$out")
