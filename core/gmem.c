@@ -123,20 +123,6 @@ void gmem_destroy(struct gmem *mem)
 	free(mem);
 }
 
-void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
-{
-	if (!len || range_overflows(gpa, len))
-		return NULL;
-	for (unsigned i = 0; i < mem->nr_regions; i++) {
-		const struct gmem_region *r = &mem->regions[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa < r->size &&
-		    len <= r->size - (gpa - r->gpa))
-			return r->hva + (gpa - r->gpa);
-	}
-	return NULL;
-}
-
 bool gmem_is_ram(const struct gmem *mem, uint64_t gpa, uint64_t len)
 {
 	return gmem_ptr(mem, gpa, len) != NULL;

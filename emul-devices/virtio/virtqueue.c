@@ -81,20 +81,6 @@ static inline struct vq_desc vq_read_pdesc(const void *slot)
 	};
 }
 
-/*
- * gmem_ptr() with the common case inline: the segment lies in the first
- * RAM region (unsigned arithmetic also rejects gpa below the region).
- */
-static inline void *vq_gptr(const struct gmem *m, uint64_t gpa, uint32_t len)
-{
-	const struct gmem_region *r = &m->regions[0];
-	uint64_t off = gpa - r->gpa;
-
-	if (off < r->size && len <= r->size - off)
-		return r->hva + off;
-	return gmem_ptr(m, gpa, len);
-}
-
 /* Add one segment to the element (§2.7.4.2: all reads before all writes). */
 static int vq_add_seg(struct vq_walk *w, uint64_t addr, uint32_t len,
 		      bool write)
@@ -113,7 +99,7 @@ static int vq_add_seg(struct vq_walk *w, uint64_t addr, uint32_t len,
 		return -EINVAL;
 	if (len == 0)
 		return 0;
-	p = vq_gptr(w->mem, addr, len);
+	p = gmem_ptr(w->mem, addr, len);
 	if (!p)
 		return -EINVAL;
 	e->iov[e->nr_out + e->nr_in] = (struct iovec){ p, len };
