@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/layout.h"
+#include "core/log.h"
 #include "core/pci/host.h"
 #include "core/util.h"
 #include "core/vm_internal.h"
@@ -201,6 +203,21 @@ static int vfio_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 	if (ret) {
 		vfio_pci_destroy(v);
 		return ret;
+	}
+	/*
+	 * INTx where the function has it, on the GSI the DSDT's _PRT names
+	 * for its slot and pin. Guests that use MSI/MSI-X never need it, so a
+	 * failure only costs INTx (the device is on the bus already and must
+	 * stay alive until the host bridge is gone).
+	 */
+	if (vfio_pci_intx_pin(v)) {
+		unsigned slot = vfio_pci_dev(v)->devfn >> 3;
+
+		ret = vfio_pci_set_intx_gsi(v, layout_pci_intx_gsi(slot,
+						vfio_pci_intx_pin(v) - 1));
+		if (ret && ret != -ENOTSUP)
+			log_warn("vfio-pci", "%s: no INTx: %s", cfg->vfio.host,
+				 strerror(-ret));
 	}
 	*state = v;
 	return 0;

@@ -72,4 +72,16 @@ static inline uint64_t layout_mmio64_base(uint64_t ram_end)
 	return base < LAYOUT_RAM_HIGH_START ? LAYOUT_RAM_HIGH_START : base;
 }
 
+/*
+ * PCI INTx routing (pin 0 = INTA#): every slot's pins reach IOAPIC GSIs
+ * 16-19 with the conventional swizzle, and DSDT PCI0._PRT says exactly this.
+ * GSIs are level-triggered; KVM's IOAPIC ignores the polarity the guest
+ * programs, so a device asserts its line by raising it to 1.
+ */
+#define LAYOUT_GSI_PCI_INTX_BASE 16
+static inline uint32_t layout_pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return LAYOUT_GSI_PCI_INTX_BASE + (slot + pin) % 4;
+}
+
 #endif

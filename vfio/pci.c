@@ -426,6 +426,13 @@ struct pci_dev *vfio_pci_dev(struct vfio_pci *v)
 	return &v->pdev;
 }
 
+unsigned vfio_pci_intx_pin(const struct vfio_pci *v)
+{
+	uint8_t pin = v->real_cfg[PCI_INTERRUPT_PIN];
+
+	return pin <= 4 ? pin : 0;
+}
+
 int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi)
 {
 	struct pci_cfg *c = &v->pdev.cfg;

@@ -88,6 +88,8 @@ struct pci_dev *vfio_pci_dev(struct vfio_pci *v);
  * device reports no interrupt pin. -ENOTSUP when the function has no INTx.
  */
 int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi);
+/* The host function's interrupt pin: 0 none, 1-4 INTA#-INTD#. */
+unsigned vfio_pci_intx_pin(const struct vfio_pci *v);
 
 /*
  * Secondary-bus (hot) reset: only when the VM's container owns every group

@@ -222,6 +222,31 @@ static void acpi_com1(struct aml_buf *b)
 }
 
 /* DSDT (§5.2.11.1), revision 2: integers are 64-bit. Returns length or -err. */
+/*
+ * PCI0._PRT (ACPI 6.4 §6.2.13): each slot's INTA#-INTD# wired straight to an
+ * IOAPIC GSI (Source 0, the GSI in SourceIndex; no link devices), as
+ * layout_pci_intx_gsi() says. Slot 0 is the host bridge but is listed too:
+ * the table is the wiring, not the population.
+ */
+static void acpi_pci_prt(struct aml_buf *b)
+{
+	size_t prt, e;
+
+	aml_name_decl(b, "_PRT");
+	prt = aml_package_begin(b, 32 * 4);
+	for (unsigned slot = 0; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			e = aml_package_begin(b, 4);
+			aml_integer(b, ((uint64_t)slot << 16) | 0xffff);
+			aml_integer(b, pin);
+			aml_integer(b, 0);
+			aml_integer(b, layout_pci_intx_gsi(slot, pin));
+			aml_pkg_end(b, e);
+		}
+	}
+	aml_pkg_end(b, prt);
+}
+
 static int acpi_dsdt(uint8_t *t, size_t cap, const struct acpi_cfg *c)
 {
 	struct aml_buf b;
@@ -242,6 +267,7 @@ static int acpi_dsdt(uint8_t *t, size_t cap, const struct acpi_cfg *c)
 	aml_name_decl(&b, "_UID");
 	aml_integer(&b, 0);
 	acpi_pci_crs(&b, c);
+	acpi_pci_prt(&b);
 	aml_pkg_end(&b, pci);
 	if (c->com1)
 		acpi_com1(&b);

@@ -16,6 +16,7 @@
 #define AML_QWORD_PREFIX     0x0e
 #define AML_SCOPE_OP         0x10
 #define AML_BUFFER_OP        0x11
+#define AML_PACKAGE_OP       0x12
 #define AML_DUAL_NAME_PREFIX 0x2e
 #define AML_MULTI_NAME_PREFIX 0x2f
 #define AML_EXT_OP_PREFIX    0x5b
@@ -291,6 +292,16 @@ size_t aml_scope_begin(struct aml_buf *b, const char *path)
 	aml_byte(b, AML_SCOPE_OP);
 	h = b->len;
 	aml_name(b, path);
+	return h;
+}
+
+size_t aml_package_begin(struct aml_buf *b, uint8_t nelems)
+{
+	size_t h;
+
+	aml_byte(b, AML_PACKAGE_OP);
+	h = b->len;
+	aml_byte(b, nelems);
 	return h;
 }
 

@@ -47,6 +47,8 @@ void aml_name_decl(struct aml_buf *b, const char *name);
 size_t aml_scope_begin(struct aml_buf *b, const char *path);
 size_t aml_device_begin(struct aml_buf *b, const char *name);
 void aml_pkg_end(struct aml_buf *b, size_t handle);
+/* Package(nelems) { ... } (§20.2.5.4 DefPackage); close with aml_pkg_end(). */
+size_t aml_package_begin(struct aml_buf *b, uint8_t nelems);
 
 /* Resource descriptors (ACPI 6.4 §6.4), appended to a resource template. */
 void aml_res_io(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/layout.h"
 #include "core/log.h"
 #include "core/pci/msi.h"
 #include "core/util.h"
@@ -257,7 +258,7 @@ static void e1000_route_intx(struct e1000 *e, uint32_t cfg_gsi)
 
 	pthread_mutex_lock(&e->pdev.lock);
 	pthread_mutex_lock(&e->lock);
-	e->intx_gsi = cfg_gsi ? cfg_gsi : 16 + (slot + 1 - 1) % 4;
+	e->intx_gsi = cfg_gsi ? cfg_gsi : layout_pci_intx_gsi(slot, 0);
 	pci_cfg_set(&e->pdev.cfg, PCI_INTERRUPT_LINE, e->intx_gsi & 0xff, 1);
 	pthread_mutex_unlock(&e->lock);
 	pthread_mutex_unlock(&e->pdev.lock);

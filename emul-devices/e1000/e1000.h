@@ -37,11 +37,9 @@ struct e1000_config {
 	bool has_mac;
 	const char *name;     /* for log lines; NULL: "e1000". Borrowed. */
 	/*
-	 * IOAPIC GSI that INTA# drives (level-triggered, active high as the
-	 * IOAPIC pin is programmed by the guest). 0: derive it from the slot
-	 * with the conventional swizzle, GSI 16 + (slot + pin - 1) % 4 (pin 1 =
-	 * INTA#), which is what the PCI-to-IOAPIC wiring of QEMU's and
-	 * kvmtool's machines amounts to. Written to Interrupt Line either way.
+	 * IOAPIC GSI that INTA# drives (level-triggered). 0: the slot's GSI
+	 * from layout_pci_intx_gsi(), which is also what the DSDT's PCI0._PRT
+	 * tells the guest. Written to Interrupt Line either way.
 	 */
 	uint32_t intx_gsi;
 };

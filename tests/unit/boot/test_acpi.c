@@ -335,6 +335,10 @@ START_TEST(acpi_dsdt_contents)
 				       0x00, 0x01 };
 	static const uint8_t cf8[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c,
 				       0x01, 0x08 };
+	static const uint8_t prt[] = { 0x08, '_', 'P', 'R', 'T', 0x12 };
+	static const uint8_t prt_entry[] = { 0x12, 0x0c, 0x04, 0x0c, 0xff, 0xff,
+					     0x03, 0x00, 0x0a, 0x02, 0x00,
+					     0x0a, 0x11 };
 	uint8_t *f, *d;
 	uint32_t len;
 
@@ -348,6 +352,14 @@ START_TEST(acpi_dsdt_contents)
 	ck_assert_ptr_nonnull(memmem(d, len, bus, sizeof(bus)));
 	ck_assert_ptr_nonnull(memmem(d, len, cf8, sizeof(cf8)));
 	ck_assert_ptr_nonnull(memmem(d, len, "PCI0", 4));
+	/*
+	 * _PRT: Package(128) of Package(4) { Address, Pin, Source, Index }.
+	 * Slot 3, INTC# (pin 2) -> GSI 16 + (3 + 2) % 4 = 17:
+	 * 12 <PkgLength 0x0c: 11 bytes + itself> 04 0c ffff0300 0a 02 00 0a 11.
+	 */
+	ck_assert_ptr_nonnull(memmem(d, len, prt, sizeof(prt)));
+	ck_assert_ptr_nonnull(memmem(d, len, prt_entry, sizeof(prt_entry)));
+	ck_assert_uint_eq(layout_pci_intx_gsi(3, 2), 17);
 	/* AML starts with Scope(\_SB): 0x10, PkgLength, 0x5c '_SB_'. */
 	ck_assert_uint_eq(d[36], 0x10);
 	free(d);
