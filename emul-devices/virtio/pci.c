@@ -16,6 +16,19 @@
  * both BARs. There is no INTx: interrupts are MSI-X only (the ISR still
  * latches its bits for drivers that poll it).
  *
+ * External queues (dev->external_queues, rings served by a vhost-user back
+ * end): the queue's kick eventfd is still the KVM ioeventfd but nobody in
+ * iovmm reads it - the back end does. Each such queue also has a call
+ * eventfd that the back end writes; while the queue's MSI-X vector can
+ * deliver (MSI-X enabled, function and vector unmasked) it is a KVM irqfd
+ * on an MSI route of its own that mirrors the vector's table entry, so
+ * neither direction of the data path enters iovmm. Otherwise (masked, no
+ * vector, MSI-X off, no route left) the I/O thread reads it and raises the
+ * interrupt through pci_msix_notify(), which latches the pending bit of a
+ * masked vector (PCI 3.0 sec 6.8.2.9) - QEMU's "masked notifier" idea.
+ * Every guest write that can change that decision (queue_msix_vector,
+ * MSI-X table entries, the MSI-X message control, reset) re-wires it.
+ *
  * Locking: vdev->lock (the virtio_dev's) guards everything here except
  * the constant fields set at creation. Lock order: pci_dev.lock (config
  * space, BAR moves), then vdev->lock, then the MSI-X lock. BAR handlers
@@ -111,6 +124,14 @@ struct vp_queue {
 	unsigned idx;
 	int kick_fd;            /* eventfd; owned */
 	bool polled;            /* kick_fd is in the ioloop */
+	bool external;          /* rings served outside iovmm (constant) */
+	int call_fd;            /* external only: back end -> guest; owned */
+	/* lock: vdev->lock */
+	bool call_polled;       /* call_fd is in the ioloop */
+	bool call_routed;       /* call_fd is an irqfd on call_gsi */
+	uint32_t call_gsi;
+	uint64_t call_addr;     /* MSI message call_gsi routes */
+	uint32_t call_data;
 	/* lock: vdev->lock */
 	uint16_t size;
 	uint16_t msix_vector;
@@ -136,6 +157,8 @@ struct virtio_pci {
 	uint8_t isr;
 	uint8_t config_generation;
 	uint64_t bar4;             /* where BAR 4 decodes, or PCI_BAR_UNMAPPED */
+	uint32_t msix_cap;         /* MSI-X capability offset (constant) */
+	uint16_t msix_ctrl;        /* its message control, as last written */
 	struct vp_queue q[VIRTIO_MAX_QUEUES];
 };
 
@@ -288,6 +311,136 @@ bool virtio_dev_queue_live(struct virtio_dev *dev, unsigned qidx)
 	       vp->q[qidx].enabled;
 }
 
+/* ---- external queues: the call eventfd (back end -> guest) ---- */
+
+/*
+ * Can vector v deliver now, and with which message? The table entry is
+ * read through the MSI-X BAR accessor, the enable/mask bits from the
+ * message control as last written (cached: BAR handlers run without the
+ * pci_dev lock that guards config space).
+ */
+static bool vp_vector_target(struct virtio_pci *vp, uint16_t v,
+			     uint64_t *addr, uint32_t *data)
+{
+	uint32_t e[4];
+
+	if (!vp->msix || v >= vp->nvec ||
+	    !(vp->msix_ctrl & PCI_MSIX_FLAGS_ENABLE) ||
+	    (vp->msix_ctrl & PCI_MSIX_FLAGS_MASKALL))
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(e); i++)
+		if (!pci_msix_bar_read(vp->msix, VP_BAR_MSIX,
+				       (uint64_t)v * PCI_MSIX_ENTRY_SIZE + 4 * i,
+				       &e[i], 4))
+			return false;
+	if (e[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT)
+		return false;
+	*addr = e[0] | (uint64_t)e[1] << 32;
+	*data = e[2];
+	return true;
+}
+
+static void vp_call_unroute(struct virtio_pci *vp, struct vp_queue *q)
+{
+	if (!q->call_routed)
+		return;
+	irq_irqfd_detach(vp->irq, q->call_gsi, q->call_fd);
+	irq_msi_route_del(vp->irq, q->call_gsi);
+	q->call_routed = false;
+}
+
+/* Point q's own MSI route at (addr, data), creating route and irqfd. */
+static int vp_call_route(struct virtio_pci *vp, struct vp_queue *q,
+			 uint64_t addr, uint32_t data)
+{
+	int ret;
+
+	if (q->call_routed) {
+		if (q->call_addr == addr && q->call_data == data)
+			return 0;
+		ret = irq_msi_route_update(vp->irq, q->call_gsi, addr, data);
+	} else {
+		ret = irq_msi_route_add(vp->irq, addr, data, &q->call_gsi);
+		if (!ret) {
+			ret = irq_irqfd_attach(vp->irq, q->call_gsi, q->call_fd,
+					       -1);
+			if (ret)
+				irq_msi_route_del(vp->irq, q->call_gsi);
+			else
+				q->call_routed = true;
+		}
+	}
+	if (!ret) {
+		q->call_addr = addr;
+		q->call_data = data;
+	}
+	return ret;
+}
+
+/*
+ * The back end signalled a queue whose vector cannot take an irqfd now.
+ * The count was consumed, so the interrupt is raised whatever the wiring
+ * has become meanwhile: a masked vector latches its pending bit.
+ */
+static int vp_call(void *opaque, int fd, uint32_t events)
+{
+	struct vp_queue *q = opaque;
+	struct virtio_pci *vp = q->vp;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	pthread_mutex_lock(&vp->vdev->lock);
+	if (vp->vdev->status & VIRTIO_STATUS_DRIVER_OK)
+		vp_raise(vp, VP_ISR_QUEUE, q->msix_vector);
+	pthread_mutex_unlock(&vp->vdev->lock);
+	return 0;
+}
+
+/*
+ * Choose between irqfd and I/O-thread delivery for q's call eventfd. The
+ * new path is set up before the old one goes, so a signal racing with the
+ * switch is delivered by one of them (KVM consumes the count of an irqfd
+ * synchronously and injects on assign when it is already signalled).
+ */
+static void vp_call_rewire(struct virtio_pci *vp, struct vp_queue *q)
+{
+	uint64_t addr;
+	uint32_t data;
+	int ret;
+
+	if (!q->external || q->call_fd < 0)
+		return;
+	if (vp->irq && vp_vector_target(vp, q->msix_vector, &addr, &data)) {
+		ret = vp_call_route(vp, q, addr, data);
+		if (!ret) {
+			if (q->call_polled)
+				ioloop_del(vp->io, q->call_fd);
+			q->call_polled = false;
+			return;
+		}
+		log_ratelimited(LOG_WARN, vp_name(vp),
+				"queue %u: no irqfd (interrupts via the I/O thread): %s",
+				q->idx, strerror(-ret));
+	}
+	if (!q->call_polled && vp->io) {
+		ret = ioloop_add(vp->io, q->call_fd, EPOLLIN, vp_call, q);
+		if (ret)
+			log_ratelimited(LOG_WARN, vp_name(vp),
+					"queue %u: call eventfd not polled: %s",
+					q->idx, strerror(-ret));
+		else
+			q->call_polled = true;
+	}
+	vp_call_unroute(vp, q);
+}
+
+static void vp_call_rewire_all(struct virtio_pci *vp)
+{
+	for (unsigned i = 0; i < vp->vdev->nr_queues; i++)
+		vp_call_rewire(vp, &vp->q[i]);
+}
+
 /* ---- status machine (§2.1, §3.1.1) ---- */
 
 static void vp_queue_reset(struct virtio_pci *vp, struct vp_queue *q)
@@ -298,6 +451,7 @@ static void vp_queue_reset(struct virtio_pci *vp, struct vp_queue *q)
 	q->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	q->enabled = false;
 	q->desc = q->driver = q->device = 0;
+	vp_call_rewire(vp, q);
 }
 
 /* Transport state after reset (§2.4), without telling the device model. */
@@ -503,8 +657,10 @@ static void vp_common_apply(struct virtio_pci *vp, uint32_t field, uint32_t v)
 	case VP_C_Q_SELECT: vp->queue_select = (uint16_t)v; break;
 	case VP_C_Q_SIZE: if (qw) q->size = (uint16_t)v; break;
 	case VP_C_Q_MSIX:
-		if (q)
+		if (q) {
 			q->msix_vector = vp_vector(vp, (uint16_t)v);
+			vp_call_rewire(vp, q);
+		}
 		break;
 	case VP_C_Q_ENABLE:
 		/* Writing 0 is meaningless without VIRTIO_F_RING_RESET. */
@@ -632,6 +788,12 @@ static int vp_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off,
 
 	if (bar == VP_BAR_MSIX) {
 		pci_msix_bar_write(vp->msix, bar, off, data, len);
+		/* A table entry of an external queue's vector may have changed. */
+		if (vp->vdev->external_queues) {
+			pthread_mutex_lock(&vp->vdev->lock);
+			vp_call_rewire_all(vp);
+			pthread_mutex_unlock(&vp->vdev->lock);
+		}
 		return 0;
 	}
 	if (bar != VP_BAR_CFG || off >= VP_BAR_CFG_SIZE)
@@ -693,6 +855,13 @@ static void vp_pci_cfg_write(struct pci_dev *pdev, uint32_t off, uint32_t val,
 	unsigned bar;
 
 	pci_dev_cfg_write(pdev, off, val, len);
+	if (ranges_overlap(off, len, vp->msix_cap, 4)) {
+		pthread_mutex_lock(&vp->vdev->lock);
+		vp->msix_ctrl = (uint16_t)pci_cfg_read(&pdev->cfg,
+						       vp->msix_cap + PCI_MSIX_FLAGS, 2);
+		vp_call_rewire_all(vp);
+		pthread_mutex_unlock(&vp->vdev->lock);
+	}
 	if (!ranges_overlap(off, len, data_off, 4) ||
 	    !vp_pcicfg_target(vp, &bar, &boff, &blen))
 		return;
@@ -725,6 +894,8 @@ static void vp_pci_reset(struct pci_dev *pdev)
 	struct virtio_pci *vp = container_of(pdev, struct virtio_pci, pdev);
 
 	pthread_mutex_lock(&vp->vdev->lock);
+	vp->msix_ctrl = (uint16_t)pci_cfg_read(&pdev->cfg,
+					       vp->msix_cap + PCI_MSIX_FLAGS, 2);
 	vp_reset(vp);
 	pthread_mutex_unlock(&vp->vdev->lock);
 }
@@ -807,10 +978,18 @@ static int vp_add_msix(struct virtio_pci *vp, struct irq *irq)
 			      false);
 	if (ret)
 		return ret;
-	return pci_msix_create(&vp->pdev, irq, vp->nvec, VP_BAR_MSIX, 0,
-			       pba_off, &vp->msix);
+	ret = pci_msix_create(&vp->pdev, irq, vp->nvec, VP_BAR_MSIX, 0,
+			      pba_off, &vp->msix);
+	if (ret)
+		return ret;
+	vp->msix_cap = pci_cfg_find_cap(&vp->pdev.cfg, PCI_CAP_ID_MSIX);
+	return 0;
 }
 
+/*
+ * Every queue gets its kick eventfd; an external queue's is read by the
+ * back end, not by the I/O thread, and it gets a call eventfd as well.
+ */
 static int vp_init_queues(struct virtio_pci *vp)
 {
 	for (unsigned i = 0; i < vp->vdev->nr_queues; i++) {
@@ -819,6 +998,15 @@ static int vp_init_queues(struct virtio_pci *vp)
 		q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (q->kick_fd < 0)
 			return -errno;
+		if (q->external) {
+			q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (q->call_fd < 0)
+				return -errno;
+			pthread_mutex_lock(&vp->vdev->lock);
+			vp_call_rewire(vp, q);
+			pthread_mutex_unlock(&vp->vdev->lock);
+			continue;
+		}
 		if (vp->io) {
 			int ret = ioloop_add(vp->io, q->kick_fd, EPOLLIN,
 					     vp_kick, q);
@@ -834,6 +1022,8 @@ static int vp_check_dev(const struct virtio_dev *dev)
 {
 	if (!dev->ops || !dev->mem || dev->nr_queues == 0 ||
 	    dev->nr_queues > VIRTIO_MAX_QUEUES || dev->cfg_size > VP_DEVCFG_SIZE)
+		return -EINVAL;
+	if (dev->nr_queues < 64 && dev->external_queues >> dev->nr_queues)
 		return -EINVAL;
 	/* The default queue size must be valid for split rings too. */
 	if (!IS_POW2(dev->queue_max_size) ||
@@ -872,7 +1062,10 @@ int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
 		      (dev->host_features & VP_TRANSPORT_OK) |
 		      1ULL << VIRTIO_F_VERSION_1;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		vp->q[i] = (struct vp_queue){ .vp = vp, .idx = i, .kick_fd = -1 };
+		vp->q[i] = (struct vp_queue){
+			.vp = vp, .idx = i, .kick_fd = -1, .call_fd = -1,
+			.external = dev->external_queues >> i & 1,
+		};
 	ret = -pthread_mutex_init(&dev->lock, NULL);
 	if (ret)
 		goto err_free;
@@ -923,6 +1116,11 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 			ioloop_del(vp->io, q->kick_fd);
 		if (q->kick_fd >= 0)
 			close(q->kick_fd);
+		vp_call_unroute(vp, q);
+		if (q->call_polled)
+			ioloop_del(vp->io, q->call_fd);
+		if (q->call_fd >= 0)
+			close(q->call_fd);
 	}
 	pci_msix_destroy(vp->msix);
 	pci_dev_fini(&vp->pdev);
@@ -934,4 +1132,27 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 {
 	return &vp->pdev;
+}
+
+int virtio_dev_queue_info(struct virtio_dev *dev, unsigned qidx,
+			  struct virtio_queue_info *out)
+{
+	struct virtio_pci *vp = dev->transport;
+	const struct vp_queue *q;
+
+	if (!vp || qidx >= dev->nr_queues)
+		return -EINVAL;
+	q = &vp->q[qidx];
+	*out = (struct virtio_queue_info){
+		.size = q->size,
+		.enabled = q->enabled,
+		.msix_vector = q->msix_vector,
+		.desc = q->desc,
+		.driver = q->driver,
+		.device = q->device,
+		.kick_fd = q->kick_fd,
+		.call_fd = q->call_fd,
+		.call_irqfd = q->call_routed,
+	};
+	return 0;
 }

@@ -12,6 +12,19 @@
  *   - virtio_dev_notify() -> MSI-X vector of the queue -> irqfd (core/irq.c).
  * Device models never see PCI or KVM.
  *
+ * External queues (dev->external_queues): rings served by another process
+ * (a vhost-user back end), so that the data path never enters iovmm:
+ *   - guest kick -> KVM ioeventfd -> the queue's kick eventfd, which the
+ *     device hands to the back end; the I/O thread does not read it and
+ *     ops->queue_notify is never called for the queue;
+ *   - back end -> the queue's call eventfd -> KVM irqfd on an MSI route
+ *     that follows the queue's MSI-X vector. While the vector cannot
+ *     deliver (masked, NO_VECTOR, MSI-X off) the transport reads the call
+ *     eventfd on the I/O thread instead and goes through the MSI-X
+ *     emulation (pending bits), re-wiring whenever the guest changes the
+ *     vector, its table entry or the MSI-X control.
+ * virtio_dev_queue_info() gives the device both eventfds and the rings.
+ *
  * Locking: dev->lock protects the device and its queues. The transport takes
  * it around every callback; callbacks must not take it again. Device code
  * running outside a callback (e.g. a back end's RX on the I/O thread) takes
@@ -89,6 +102,8 @@ struct virtio_dev {
 	unsigned nr_queues;        /* queues the device exposes, 1..64 */
 	uint16_t queue_max_size;   /* per queue; a power of two <= 32768 */
 	struct gmem *mem;          /* borrowed */
+	/* Bit q: queue q is external (see above); only bits < nr_queues. */
+	uint64_t external_queues;
 
 	/* Set by the transport (lock initialised by virtio_pci_create). */
 	pthread_mutex_t lock;
@@ -118,6 +133,25 @@ int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
 void virtio_pci_destroy(struct virtio_pci *vp);
 /* The PCI function (for tests and the VMM's bookkeeping). */
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
+
+/* A queue as the driver configured it (§4.1.4.3), for external queues. */
+struct virtio_queue_info {
+	uint16_t size;
+	bool enabled;          /* queue_enable (set before DRIVER_OK, §3.1.1) */
+	uint16_t msix_vector;  /* or VIRTIO_MSI_NO_VECTOR */
+	uint64_t desc, driver, device; /* ring GPAs (desc/avail/used) */
+	int kick_fd;           /* eventfd KVM signals on a guest kick */
+	int call_fd;           /* external queues: eventfd that interrupts
+				* the guest for this queue; else -1 */
+	bool call_irqfd;       /* call_fd is a KVM irqfd right now */
+};
+/*
+ * Snapshot of queue qidx. Both eventfds are owned by the transport and stay
+ * open (the same fds) until virtio_pci_destroy(); pass them on by dup or
+ * SCM_RIGHTS. Call with dev->lock held. -EINVAL: no such queue.
+ */
+int virtio_dev_queue_info(struct virtio_dev *dev, unsigned qidx,
+			  struct virtio_queue_info *out);
 
 /*
  * Interrupt the driver for queue qidx if virtq_should_notify() says so.
