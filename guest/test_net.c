@@ -11,6 +11,14 @@
  * sequence number and the size (little endian), then a pattern that
  * depends on the sequence number, so a frame delivered twice, truncated,
  * or with its header or payload damaged is caught.
+ *
+ * allow_loss=1 (net-loopback) is for a back end that restarts mid-run
+ * (vhost-user reconnection): frames may be lost, never duplicated,
+ * damaged or reordered. In-flight frames with no reply for loss_ms are
+ * written off so sending goes on, and the run passes only if the last
+ * frame sent came back (traffic resumed). duration_ms=N stops sending
+ * after N ms (count is then an upper bound), so a test can outlast a
+ * back-end restart whatever the packet rate.
  */
 #include "guest/nic.h"
 
@@ -41,10 +49,15 @@ struct net_params {
 	enum net_dst dst;
 	bool any_order;
 	bool skip_foreign; /* ignore frames that are not test frames at all */
+	bool allow_loss;
+	uint64_t loss_ms;     /* allow_loss: write off after this long */
+	uint64_t duration_ms; /* stop sending after this long (0: count) */
 };
 
 struct net_stats {
 	uint64_t sent, received, ok, corrupted, dup, reordered, next_seq;
+	uint64_t written_off; /* allow_loss: frames given up, not received */
+	uint64_t wo_mark;     /* every frame below it was received or given up */
 	uint64_t t0, t_last;
 	uint8_t *seen; /* bitmap of sequence numbers received intact */
 };
@@ -152,17 +165,36 @@ static void net_account(struct net_stats *s, const struct net_params *p,
 		return;
 	}
 	s->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
-	if (seq != s->next_seq)
-		s->reordered++;
-	s->next_seq = seq + 1;
+	if (p->allow_loss) {
+		/* A gap is a loss; only an older frame is out of order. */
+		if (seq < s->next_seq)
+			s->reordered++;
+		else
+			s->next_seq = seq + 1;
+		/* A frame given up came after all: not lost, not in flight. */
+		if (seq < s->wo_mark && s->written_off)
+			s->written_off--;
+	} else {
+		if (seq != s->next_seq)
+			s->reordered++;
+		s->next_seq = seq + 1;
+	}
 	s->ok++;
+}
+
+/* Frames sent and neither received nor written off. */
+static uint64_t net_in_flight(const struct net_stats *s)
+{
+	uint64_t done = s->received + s->written_off;
+
+	return done < s->sent ? s->sent - done : 0;
 }
 
 /* Post frames while fewer than `batch` are in flight; one doorbell. */
 static void net_fill(struct kit_nic *n, const struct net_params *p,
-		     struct net_stats *s)
+		     struct net_stats *s, uint64_t target)
 {
-	while (s->sent < p->count && s->sent - s->received < p->batch) {
+	while (s->sent < target && net_in_flight(s) < p->batch) {
 		uint8_t *buf = n->ops->tx_buf(n);
 
 		if (!buf)
@@ -196,16 +228,29 @@ static unsigned int net_drain(struct kit_nic *n, const struct net_params *p,
 static void net_run(struct kit_nic *n, const struct net_params *p,
 		    struct net_stats *s)
 {
-	uint64_t limit = kit_ms_to_cycles(p->timeout_ms), idle;
+	uint64_t limit = kit_ms_to_cycles(p->timeout_ms), idle, now;
+	uint64_t loss = kit_ms_to_cycles(p->loss_ms);
+	uint64_t end = kit_ms_to_cycles(p->duration_ms);
+	uint64_t target = p->count;
 
 	s->t0 = s->t_last = idle = kit_rdtsc();
-	while (s->received < p->count) {
-		net_fill(n, p, s);
+	while (s->received + s->written_off < target) {
+		if (p->duration_ms && target == p->count &&
+		    kit_rdtsc() - s->t0 > end)
+			target = s->sent > 0 ? s->sent : 1; /* drain, then stop */
+		net_fill(n, p, s, target);
 		n->ops->tx_reclaim(n);
-		if (net_drain(n, p, s))
+		if (net_drain(n, p, s)) {
 			idle = s->t_last;
-		else if (kit_rdtsc() - idle > limit)
+			continue;
+		}
+		now = kit_rdtsc();
+		if (now - idle > limit)
 			break;
+		if (p->allow_loss && now - idle > loss && net_in_flight(s)) {
+			s->written_off = s->sent - s->received;
+			s->wo_mark = s->sent;
+		}
 	}
 	/* Rx errors the driver dropped count as corrupted frames. */
 	s->corrupted += n->rx_errors;
@@ -239,9 +284,13 @@ static int net_params_parse(struct net_params *p, struct kit_nic_cfg *cfg,
 	p->dst = (enum net_dst)kit_cmdline_choice("dst", dsts, NET_DST_MIX,
 						  &bad);
 	p->any_order = kit_cmdline_choice("order", orders, 0, &bad) == 1;
+	p->allow_loss = kit_cmdline_u64("allow_loss", 0, &bad) != 0;
+	p->loss_ms = kit_cmdline_u64("loss_ms", 100, &bad);
+	p->duration_ms = kit_cmdline_u64("duration_ms", 0, &bad);
 	if (bad || p->count == 0 || p->count > NET_MAX_COUNT ||
 	    p->size < KIT_NIC_MIN_FRAME || p->size > KIT_NIC_MAX_FRAME ||
-	    p->batch > 65536 || p->timeout_ms == 0 || p->timeout_ms > 600000)
+	    p->batch > 65536 || p->timeout_ms == 0 || p->timeout_ms > 600000 ||
+	    p->loss_ms == 0 || p->duration_ms > 600000)
 		return -1;
 	return 0;
 }
@@ -294,7 +343,8 @@ int kit_test_net_loopback(struct kit_result *r)
 	struct net_params p;
 	struct net_stats s;
 	struct kit_nic *n;
-	uint64_t lost;
+	uint64_t lost, last;
+	bool resumed;
 
 	if (net_open(&p, &n, r) < 0 || net_warmup(n, &p, r) < 0)
 		return -1;
@@ -314,14 +364,21 @@ int kit_test_net_loopback(struct kit_result *r)
 			   vn->txq.packed ? *(volatile uint32_t *)vn->txq.dev_event : 0, kit_virtio_status(&vn->v), s.sent);
 	}
 	n->ops->close(n);
-	lost = p.count - s.ok;
+	lost = (p.duration_ms ? s.sent : p.count) - s.ok;
 	net_res_rates(r, p.count, s.ok, p.size, s.t_last - s.t0);
 	kit_res_add(r, "lost=%lu corrupted=%lu", lost, s.corrupted);
 	kit_res_add(r, "batch=%u doorbells=%lu reordered=%lu dup=%lu", p.batch,
 		    n->doorbells, s.reordered, s.dup);
+	/* Traffic resumed after any loss: the last frame sent came back. */
+	last = s.sent ? s.sent - 1 : 0;
+	resumed = s.sent && (s.seen[last >> 3] & (1u << (last & 7)));
+	if (p.allow_loss || p.duration_ms)
+		kit_res_add(r, "sent=%lu resumed=%d", s.sent, resumed);
 	if (s.corrupted)
 		return kit_fail(r, "corrupted");
-	if (lost)
+	if (p.allow_loss && !resumed)
+		return kit_fail(r, "not-resumed");
+	if (lost && !p.allow_loss)
 		return kit_fail(r, "lost");
 	if (s.dup)
 		return kit_fail(r, "duplicate");
@@ -350,7 +407,7 @@ int kit_test_net_tx(struct kit_result *r)
 
 		/* In flight here means "not yet completed". */
 		s.received = done;
-		net_fill(n, &p, &s);
+		net_fill(n, &p, &s, p.count);
 		got = n->ops->tx_reclaim(n);
 		/* Whatever comes back is returned to the device unread. */
 		while ((f = n->ops->rx(n, &len))) {

@@ -13,11 +13,18 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	exit 77
 fi
 mkdir -p "$out"
-"$cc" -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Wall -Wextra -Wno-unused-parameter -I"$root" \
-	-o "$out/fuzz_virtqueue" \
+fuzz_cc() {
+	"$cc" -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined \
+		-Wall -Wextra -Wno-unused-parameter -I"$root" "$@"
+}
+fuzz_cc -o "$out/fuzz_virtqueue" \
 	"$here/fuzz_virtqueue.c" \
 	"$root/emul-devices/virtio/virtqueue.c" \
 	"$root/core/gmem.c"
 echo "$out/fuzz_virtqueue"
+fuzz_cc -o "$out/fuzz_vhost_user" \
+	"$here/fuzz_vhost_user.c" \
+	"$root/vhost-user/proto.c"
+echo "$out/fuzz_vhost_user"

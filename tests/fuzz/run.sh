@@ -1,26 +1,34 @@
 #!/bin/sh
-# Build and run the virtqueue fuzzer: tests/fuzz/run.sh [RUNS] (default 1M).
+# Build and run a fuzzer: tests/fuzz/run.sh [RUNS] [TARGET]
+#   RUNS    default 1M
+#   TARGET  virtqueue (default) | vhost_user
 # Exit status non-zero on a finding (the crash input is left in OUT_DIR).
-# OUT_DIR (default /tmp/iovmm-fuzz) keeps the binary and the corpus, so
+# OUT_DIR (default /tmp/iovmm-fuzz) keeps the binaries and the corpora, so
 # successive runs build on earlier coverage.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${1:-1000000}
+target=${2:-virtqueue}
 out=${OUT_DIR:-/tmp/iovmm-fuzz}
 
+case "$target" in
+virtqueue) seeds="$here/seeds.py"; max_len=8192 ;;
+vhost_user) seeds="$here/seeds_vhost_user.py"; max_len=4096 ;;
+*) echo "run.sh: unknown target $target" >&2; exit 2 ;;
+esac
 "$here/build.sh" "$out" >/dev/null || exit $?
-corpus="$out/corpus-virtqueue"
+corpus="$out/corpus-$target"
 mkdir -p "$corpus"
-python3 "$here/seeds.py" "$corpus"
+python3 "$seeds" "$corpus"
 start=$(date +%s)
 set +e
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 ASAN_OPTIONS=detect_leaks=1 \
-"$out/fuzz_virtqueue" -runs="$runs" -max_len=8192 -print_final_stats=1 \
-	-artifact_prefix="$out/" "$corpus" 2>"$out/fuzz_virtqueue.log"
+"$out/fuzz_$target" -runs="$runs" -max_len=$max_len -print_final_stats=1 \
+	-artifact_prefix="$out/" "$corpus" 2>"$out/fuzz_$target.log"
 rc=$?
 set -e
 end=$(date +%s)
-tail -n 25 "$out/fuzz_virtqueue.log" | grep -E "stat::|Done|ERROR|SUMMARY|crash-" || true
-echo "fuzz_virtqueue: $runs runs in $((end - start)) s, exit $rc"
+tail -n 25 "$out/fuzz_$target.log" | grep -E "stat::|Done|ERROR|SUMMARY|crash-" || true
+echo "fuzz_$target: $runs runs in $((end - start)) s, exit $rc"
 exit $rc

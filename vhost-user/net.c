@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vhost-user-net device model (see net.h): a virtio_dev whose data queues
+ * are external (emul-devices/virtio/virtio.h) and handed to a vhost-user
+ * back end through the front-end (vhost-user/frontend.h).
+ *
+ * Ring restoration. The back end keeps last_avail_idx; when it dies that
+ * number is lost. For a split ring the guest's used->idx is a safe place
+ * to resume (QEMU does the same when GET_VRING_BASE cannot be asked): every
+ * buffer below it was completed, every buffer from it on is processed
+ * again. A vhost-user net back end (DPDK's included) publishes a TX buffer
+ * as used before it forwards the frame and an RX buffer after the frame is
+ * fully written, so resuming there neither duplicates a frame nor exposes
+ * a half-written one; frames the dead back end held are lost, as on a
+ * cable pulled out. With INFLIGHT_SHMFD the front-end also hands the
+ * inflight region over, for back ends that track buffers out of order.
+ *
+ * Threads: config space and status changes on vCPU threads (under
+ * vdev.lock, taken by the transport); connection events on the I/O
+ * thread (the front-end takes vdev.lock); the control queue on the I/O
+ * thread (transport kick, under vdev.lock).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/iov.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "emul-devices/virtio/virtio.h"
+#include "vhost-user/frontend.h"
+#include "vhost-user/net.h"
+
+/* Feature bits (§5.1.3). */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_GUEST_UFO 10
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
+#define VIRTIO_NET_F_HOST_UFO 14
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
+#define BIT(n) (1ULL << (n))
+
+/* What the back end implements and the guest may use. MQ goes to the
+ * back end only; the guest's MQ/CTRL_VQ are iovmm's (queues > 1). */
+#define VHU_NET_BACKEND_BITS                                               \
+	(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |           \
+	 BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |     \
+	 BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_UFO) |       \
+	 BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |       \
+	 BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO) |         \
+	 BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_MQ) |              \
+	 BIT(VIRTIO_F_INDIRECT_DESC) | BIT(VIRTIO_F_EVENT_IDX) |           \
+	 BIT(VIRTIO_F_VERSION_1))
+
+#define VIRTIO_NET_S_LINK_UP 1
+
+/* Control queue (§5.1.6.5). */
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VHU_NET_CTRL_MAX 64
+#define VHU_NET_CTRL_BUDGET 64
+
+/* Device configuration layout (§5.1.4); F_MTU is not offered. */
+struct vhu_net_cfg {
+	uint8_t mac[6];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+} __attribute__((packed));
+
+struct vhu_net {
+	struct virtio_dev vdev;
+	struct virtio_pci *vp;         /* owned */
+	struct vhu_frontend *fe;       /* owned */
+	unsigned max_pairs;
+	uint8_t mac[6];
+	char name[32];
+
+	/* Everything below: vdev.lock. */
+	uint16_t link;                 /* VIRTIO_NET_S_* */
+	bool active;                   /* DRIVER_OK seen, not reset since */
+	bool ever_started;             /* the rings ran since DRIVER_OK */
+	bool mq;                       /* MQ negotiated */
+	unsigned curr_pairs;           /* VQ_PAIRS_SET; 1 after reset */
+	uint64_t ctrl_cmds;
+	struct virtq_elem elem;        /* control queue scratch */
+};
+
+static struct vhu_net *vn_of(struct virtio_dev *dev)
+{
+	return container_of(dev, struct vhu_net, vdev);
+}
+
+static unsigned vn_ctrl_q(const struct vhu_net *n)
+{
+	return 2 * n->max_pairs; /* only exists with max_pairs > 1 */
+}
+
+/* Link status follows the back end; a change is a config interrupt. */
+static void vn_set_link(struct vhu_net *n, bool up)
+{
+	uint16_t link = up ? VIRTIO_NET_S_LINK_UP : 0;
+
+	if (link == n->link)
+		return;
+	n->link = link;
+	log_info(n->name, "link %s", up ? "up" : "down");
+	virtio_dev_config_changed(&n->vdev);
+}
+
+/* ---- starting the back end's rings ---- */
+
+/*
+ * Where the back end resumes a split ring: 0 on a fresh start, the
+ * guest's used index after the back end was lost (see the top comment).
+ */
+static uint16_t vn_ring_base(struct vhu_net *n, uint64_t used_gpa,
+			     bool restore)
+{
+	const uint16_t *idx;
+
+	if (!restore)
+		return 0;
+	idx = gmem_ptr(n->vdev.mem, used_gpa + 2, sizeof(*idx));
+	return idx ? __atomic_load_n(idx, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* Tell the back end about every ring the driver enabled, and start. */
+static int vn_start(struct vhu_net *n, bool restore)
+{
+	struct vhu_fe_ring rings[2 * VHU_NET_MAX_PAIRS];
+	unsigned nr = 0, live = n->mq ? n->curr_pairs : 1;
+	struct virtio_queue_info qi;
+	int ret;
+
+	for (unsigned q = 0; q < 2 * n->max_pairs; q++) {
+		if (virtio_dev_queue_info(&n->vdev, q, &qi) || !qi.enabled)
+			continue;
+		rings[nr++] = (struct vhu_fe_ring){
+			.index = q, .size = qi.size,
+			.base = vn_ring_base(n, qi.device, restore),
+			.enabled = q < 2 * live,
+			.desc_gpa = qi.desc, .avail_gpa = qi.driver,
+			.used_gpa = qi.device,
+			.kick_fd = qi.kick_fd, .call_fd = qi.call_fd,
+		};
+	}
+	if (!nr) {
+		/* A driver with no data queue: nothing for the back end. */
+		vn_set_link(n, vhu_fe_connected(n->fe));
+		return 0;
+	}
+	ret = vhu_fe_start(n->fe, n->vdev.features, rings, nr, n->vdev.status);
+	if (ret) {
+		if (ret != -ENOTCONN)
+			log_warn(n->name, "cannot start the back end's rings: %s",
+				 strerror(-ret));
+		vn_set_link(n, false);
+		return ret;
+	}
+	n->ever_started = true;
+	vn_set_link(n, true);
+	return 0;
+}
+
+/* ---- front-end callbacks (I/O thread, vdev.lock held) ---- */
+
+static void vn_connected(void *opaque)
+{
+	struct vhu_net *n = opaque;
+
+	if (n->active && !(n->vdev.status & VIRTIO_STATUS_NEEDS_RESET))
+		vn_start(n, n->ever_started);
+	else
+		vn_set_link(n, true);
+}
+
+static void vn_disconnected(void *opaque)
+{
+	vn_set_link(opaque, false);
+}
+
+static const struct vhu_frontend_ops vn_fe_ops = {
+	.connected = vn_connected,
+	.disconnected = vn_disconnected,
+};
+
+/* ---- control queue (§5.1.6.5), served by iovmm ---- */
+
+/* VQ_PAIRS_SET: rings of pairs >= n stop being served (§5.1.6.5.5). */
+static uint8_t vn_set_pairs(struct vhu_net *n, uint16_t pairs)
+{
+	if (pairs < 1 || pairs > n->max_pairs)
+		return VIRTIO_NET_ERR;
+	n->curr_pairs = pairs;
+	if (!vhu_fe_started(n->fe))
+		return VIRTIO_NET_OK; /* applied when the rings start */
+	for (unsigned q = 0; q < 2 * n->max_pairs; q++) {
+		/* -EINVAL: a ring the driver did not enable; skipped. */
+		vhu_fe_vring_enable(n->fe, q, q < 2u * pairs);
+		if (!vhu_fe_connected(n->fe)) {
+			/* Applied when the back end is back. */
+			vn_set_link(n, false);
+			break;
+		}
+	}
+	return VIRTIO_NET_OK;
+}
+
+static uint8_t vn_ctrl_cmd(struct vhu_net *n, const uint8_t *cmd, size_t len)
+{
+	if (cmd[0] == VIRTIO_NET_CTRL_MQ &&
+	    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && n->mq && len >= 4)
+		return vn_set_pairs(n, (uint16_t)(cmd[2] | cmd[3] << 8));
+	/* Every other class needs a feature we do not offer. */
+	return VIRTIO_NET_ERR;
+}
+
+static void vn_ctrl(struct vhu_net *n, unsigned q)
+{
+	struct virtq *vq = &n->vdev.vqs[q];
+	struct virtq_elem *e = &n->elem;
+	uint8_t cmd[VHU_NET_CTRL_MAX], ack;
+	bool done = false;
+	size_t len;
+	int ret = 0;
+
+	for (unsigned i = 0; i < VHU_NET_CTRL_BUDGET; i++) {
+		ret = virtq_pop(vq, e);
+		if (ret)
+			break;
+		if (e->out_len < 2 || e->in_len < 1) {
+			virtio_dev_fail(&n->vdev, "controlq: command without "
+					"header or ack byte");
+			return;
+		}
+		len = iov_to_buf(e->iov, e->nr_out, 0, cmd, sizeof(cmd));
+		ack = vn_ctrl_cmd(n, cmd, len);
+		iov_from_buf(e->iov + e->nr_out, e->nr_in, 0, &ack, 1);
+		virtq_push(vq, e, 1);
+		n->ctrl_cmds++;
+		done = true;
+	}
+	if (ret == -EINVAL) {
+		virtio_dev_fail(&n->vdev, "controlq: malformed descriptor chain");
+		return;
+	}
+	if (done)
+		virtio_dev_notify(&n->vdev, q);
+}
+
+/* ---- virtio_dev_ops ---- */
+
+static void vn_cfg_read(struct virtio_dev *dev, uint32_t off, void *data,
+			uint32_t len)
+{
+	struct vhu_net *n = vn_of(dev);
+	struct vhu_net_cfg c = {
+		.status = n->link,
+		.max_virtqueue_pairs = (uint16_t)n->max_pairs,
+	};
+
+	memcpy(c.mac, n->mac, sizeof(c.mac));
+	memset(data, 0, len);
+	if (off < sizeof(c))
+		memcpy(data, (uint8_t *)&c + off,
+		       len < sizeof(c) - off ? len : sizeof(c) - off);
+}
+
+static int vn_set_features(struct virtio_dev *dev, uint64_t f)
+{
+	struct vhu_net *n = vn_of(dev);
+
+	/* §5.1.3.1: MQ needs CTRL_VQ; CTRL_VQ alone would put the control
+	 * queue at index 2, which is the back end's receiveq1 here. */
+	if ((f & BIT(VIRTIO_NET_F_MQ)) && !(f & BIT(VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
+	if (n->max_pairs > 1 && (f & BIT(VIRTIO_NET_F_CTRL_VQ)) &&
+	    !(f & BIT(VIRTIO_NET_F_MQ)))
+		return -EINVAL;
+	n->mq = f & BIT(VIRTIO_NET_F_MQ);
+	return 0;
+}
+
+/*
+ * DRIVER_OK. A missing back end is not the guest's fault: the device
+ * stays usable with the link down and starts when one connects.
+ */
+static int vn_activate(struct virtio_dev *dev)
+{
+	struct vhu_net *n = vn_of(dev);
+
+	n->active = true;
+	n->ever_started = false;
+	n->curr_pairs = 1;
+	vn_start(n, false);
+	return 0;
+}
+
+static void vn_queue_notify(struct virtio_dev *dev, unsigned qidx)
+{
+	struct vhu_net *n = vn_of(dev);
+
+	/* Only the control queue is polled by the transport. */
+	if (n->max_pairs > 1 && qidx == vn_ctrl_q(n))
+		vn_ctrl(n, qidx);
+}
+
+/*
+ * Device reset: the back end must stop touching the rings before the
+ * driver reuses their memory, so GET_VRING_BASE is asked synchronously.
+ */
+static void vn_reset(struct virtio_dev *dev)
+{
+	struct vhu_net *n = vn_of(dev);
+
+	vhu_fe_stop(n->fe, NULL, false);
+	n->active = false;
+	n->ever_started = false;
+	n->mq = false;
+	n->curr_pairs = 1;
+	n->link = vhu_fe_connected(n->fe) ? VIRTIO_NET_S_LINK_UP : 0;
+}
+
+static const struct virtio_dev_ops vn_ops = {
+	.cfg_read = vn_cfg_read,
+	.set_features = vn_set_features,
+	.activate = vn_activate,
+	.queue_notify = vn_queue_notify,
+	.reset = vn_reset,
+};
+
+/* ---- creation ---- */
+
+static int vn_check_cfg(const struct vhu_net_config *cfg, char *err,
+			size_t errlen)
+{
+	static const uint8_t zero[6];
+	unsigned pairs = cfg->queues ? cfg->queues : 1;
+
+	if (!cfg->socket || !cfg->socket[0]) {
+		snprintf(err, errlen, "vhost-user: socket= is required");
+		return -EINVAL;
+	}
+	if (pairs > VHU_NET_MAX_PAIRS) {
+		snprintf(err, errlen, "vhost-user: queues must be 1..%u",
+			 VHU_NET_MAX_PAIRS);
+		return -EINVAL;
+	}
+	if ((cfg->mac[0] & 1) || !memcmp(cfg->mac, zero, 6)) {
+		snprintf(err, errlen, "vhost-user: MAC address is multicast or zero");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint64_t vn_host_features(const struct vhu_net *n, uint64_t offer)
+{
+	uint64_t f = (offer & VHU_NET_BACKEND_BITS & ~BIT(VIRTIO_NET_F_MQ)) |
+		     BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS);
+
+	if (n->max_pairs > 1)
+		f |= BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ);
+	return f;
+}
+
+int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
+		   struct irq *irq, struct ioloop *io, struct pci_host *host,
+		   struct vhu_net **out, char *err, size_t errlen)
+{
+	struct vhu_frontend_config fcfg;
+	struct vhu_net *n;
+	char why[200];
+	int ret;
+
+	*out = NULL;
+	ret = vn_check_cfg(cfg, err, errlen);
+	if (ret)
+		return ret;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "vhost-user: out of memory");
+		return -ENOMEM;
+	}
+	n->max_pairs = cfg->queues ? cfg->queues : 1;
+	n->curr_pairs = 1;
+	memcpy(n->mac, cfg->mac, 6);
+	snprintf(n->name, sizeof(n->name), "%s",
+		 cfg->name ? cfg->name : "vhost-user-net");
+	fcfg = (struct vhu_frontend_config){
+		.path = cfg->socket, .server = cfg->server, .name = n->name,
+		.nr_vrings = 2 * n->max_pairs, .nr_pairs = n->max_pairs,
+		.features = VHU_NET_BACKEND_BITS, .mem = mem, .io = io,
+		.lock = &n->vdev.lock, .ops = &vn_fe_ops, .opaque = n,
+		.timeout_ms = cfg->timeout_ms,
+	};
+	ret = vhu_fe_create(&fcfg, &n->fe, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", n->name, why);
+		goto fail;
+	}
+	n->link = VIRTIO_NET_S_LINK_UP;
+	n->vdev = (struct virtio_dev){
+		.ops = &vn_ops,
+		.name = n->name,
+		.device_id = 1,
+		.pci_class = 0x0200,
+		.host_features = vn_host_features(n, vhu_fe_backend_features(n->fe)),
+		.cfg_size = sizeof(struct vhu_net_cfg),
+		.nr_queues = n->max_pairs > 1 ? 2 * n->max_pairs + 1 : 2,
+		.queue_max_size = VHU_NET_QUEUE_SIZE,
+		.mem = mem,
+		.external_queues = BIT(2 * n->max_pairs) - 1,
+	};
+	ret = virtio_pci_create(&n->vdev, irq, io, host, &n->vp);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", n->name,
+			 ret == -ENOSPC ? "no free slot or BAR space" :
+					  strerror(-ret));
+		goto fail;
+	}
+	/*
+	 * vdev.lock exists now: the front-end may take it. The function is
+	 * on the bus already (no hot-unplug), so a failure here only costs
+	 * the reconnection, not the device.
+	 */
+	ret = vhu_fe_run(n->fe);
+	if (ret)
+		log_err(n->name, "cannot watch the back end (%s): no reconnection",
+			strerror(-ret));
+	*out = n;
+	return 0;
+fail:
+	vhu_net_destroy(n);
+	return ret;
+}
+
+void vhu_net_destroy(struct vhu_net *n)
+{
+	if (!n)
+		return;
+	virtio_pci_destroy(n->vp);
+	vhu_fe_destroy(n->fe);
+	free(n);
+}
+
+void vhu_net_get_stats(struct vhu_net *n, struct vhu_net_stats *out)
+{
+	struct vhu_fe_stats fs;
+
+	pthread_mutex_lock(&n->vdev.lock);
+	vhu_fe_get_stats(n->fe, &fs);
+	*out = (struct vhu_net_stats){
+		.connected = vhu_fe_connected(n->fe),
+		.started = vhu_fe_started(n->fe),
+		.link_up = n->link & VIRTIO_NET_S_LINK_UP,
+		.connects = fs.connects,
+		.disconnects = fs.disconnects,
+		.starts = fs.starts,
+		.ctrl_cmds = n->ctrl_cmds,
+	};
+	pthread_mutex_unlock(&n->vdev.lock);
+}
+
+struct pci_dev *vhu_net_pci(struct vhu_net *n)
+{
+	return virtio_pci_dev(n->vp);
+}
