@@ -6,6 +6,8 @@
 #include "guest/kit.h"
 #include "guest/nvme.h"
 
+int kit_test_e1000e_passthru(struct kit_result *r); /* test_e1000e.c */
+
 void kit_main(uint64_t start_info);
 
 #define KIT_CMDLINE_MAX 1024
@@ -30,6 +32,7 @@ static const struct {
 	{ "e1000-hostile", kit_test_e1000_hostile },
 	{ "nvme", kit_test_nvme },
 	{ "nvme-dma-fault", kit_test_nvme_dma_fault },
+	{ "e1000e-passthru", kit_test_e1000e_passthru },
 };
 
 /*
