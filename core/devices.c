@@ -18,6 +18,7 @@
 #include "vfio/vfio.h"
 #include "emul-devices/virtio/blk.h"
 #include "emul-devices/virtio/net.h"
+#include "vhost-user/net.h"
 
 static int device_plug(struct vm *vm, const char *type, struct pci_dev *pci,
 		       char *err, size_t errlen)
@@ -83,19 +84,20 @@ static void edu_dev_destroy(void *state)
  * A NIC without mac= gets 52:54:00:12:34:56 + its index among the VM's NICs
  * (QEMU's convention), so MACs are stable from run to run.
  */
-static void nic_mac(struct vm *vm, const struct vm_net_cfg *net, uint8_t mac[6])
+static void nic_mac(struct vm *vm, const uint8_t *given, uint8_t mac[6])
 {
 	static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	unsigned index = 0;
 
-	if (net->has_mac) {
-		memcpy(mac, net->mac, 6);
+	if (given) {
+		memcpy(mac, given, 6);
 		return;
 	}
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		const char *name = vm->devices[i].type->name;
 
-		index += !strcmp(name, "virtio-net") || !strcmp(name, "e1000");
+		index += !strcmp(name, "virtio-net") || !strcmp(name, "e1000") ||
+			 !strcmp(name, "vhost-user-net");
 	}
 	memcpy(mac, base, 6);
 	mac[5] = (uint8_t)(base[5] + index);
@@ -111,7 +113,7 @@ static int virtio_net_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 		.packed = cfg->net.packed,
 	};
 
-	nic_mac(vm, &cfg->net, ncfg.mac);
+	nic_mac(vm, cfg->net.has_mac ? cfg->net.mac : NULL, ncfg.mac);
 	return virtio_net_create(&ncfg, vm->mem, vm->irq, vm->io, vm->pci,
 				 (struct virtio_net **)state, err, errlen);
 }
@@ -129,7 +131,7 @@ static int e1000_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 		.has_mac = true,
 	};
 
-	nic_mac(vm, &cfg->net, ecfg.mac);
+	nic_mac(vm, cfg->net.has_mac ? cfg->net.mac : NULL, ecfg.mac);
 	return e1000_create(&ecfg, vm->mem, vm->irq, vm->io, vm->pci,
 			    (struct e1000 **)state, err, errlen);
 }
@@ -137,6 +139,25 @@ static int e1000_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 static void e1000_dev_destroy(void *state)
 {
 	e1000_destroy(state);
+}
+
+static int vhu_net_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
+			      void **state, char *err, size_t errlen)
+{
+	struct vhu_net_config ncfg = {
+		.socket = cfg->vhu.socket,
+		.server = cfg->vhu.server,
+		.queues = cfg->vhu.queues,
+	};
+
+	nic_mac(vm, cfg->vhu.has_mac ? cfg->vhu.mac : NULL, ncfg.mac);
+	return vhu_net_create(&ncfg, vm->mem, vm->irq, vm->io, vm->pci,
+			      (struct vhu_net **)state, err, errlen);
+}
+
+static void vhu_net_dev_destroy(void *state)
+{
+	vhu_net_destroy(state);
 }
 
 static int virtio_blk_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
@@ -169,6 +190,13 @@ static const struct vm_device_type e1000_type = {
 	.help = "emulated Intel 82540EM (--net e1000,...)",
 	.create = e1000_dev_create,
 	.destroy = e1000_dev_destroy,
+};
+
+static const struct vm_device_type vhu_net_type = {
+	.name = "vhost-user-net",
+	.help = "virtio-net served by a vhost-user back end (--net vhost-user,...)",
+	.create = vhu_net_dev_create,
+	.destroy = vhu_net_dev_destroy,
 };
 
 static const struct vm_device_type virtio_blk_type = {
@@ -255,6 +283,7 @@ const struct vm_device_type *const vm_device_types[] = {
 	&vfio_type,
 	&virtio_net_type,
 	&e1000_type,
+	&vhu_net_type,
 	&virtio_blk_type,
 	NULL,
 };

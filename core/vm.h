@@ -40,6 +40,19 @@ struct vm_net_cfg {
 	bool packed;                  /* virtio: offer VIRTIO_F_RING_PACKED */
 };
 
+/*
+ * --net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]: a virtio-net
+ * function whose rings a vhost-user back end serves (vhost-user/net.h).
+ */
+#define VM_VHU_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+struct vm_vhu_cfg {
+	char socket[VM_VHU_SOCKET_MAX]; /* NUL-terminated, < 108 bytes */
+	bool server;                    /* listen instead of connect */
+	unsigned queues;                /* queue pairs, 1..8 */
+	uint8_t mac[6];
+	bool has_mac;                   /* else iovmm picks one, as for --net */
+};
+
 /* --disk virtio,path=FILE[,readonly][,ring=split|packed] */
 struct vm_disk_cfg {
 	const char *path;
@@ -67,6 +80,7 @@ struct vm_device_cfg {
 		struct vm_net_cfg net;   /* virtio-net, e1000 */
 		struct vm_disk_cfg disk; /* virtio-blk */
 		struct vm_vfio_cfg vfio; /* vfio-pci */
+		struct vm_vhu_cfg vhu;   /* vhost-user-net */
 	};
 };
 

@@ -40,6 +40,12 @@ const char cli_run_usage[] =
 	"                       BACKEND: tap:NAME (a Linux tap device), loopback\n"
 	"                       (frames sent come back), null (sink). queues= (1-8\n"
 	"                       queue pairs) and ring= are virtio only\n"
+	"  --net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]\n"
+	"                       add a virtio-net NIC whose rings a vhost-user back\n"
+	"                       end serves (iovmm-vswitch, a DPDK vhost PMD):\n"
+	"                       kicks and interrupts bypass iovmm. server: listen\n"
+	"                       on PATH and wait for the back end (default: connect\n"
+	"                       to it). A back end that dies is reconnected\n"
 	"  --disk virtio,path=FILE[,readonly][,ring=split|packed]\n"
 	"                       add a virtio-blk disk backed by a raw file\n"
 	"  --device TYPE        add a device (repeatable); TYPE is one of:\n"
@@ -307,7 +313,7 @@ static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
 		return cli_error(err, errlen, "unknown device '%.*s' (see iovmm run --help)",
 				 (int)type_len, arg);
 	if (!strcmp(type, "virtio-net") || !strcmp(type, "e1000") ||
-	    !strcmp(type, "virtio-blk"))
+	    !strcmp(type, "vhost-user-net") || !strcmp(type, "virtio-blk"))
 		return cli_error(err, errlen, "--device %s: use --net or --disk",
 				 type);
 	if (!strcmp(type, "vfio-pci"))
@@ -356,30 +362,46 @@ int cli_check_backend(const char *s, char *err, size_t errlen)
 			 s);
 }
 
+/* queues=N of --net virtio and --net vhost-user: 1..VM_NET_MAX_QUEUES pairs. */
+static int cli_parse_queues(const char *val, unsigned *out, char *err,
+			    size_t errlen)
+{
+	char *end;
+	long n = strtol(val, &end, 10);
+
+	if (!*val || *end || n < 1 || n > VM_NET_MAX_QUEUES)
+		return cli_error(err, errlen, "queues=%s: expected 1 to %d", val,
+				 VM_NET_MAX_QUEUES);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int cli_parse_mac_opt(const char *val, uint8_t mac[6], char *err,
+			     size_t errlen)
+{
+	int ret = cli_parse_mac(val, mac);
+
+	if (ret)
+		return cli_error(err, errlen, "mac=%s: %s", val,
+				 ret == -EDOM ? "not a unicast station address"
+					      : "invalid MAC address (expected xx:xx:xx:xx:xx:xx)");
+	return 0;
+}
+
 static int cli_net_kv(struct vm_net_cfg *net, bool virtio, const char *key,
 		      const char *val, char *err, size_t errlen)
 {
-	char *end;
-	long n;
-
 	if (!strcmp(key, "backend")) {
 		if (cli_check_backend(val, err, errlen))
 			return -EINVAL;
 		snprintf(net->backend, sizeof(net->backend), "%s", val);
 	} else if (!strcmp(key, "mac")) {
-		int ret = cli_parse_mac(val, net->mac);
-
-		if (ret)
-			return cli_error(err, errlen, "mac=%s: %s", val,
-					 ret == -EDOM ? "not a unicast station address"
-						      : "invalid MAC address (expected xx:xx:xx:xx:xx:xx)");
+		if (cli_parse_mac_opt(val, net->mac, err, errlen))
+			return -EINVAL;
 		net->has_mac = true;
 	} else if (!strcmp(key, "queues") && virtio) {
-		n = strtol(val, &end, 10);
-		if (!*val || *end || n < 1 || n > VM_NET_MAX_QUEUES)
-			return cli_error(err, errlen, "queues=%s: expected 1 to %d",
-					 val, VM_NET_MAX_QUEUES);
-		net->queues = (unsigned)n;
+		if (cli_parse_queues(val, &net->queues, err, errlen))
+			return -EINVAL;
 	} else if (!strcmp(key, "ring") && virtio) {
 		if (strcmp(val, "split") && strcmp(val, "packed"))
 			return cli_error(err, errlen, "ring=%s: expected split or packed", val);
@@ -393,7 +415,68 @@ static int cli_net_kv(struct vm_net_cfg *net, bool virtio, const char *key,
 	return 0;
 }
 
-/* --net virtio|e1000,backend=B[,mac=M][,queues=N][,ring=split|packed] */
+/*
+ * --net vhost-user,socket=PATH[,server[=on|off]][,queues=N][,mac=M]
+ * (cursor: what follows "vhost-user,"). Whether PATH exists, is a socket and
+ * has a listener is the front-end's business at VM creation: it says so in
+ * the same one-line style.
+ */
+static int cli_parse_vhost_user(const char *cursor, struct vm_config *vm,
+				char *err, size_t errlen)
+{
+	static const char *const keys[] = { "socket", "server", "queues", "mac" };
+	struct vm_device_cfg *d;
+	char key[32], val[PATH_MAX];
+	unsigned seen = 0;
+	int ret;
+
+	d = cli_new_device(vm, "vhost-user-net", err, errlen);
+	if (!d)
+		return -EINVAL;
+	d->vhu.queues = 1;
+	while ((ret = cli_next_kv(&cursor, key, sizeof(key), val, sizeof(val)))) {
+		unsigned i;
+
+		if (ret < 0)
+			return cli_error(err, errlen, "--net vhost-user: option too long");
+		for (i = 0; i < ARRAY_SIZE(keys) && strcmp(key, keys[i]); i++)
+			;
+		if (i == ARRAY_SIZE(keys))
+			return cli_error(err, errlen,
+					 "--net vhost-user: unknown option '%s' (socket=, server, queues=, mac=)",
+					 key);
+		if (seen & (1u << i))
+			return cli_error(err, errlen, "--net vhost-user: %s= given twice", key);
+		seen |= 1u << i;
+		if (!strcmp(key, "socket")) {
+			if (strlen(val) >= sizeof(d->vhu.socket))
+				return cli_error(err, errlen,
+						 "--net vhost-user: socket path too long (at most %zu bytes)",
+						 sizeof(d->vhu.socket) - 1);
+			snprintf(d->vhu.socket, sizeof(d->vhu.socket), "%s", val);
+		} else if (!strcmp(key, "server")) {
+			if (val[0] && strcmp(val, "on") && strcmp(val, "off"))
+				return cli_error(err, errlen, "server=%s: expected on or off", val);
+			d->vhu.server = strcmp(val, "off") != 0;
+		} else if (!strcmp(key, "queues")) {
+			if (cli_parse_queues(val, &d->vhu.queues, err, errlen))
+				return -EINVAL;
+		} else {
+			if (cli_parse_mac_opt(val, d->vhu.mac, err, errlen))
+				return -EINVAL;
+			d->vhu.has_mac = true;
+		}
+	}
+	if (!d->vhu.socket[0])
+		return cli_error(err, errlen,
+				 "--net vhost-user: socket=PATH is required (the back end's AF_UNIX socket)");
+	return 0;
+}
+
+/*
+ * --net virtio|e1000,backend=B[,mac=M][,queues=N][,ring=split|packed]
+ * --net vhost-user,socket=PATH[,...]
+ */
 static int cli_parse_net(const char *arg, struct vm_config *vm, char *err,
 			 size_t errlen)
 {
@@ -405,13 +488,16 @@ static int cli_parse_net(const char *arg, struct vm_config *vm, char *err,
 	bool virtio;
 	int ret;
 
+	if (model_len == 10 && !strncmp(arg, "vhost-user", 10))
+		return cli_parse_vhost_user(cursor ? cursor + 1 : "", vm, err,
+					    errlen);
 	if (model_len == 6 && !strncmp(arg, "virtio", 6))
 		virtio = true;
 	else if (model_len == 5 && !strncmp(arg, "e1000", 5))
 		virtio = false;
 	else
 		return cli_error(err, errlen,
-				 "--net %.*s: unknown NIC model (virtio or e1000)",
+				 "--net %.*s: unknown NIC model (virtio, e1000 or vhost-user)",
 				 (int)model_len, arg);
 	d = cli_new_device(vm, virtio ? "virtio-net" : "e1000", err, errlen);
 	if (!d)

@@ -14,8 +14,6 @@ VSWITCH=$1 iovmm=$2 kit=$3
 vsw_need_root
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || vsw_skip "/dev/kvm not accessible"
 [ -f "$kit" ] || vsw_fail "guest kit $kit not built"
-"$iovmm" run --help 2>&1 | grep -q 'vhost-user,socket' ||
-	vsw_skip "this iovmm has no --net vhost-user frontend yet"
 
 sock=$VSW_TMP/s.sock
 vsw_switch vsw1 --port "vhost:$sock" --mode loopback --stats-period 0.25
