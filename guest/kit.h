@@ -292,6 +292,7 @@ int kit_test_irq(struct kit_result *r);
 int kit_test_smp(struct kit_result *r);
 int kit_test_net_loopback(struct kit_result *r);
 int kit_test_net_tx(struct kit_result *r);
+int kit_test_net_echo(struct kit_result *r);
 int kit_test_blk_rw(struct kit_result *r);
 int kit_test_virtio_hostile(struct kit_result *r);
 int kit_test_e1000_hostile(struct kit_result *r);

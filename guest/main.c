@@ -27,6 +27,7 @@ static const struct {
 	{ "smp", kit_test_smp },
 	{ "net-loopback", kit_test_net_loopback },
 	{ "net-tx", kit_test_net_tx },
+	{ "net-echo", kit_test_net_echo },
 	{ "blk-rw", kit_test_blk_rw },
 	{ "virtio-hostile", kit_test_virtio_hostile },
 	{ "e1000-hostile", kit_test_e1000_hostile },

@@ -19,6 +19,13 @@
  * frame sent came back (traffic resumed). duration_ms=N stops sending
  * after N ms (count is then an upper bound), so a test can outlast a
  * back-end restart whatever the packet rate.
+ *
+ * Two guests on one switch: net-echo sends every frame of the test's
+ * ethertype back to its sender (addresses swapped), and net-loopback
+ * peer=1 talks to such a guest instead of to a loopback back end. Its
+ * warm-up is a broadcast, repeated until an echo arrives; the echo's
+ * source is the peer's MAC, and every test frame is then addressed to the
+ * peer (dst=self) or broadcast, and must come back from the peer to us.
  */
 #include "guest/nic.h"
 
@@ -33,6 +40,8 @@
 #define NET_DEFAULT_COUNT 10000
 #define NET_DEFAULT_SIZE 64
 #define NET_DEFAULT_TIMEOUT_MS 3000
+#define NET_PEER_RETRY_MS 100
+#define NET_DEFAULT_PEER_WAIT_MS 30000
 
 enum net_dst { NET_DST_SELF, NET_DST_BCAST, NET_DST_MIX };
 
@@ -52,6 +61,9 @@ struct net_params {
 	bool allow_loss;
 	uint64_t loss_ms;     /* allow_loss: write off after this long */
 	uint64_t duration_ms; /* stop sending after this long (0: count) */
+	bool peer;            /* frames go to a net-echo guest, not a loopback */
+	uint8_t peer_mac[6];  /* peer: learned from the warm-up echo */
+	uint64_t peer_wait_ms;
 };
 
 struct net_stats {
@@ -99,7 +111,7 @@ static void net_build(uint8_t *f, const struct kit_nic *n, uint64_t seq,
 	if (net_is_bcast(dst, seq))
 		memset(f, 0xff, 6);
 	else
-		memcpy(f, n->mac, 6);
+		memcpy(f, p->peer ? p->peer_mac : n->mac, 6);
 	memcpy(f + 6, n->mac, 6);
 	f[12] = NET_ETHERTYPE_HI;
 	f[13] = NET_ETHERTYPE_LO;
@@ -128,15 +140,17 @@ static int net_check(const uint8_t *f, uint32_t len, const struct kit_nic *n,
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint64_t seq;
+	const uint8_t *dst;
 
 	if (len != p->size || *(const net_u32u *)(f + 14) != p->magic ||
 	    *(const net_u16u *)(f + 22) != p->size ||
 	    f[12] != NET_ETHERTYPE_HI || f[13] != NET_ETHERTYPE_LO ||
-	    !net_equal(f + 6, n->mac, 6))
+	    !net_equal(f + 6, p->peer ? p->peer_mac : n->mac, 6))
 		return -1;
 	seq = *(const net_u32u *)(f + 18);
-	if (seq >= p->count ||
-	    !net_equal(f, net_is_bcast(p->dst, seq) ? bcast : n->mac, 6) ||
+	/* An echo always comes back to us, whatever we sent it to. */
+	dst = p->peer || !net_is_bcast(p->dst, seq) ? n->mac : bcast;
+	if (seq >= p->count || !net_equal(f, dst, 6) ||
 	    !net_equal(f + NET_HDR_LEN, net_pat_for(seq),
 		       p->size - NET_HDR_LEN))
 		return -1;
@@ -150,6 +164,10 @@ static void net_account(struct net_stats *s, const struct net_params *p,
 {
 	uint64_t seq;
 
+	/* Echoes of repeated warm-up broadcasts may trail in. */
+	if (p->peer && len >= NET_HDR_LEN &&
+	    *(const net_u32u *)(f + 14) == NET_MAGIC_WARMUP)
+		return;
 	if (p->skip_foreign && (len < NET_HDR_LEN ||
 				f[12] != NET_ETHERTYPE_HI ||
 				f[13] != NET_ETHERTYPE_LO ||
@@ -287,10 +305,14 @@ static int net_params_parse(struct net_params *p, struct kit_nic_cfg *cfg,
 	p->allow_loss = kit_cmdline_u64("allow_loss", 0, &bad) != 0;
 	p->loss_ms = kit_cmdline_u64("loss_ms", 100, &bad);
 	p->duration_ms = kit_cmdline_u64("duration_ms", 0, &bad);
+	p->peer = kit_cmdline_u64("peer", 0, &bad) != 0;
+	p->peer_wait_ms = kit_cmdline_u64("peer_wait_ms",
+					  NET_DEFAULT_PEER_WAIT_MS, &bad);
 	if (bad || p->count == 0 || p->count > NET_MAX_COUNT ||
 	    p->size < KIT_NIC_MIN_FRAME || p->size > KIT_NIC_MAX_FRAME ||
 	    p->batch > 65536 || p->timeout_ms == 0 || p->timeout_ms > 600000 ||
-	    p->loss_ms == 0 || p->duration_ms > 600000)
+	    p->loss_ms == 0 || p->duration_ms > 600000 ||
+	    p->peer_wait_ms == 0 || p->peer_wait_ms > 600000)
 		return -1;
 	return 0;
 }
@@ -338,6 +360,71 @@ static int net_warmup(struct kit_nic *n, const struct net_params *p,
 	return kit_fail(r, "warmup-failed");
 }
 
+/* Send one frame of our ethertype; false while the TX ring is full. */
+static bool net_send(struct kit_nic *n, const uint8_t *frame, uint32_t len)
+{
+	uint8_t *buf = n->ops->tx_buf(n);
+
+	if (!buf)
+		return false;
+	memcpy(buf, frame, len);
+	n->ops->tx_post(n, len);
+	n->ops->tx_flush(n);
+	return true;
+}
+
+/*
+ * peer=1: broadcast a warm-up frame every NET_PEER_RETRY_MS (the peer may
+ * still be booting) until an echo addressed to us arrives; its source is
+ * the peer. The broadcast also teaches a learning switch where we are.
+ */
+static int net_peer_discover(struct kit_nic *n, struct net_params *p,
+			     struct kit_result *r)
+{
+	struct net_params wp = {
+		.magic = NET_MAGIC_WARMUP, .count = 1, .size = p->size,
+		.dst = NET_DST_BCAST,
+	};
+	uint8_t frame[KIT_NIC_MAX_FRAME];
+	uint64_t t0 = kit_rdtsc(), last = 0;
+	uint64_t wait = kit_ms_to_cycles(p->peer_wait_ms);
+	uint64_t retry = kit_ms_to_cycles(NET_PEER_RETRY_MS);
+
+	net_build(frame, n, 0, &wp);
+	while (kit_rdtsc() - t0 < wait) {
+		const uint8_t *f;
+		uint32_t len;
+
+		if (!last || kit_rdtsc() - last > retry) {
+			n->ops->tx_reclaim(n);
+			if (net_send(n, frame, wp.size))
+				last = kit_rdtsc();
+		}
+		while ((f = n->ops->rx(n, &len))) {
+			bool echo = len >= NET_HDR_LEN &&
+				    f[12] == NET_ETHERTYPE_HI &&
+				    f[13] == NET_ETHERTYPE_LO &&
+				    *(const net_u32u *)(f + 14) == NET_MAGIC_WARMUP &&
+				    net_equal(f, n->mac, 6) &&
+				    !net_equal(f + 6, n->mac, 6);
+
+			if (echo)
+				memcpy(p->peer_mac, f + 6, 6);
+			n->ops->rx_done(n);
+			n->ops->rx_flush(n);
+			if (echo) {
+				kit_res_add(r, "peer=%02x:%02x:%02x:%02x:%02x:%02x",
+					    p->peer_mac[0], p->peer_mac[1],
+					    p->peer_mac[2], p->peer_mac[3],
+					    p->peer_mac[4], p->peer_mac[5]);
+				return 0;
+			}
+		}
+	}
+	n->ops->close(n);
+	return kit_fail(r, "no-peer");
+}
+
 int kit_test_net_loopback(struct kit_result *r)
 {
 	struct net_params p;
@@ -346,7 +433,9 @@ int kit_test_net_loopback(struct kit_result *r)
 	uint64_t lost, last;
 	bool resumed;
 
-	if (net_open(&p, &n, r) < 0 || net_warmup(n, &p, r) < 0)
+	if (net_open(&p, &n, r) < 0)
+		return -1;
+	if (p.peer ? net_peer_discover(n, &p, r) < 0 : net_warmup(n, &p, r) < 0)
 		return -1;
 	memset(&s, 0, sizeof(s));
 	n->doorbells = 0;
@@ -427,6 +516,90 @@ int kit_test_net_tx(struct kit_result *r)
 	kit_res_add(r, "batch=%u doorbells=%lu rx=%lu", p.batch, n->doorbells,
 		    rx);
 	if (done != p.count)
+		return kit_fail(r, "tx-stalled");
+	return 0;
+}
+
+/*
+ * net-echo: every frame of the test ethertype goes back to its sender from
+ * our address, unchanged otherwise. Waits peer_wait_ms for the first one,
+ * then runs until timeout_ms pass without a frame. Pass: something was
+ * echoed and no frame had to be dropped for want of a TX slot.
+ */
+int kit_test_net_echo(struct kit_result *r)
+{
+	struct kit_nic_cfg cfg;
+	const char *kind, *reason;
+	size_t kind_len;
+	bool bad = kit_nic_parse(&cfg, &kind, &kind_len) < 0;
+	uint64_t timeout_ms = kit_cmdline_u64("timeout_ms", NET_DEFAULT_TIMEOUT_MS, &bad);
+	uint64_t wait_ms = kit_cmdline_u64("peer_wait_ms", NET_DEFAULT_PEER_WAIT_MS, &bad);
+	uint64_t echoed = 0, ignored = 0, stalled = 0, idle, limit;
+	struct kit_nic *n;
+
+	if (bad || !timeout_ms || timeout_ms > 600000 || !wait_ms ||
+	    wait_ms > 600000)
+		return kit_fail(r, "bad-param");
+	if (kit_nic_open(kind, kind_len, &cfg, &n, &reason) < 0)
+		return kit_fail(r, reason);
+	kit_res_add(r, "nic=%s ring=%s", n->name, cfg.packed ? "packed" : "split");
+	idle = kit_rdtsc();
+	limit = kit_ms_to_cycles(wait_ms);
+	for (;;) {
+		const uint8_t *f;
+		uint32_t len;
+		unsigned got = 0;
+
+		while ((f = n->ops->rx(n, &len))) {
+			uint8_t *buf;
+			uint64_t spin = kit_rdtsc();
+
+			got++;
+			if (len < NET_HDR_LEN || f[12] != NET_ETHERTYPE_HI ||
+			    f[13] != NET_ETHERTYPE_LO) {
+				ignored++;
+				n->ops->rx_done(n);
+				continue;
+			}
+			/*
+			 * The sender waits for this frame: wait for a slot
+			 * (ring the doorbell first, a full ring may hold
+			 * frames the device was not told about yet).
+			 */
+			while (!(buf = n->ops->tx_buf(n)) &&
+			       kit_rdtsc() - spin < kit_ms_to_cycles(timeout_ms)) {
+				n->ops->tx_flush(n);
+				n->ops->tx_reclaim(n);
+			}
+			if (!buf) {
+				stalled++;
+				n->ops->rx_done(n);
+				continue;
+			}
+			memcpy(buf, f + 6, 6);
+			memcpy(buf + 6, n->mac, 6);
+			memcpy(buf + 12, f + 12, len - 12);
+			n->ops->tx_post(n, len);
+			n->ops->rx_done(n);
+			echoed++;
+		}
+		if (got) {
+			n->ops->tx_flush(n);
+			n->ops->rx_flush(n);
+			idle = kit_rdtsc();
+			limit = kit_ms_to_cycles(timeout_ms);
+			continue;
+		}
+		n->ops->tx_reclaim(n);
+		if (kit_rdtsc() - idle > limit)
+			break;
+	}
+	n->ops->close(n);
+	kit_res_add(r, "echoed=%lu ignored=%lu stalled=%lu", echoed, ignored,
+		    stalled);
+	if (!echoed)
+		return kit_fail(r, "nothing-received");
+	if (stalled)
 		return kit_fail(r, "tx-stalled");
 	return 0;
 }
