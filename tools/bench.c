@@ -1127,13 +1127,17 @@ int bench_main(int argc, char **argv)
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: iovmm bench <benchmark> [options]\n"
 			"  exits   exit cost, startup time and RSS vs raw KVM and QEMU\n"
-			"  net     e1000 vs virtio-net packet rate, iovmm vs QEMU\n");
+			"  net     e1000 vs virtio-net packet rate, iovmm vs QEMU\n"
+			"  vhost   vhost-user back ends and front ends: iovmm-vswitch vs\n"
+			"          testpmd, iovmm vs QEMU (needs root, DPDK)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "exits") == 0)
 		return bench_exits(argc - 1, argv + 1);
 	if (strcmp(argv[1], "net") == 0)
 		return bench_net_main(argc - 1, argv + 1);
-	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net)\n", argv[1]);
+	if (strcmp(argv[1], "vhost") == 0)
+		return bench_vhost_main(argc - 1, argv + 1);
+	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net, vhost)\n", argv[1]);
 	return 2;
 }

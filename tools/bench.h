@@ -20,6 +20,8 @@
 int bench_main(int argc, char **argv);
 /* `iovmm bench net` (tools/bench_net.c); argv[0] is "net". */
 int bench_net_main(int argc, char **argv);
+/* `iovmm bench vhost` (tools/bench_vhost.c); argv[0] is "vhost". */
+int bench_vhost_main(int argc, char **argv);
 
 #define BENCH_KV_MAX 24		/* key=value pairs kept per line */
 #define BENCH_KEY_MAX 32	/* bytes per key, including the NUL */

@@ -15,9 +15,7 @@
  *    round-trip frames/s as the kit measures them, and for iovmm the
  *    userspace exits per frame (`iovmm run --stats`).
  * Ratios: iovmm-vswitch / testpmd for every front end (target >= 1.0),
- * iovmm / QEMU front end on the same back end (target >= 1.3). Rows that
- * need iovmm's vhost-user front end say "pending" until `iovmm run --help`
- * lists it.
+ * iovmm / QEMU front end on the same back end (target >= 1.3).
  *
  * CPU placement (a 2-core host): every back end's forwarding lcore on CPU 0
  * (its main lcore, asleep, on CPU 1); every front end's busy part on CPU 1
@@ -43,9 +41,6 @@
 
 #include "core/util.h"
 #include "tools/bench.h"
-
-/* Also to be declared in tools/bench.h next to bench_net_main(). */
-int bench_vhost_main(int argc, char **argv);
 
 #define VH_MAX_RUNS 20
 #define VH_LOG_MAX (2u << 20)
@@ -79,7 +74,6 @@ struct vh_cfg {
 struct vh_data {
 	double pps[VH_NSIZES][VH_NFE][VH_NBE][VH_MAX_RUNS];
 	double exits[VH_NSIZES][VH_NBE][VH_MAX_RUNS];
-	bool pending[VH_NFE];	/* front end not available: rows pending */
 	unsigned failures;
 };
 
@@ -502,10 +496,8 @@ static const char *vh_num(char *buf, size_t len, double v, int prec,
 	return buf;
 }
 
-static const char *vh_verdict(double ratio, double target, bool pending)
+static const char *vh_verdict(double ratio, double target)
 {
-	if (pending)
-		return "pending";
 	return isnan(ratio) ? "-" : ratio >= target ? "PASS" : "MISS";
 }
 
@@ -519,12 +511,12 @@ static void vh_print_backends(const struct vh_cfg *cfg, const struct vh_data *d)
 			double t = vh_median(d->pps[s][fe][VH_TESTPMD], cfg->runs);
 			char b1[32], b2[32], b3[32];
 
-			if (!cfg->fe_on[fe] && !d->pending[fe])
+			if (!cfg->fe_on[fe])
 				continue;
 			printf("%-5u %-17s %14s %14s %9s  %s (iovmm-vswitch >= %.1fx testpmd)\n",
 			       vh_sizes[s], vh_fe_name[fe], vh_num(b1, 32, v, 0, ""),
 			       vh_num(b2, 32, t, 0, ""), vh_num(b3, 32, v / t, 2, "x"),
-			       vh_verdict(v / t, VH_TARGET_BACKEND, d->pending[fe]),
+			       vh_verdict(v / t, VH_TARGET_BACKEND),
 			       VH_TARGET_BACKEND);
 		}
 	}
@@ -532,8 +524,6 @@ static void vh_print_backends(const struct vh_cfg *cfg, const struct vh_data *d)
 
 static void vh_print_frontends(const struct vh_cfg *cfg, const struct vh_data *d)
 {
-	bool pending = d->pending[VH_FE_IOVMM] || d->pending[VH_FE_QEMU];
-
 	printf("%-5s %-14s %12s %12s %9s %10s  %s\n", "size", "back end",
 	       "iovmm pps", "qemu pps", "ratio", "exits/pkt", "target");
 	for (size_t s = 0; s < VH_NSIZES; s++) {
@@ -547,12 +537,10 @@ static void vh_print_frontends(const struct vh_cfg *cfg, const struct vh_data *d
 			       vh_sizes[s], vh_be_name[be], vh_num(b1, 32, i, 0, ""),
 			       vh_num(b2, 32, q, 0, ""), vh_num(b3, 32, i / q, 2, "x"),
 			       vh_num(b4, 32, ex, 3, ""),
-			       vh_verdict(i / q, VH_TARGET_FRONTEND, pending),
+			       vh_verdict(i / q, VH_TARGET_FRONTEND),
 			       VH_TARGET_FRONTEND);
 		}
 	}
-	if (d->pending[VH_FE_IOVMM])
-		printf("pending: `iovmm run --help` does not list --net vhost-user yet\n");
 }
 
 static void vh_print(const struct vh_cfg *cfg, const struct vh_data *d)
@@ -574,7 +562,7 @@ static void vh_json_series(FILE *f, const char *key, const double *v,
 	fprintf(f, "\"%s\": [", key);
 	for (unsigned i = 0; i < n; i++)
 		fprintf(f, i ? ", %.6g" : "%.6g", isnan(v[i]) ? -1.0 : v[i]);
-	/* -1 marks a failed, skipped or pending measurement. */
+	/* -1 marks a failed or skipped measurement. */
 	fprintf(f, "], \"%s_median\": %.6g", key, isnan(m) ? -1.0 : m);
 }
 
@@ -586,12 +574,11 @@ static void vh_json_backends(FILE *f, const struct vh_cfg *cfg,
 	fprintf(f, "\"backends\": [\n");
 	for (size_t s = 0; s < VH_NSIZES; s++) {
 		for (int fe = 0; fe < VH_NFE; fe++) {
-			if (!cfg->fe_on[fe] && !d->pending[fe])
+			if (!cfg->fe_on[fe])
 				continue;
-			fprintf(f, "%s  {\"size\": %u, \"frontend\": \"%s\", \"pending\": %s, "
+			fprintf(f, "%s  {\"size\": %u, \"frontend\": \"%s\", "
 				   "\"target_ratio\": %.1f, ", first ? "" : ",\n",
-				vh_sizes[s], vh_fe_name[fe],
-				d->pending[fe] ? "true" : "false", VH_TARGET_BACKEND);
+				vh_sizes[s], vh_fe_name[fe], VH_TARGET_BACKEND);
 			first = false;
 			for (int be = 0; be < VH_NBE; be++) {
 				fprintf(f, "\"%s\": {", vh_be_name[be]);
@@ -609,11 +596,9 @@ static void vh_json_frontends(FILE *f, const struct vh_cfg *cfg,
 	fprintf(f, "\"frontends\": [\n");
 	for (size_t s = 0; s < VH_NSIZES; s++) {
 		for (int be = 0; be < VH_NBE; be++) {
-			fprintf(f, "  {\"size\": %u, \"backend\": \"%s\", \"pending\": %s, "
+			fprintf(f, "  {\"size\": %u, \"backend\": \"%s\", "
 				   "\"target_ratio\": %.1f, \"iovmm\": {",
-				vh_sizes[s], vh_be_name[be],
-				d->pending[VH_FE_IOVMM] ? "true" : "false",
-				VH_TARGET_FRONTEND);
+				vh_sizes[s], vh_be_name[be], VH_TARGET_FRONTEND);
 			vh_json_series(f, "pps", d->pps[s][VH_FE_IOVMM][be], cfg->runs);
 			fprintf(f, ", ");
 			vh_json_series(f, "exits_per_pkt", d->exits[s][be], cfg->runs);
@@ -719,22 +704,7 @@ static bool vh_have(const char *prog)
 	return ok;
 }
 
-/* True when this iovmm has the vhost-user front end. */
-static bool vh_iovmm_has_vhost_user(const struct vh_cfg *cfg)
-{
-	char *const argv[] = { (char *)cfg->self, "run", "--help", NULL };
-	struct bench_proc p;
-	bool ok;
-
-	if (bench_spawn(argv, 10, &p) < 0)
-		return false;
-	ok = (p.out.p && strstr(p.out.p, "vhost-user,socket")) ||
-	     (p.err.p && strstr(p.err.p, "vhost-user,socket"));
-	bench_proc_free(&p);
-	return ok;
-}
-
-static int vh_resolve(struct vh_cfg *cfg, struct vh_data *d)
+static int vh_resolve(struct vh_cfg *cfg)
 {
 	ssize_t n = readlink("/proc/self/exe", cfg->self, sizeof(cfg->self) - 1);
 
@@ -755,10 +725,6 @@ static int vh_resolve(struct vh_cfg *cfg, struct vh_data *d)
 	if (cfg->fe_on[VH_FE_QEMU] && !vh_have("qemu-system-x86_64")) {
 		fprintf(stderr, "bench vhost: no qemu-system-x86_64: QEMU rows skipped\n");
 		cfg->fe_on[VH_FE_QEMU] = false;
-	}
-	if (cfg->fe_on[VH_FE_IOVMM] && !vh_iovmm_has_vhost_user(cfg)) {
-		cfg->fe_on[VH_FE_IOVMM] = false;
-		d->pending[VH_FE_IOVMM] = true;
 	}
 	cfg->taskset = vh_have("taskset");
 	snprintf(cfg->dir, sizeof(cfg->dir), "/tmp/iovmm-bench-vhost.XXXXXX");
@@ -823,7 +789,7 @@ int bench_vhost_main(int argc, char **argv)
 	if (!d)
 		return 1;
 	ret = vh_parse(argc, argv, &cfg);
-	if (ret || vh_resolve(&cfg, d)) {
+	if (ret || vh_resolve(&cfg)) {
 		free(d);
 		return ret > 0 ? 0 : 2;
 	}
