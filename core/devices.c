@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/layout.h"
 #include "core/log.h"
@@ -15,6 +17,8 @@
 #include "core/vm_internal.h"
 #include "emul-devices/e1000/e1000.h"
 #include "emul-devices/testdevs.h"
+#include "sriov/sriov.h"
+#include "vfio/sysfs.h"
 #include "vfio/vfio.h"
 #include "emul-devices/virtio/blk.h"
 #include "emul-devices/virtio/net.h"
@@ -206,15 +210,107 @@ static const struct vm_device_type virtio_blk_type = {
 	.destroy = virtio_blk_dev_destroy,
 };
 
+/*
+ * An assigned function and the pool leases it answers for. A pooled VF
+ * (pf=) may only go back to its pool once its IOMMU group is closed, and
+ * groups stay open in the VM's VFIO container until the container's last
+ * device is gone (vfio/container.h). So a device whose container outlives
+ * it passes its leases on to an earlier vfio-pci device of the VM, which
+ * vm_destroy() (reverse order) destroys later; the device that closes the
+ * container gives every lease back.
+ */
+struct vfio_dev {
+	struct vm *vm;
+	struct vfio_pci *v;
+	unsigned nleases;
+	struct sriov_lease *leases[VM_MAX_DEVICES];
+};
+
+/* Release `leases` now if the VM's container is closed, else hand them to
+ * the last vfio-pci device among vm->devices[0, below). */
+static void vfio_leases_drop(struct vm *vm, unsigned below,
+			     struct sriov_lease **leases, unsigned n)
+{
+	for (unsigned i = below; vm->vfio && i-- > 0;) {
+		struct vfio_dev *o = vm->devices[i].state;
+
+		if (strcmp(vm->devices[i].type->name, "vfio-pci"))
+			continue;
+		for (unsigned k = 0; k < n; k++)
+			o->leases[o->nleases++] = leases[k];
+		return;
+	}
+	for (unsigned k = 0; k < n; k++)
+		sriov_pool_release(leases[k]);
+}
+
+static uint64_t vfio_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * pf=: lease a free VF of the PF, apply the VF settings and bind it to
+ * vfio-pci (sriov_pool_acquire() repairs what crashed iovmm processes left
+ * on the VFs it considers). The lease is an flock()ed file, so it ends with
+ * this process however it ends.
+ */
+static int vfio_dev_lease(struct vfio_dev *vd, const struct vm_vfio_cfg *cfg,
+			  char bdf[SRIOV_BDF_SIZE], char *err, size_t errlen)
+{
+	const struct sriov_vf_settings *s = &cfg->vf_settings;
+	uint64_t t0 = vfio_now_ms();
+	struct sriov_env env;
+	char msg[384] = "";
+	int ret;
+
+	sriov_env_default(&env);
+	ret = sriov_pool_acquire(&env, cfg->pf, s->set ? s : NULL,
+				 &vd->leases[0], bdf, SRIOV_BDF_SIZE, msg,
+				 sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "vfio-pci: pf=%s: %s", cfg->pf,
+			 msg[0] ? msg : strerror(-ret));
+		return ret;
+	}
+	vd->nleases = 1;
+	log_info("vfio-pci", "VF %s from the pool of %s (leased and bound in "
+		 "%llu ms)", bdf, cfg->pf,
+		 (unsigned long long)(vfio_now_ms() - t0));
+	return 0;
+}
+
+/*
+ * The VF token when `host` is a VF of a PF owned by vfio-pci. A host the
+ * sriov/ code cannot find is left to vfio_pci_create(), whose message
+ * about a missing device is the better one.
+ */
+static int vfio_dev_token(const char *host, char token[SRIOV_TOKEN_SIZE],
+			  char *err, size_t errlen)
+{
+	char msg[384] = "", bdf[VFIO_BDF_LEN];
+	int ret;
+
+	token[0] = '\0';
+	if (vfio_sysfs_parse_bdf(host, bdf))
+		return 0;
+	ret = sriov_vf_token(bdf, token, msg, sizeof(msg));
+	if (ret == -ENODEV || ret == -EINVAL || ret == -ENAMETOOLONG) {
+		token[0] = '\0';
+		return 0;
+	}
+	if (ret)
+		snprintf(err, errlen, "vfio-pci: %s", msg[0] ? msg :
+			 strerror(-ret));
+	return ret;
+}
+
 static int vfio_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 			   void **state, char *err, size_t errlen)
 {
-	const struct vfio_pci_config vcfg = {
-		.host = cfg->vfio.host,
-		.no_mmap_bars = cfg->vfio.no_mmap_bars,
-		.rom_off = cfg->vfio.rom_off,
-		.keep_vendor_caps = cfg->vfio.keep_vendor_caps,
-	};
 	const struct vfio_ctx ctx = {
 		.mem = vm->mem,
 		.irq = vm->irq,
@@ -222,15 +318,37 @@ static int vfio_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 		.slots = vm->memslots,
 		.container = &vm->vfio,
 	};
+	char bdf[SRIOV_BDF_SIZE], token[SRIOV_TOKEN_SIZE];
+	struct vfio_pci_config vcfg = {
+		.host = cfg->vfio.host,
+		.no_mmap_bars = cfg->vfio.no_mmap_bars,
+		.rom_off = cfg->vfio.rom_off,
+		.keep_vendor_caps = cfg->vfio.keep_vendor_caps,
+	};
+	struct vfio_dev *vd = calloc(1, sizeof(*vd));
 	struct vfio_pci *v;
-	int ret = vfio_pci_create(&vcfg, &ctx, &v, err, errlen);
+	int ret;
 
+	if (!vd)
+		return -ENOMEM;
+	vd->vm = vm;
+	if (cfg->vfio.pf[0]) {
+		ret = vfio_dev_lease(vd, &cfg->vfio, bdf, err, errlen);
+		if (ret)
+			goto err_free;
+		vcfg.host = bdf;
+	}
+	ret = vfio_dev_token(vcfg.host, token, err, errlen);
 	if (ret)
-		return ret;
+		goto err_lease;
+	vcfg.vf_token = token[0] ? token : NULL;
+	ret = vfio_pci_create(&vcfg, &ctx, &v, err, errlen);
+	if (ret)
+		goto err_lease;
 	ret = device_plug(vm, "vfio-pci", vfio_pci_dev(v), err, errlen);
 	if (ret) {
 		vfio_pci_destroy(v);
-		return ret;
+		goto err_lease;
 	}
 	/*
 	 * INTx where the function has it, on the GSI the DSDT's _PRT names
@@ -244,21 +362,37 @@ static int vfio_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 		ret = vfio_pci_set_intx_gsi(v, layout_pci_intx_gsi(slot,
 						vfio_pci_intx_pin(v) - 1));
 		if (ret && ret != -ENOTSUP)
-			log_warn("vfio-pci", "%s: no INTx: %s", cfg->vfio.host,
+			log_warn("vfio-pci", "%s: no INTx: %s", vcfg.host,
 				 strerror(-ret));
 	}
-	*state = v;
+	vd->v = v;
+	*state = vd;
 	return 0;
+
+err_lease:
+	/* The VF's group may stay open in the container of earlier devices. */
+	vfio_leases_drop(vm, vm->nr_devices, vd->leases, vd->nleases);
+err_free:
+	free(vd);
+	return ret;
 }
 
 static void vfio_dev_destroy(void *state)
 {
-	vfio_pci_destroy(state);
+	struct vfio_dev *vd = state;
+	struct vm *vm = vd->vm;
+	unsigned self = 0;
+
+	vfio_pci_destroy(vd->v);
+	while (self < vm->nr_devices && vm->devices[self].state != vd)
+		self++;
+	vfio_leases_drop(vm, self, vd->leases, vd->nleases);
+	free(vd);
 }
 
 static const struct vm_device_type vfio_type = {
 	.name = "vfio-pci",
-	.help = "assigned host PCI function: host=BDF[,no-mmap=N][,rom=off]",
+	.help = "assigned host PCI function: host=BDF or pf=PF (a pooled SR-IOV VF)",
 	.create = vfio_dev_create,
 	.destroy = vfio_dev_destroy,
 };

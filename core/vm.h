@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sriov/sriov.h"
+
 #define VM_MAX_CPUS 64
 #define VM_MAX_DEVICES 32
 
@@ -60,10 +62,17 @@ struct vm_disk_cfg {
 	bool packed;  /* offer VIRTIO_F_RING_PACKED */
 };
 
-/* --device vfio-pci,host=BDF[,no-mmap=N][,rom=off][,x-keep-vendor-caps] */
+/*
+ * --device vfio-pci,host=BDF[,no-mmap=N][,rom=off][,x-keep-vendor-caps], or
+ * --device vfio-pci,pf=PF[,mac=..][,vlan=..[,qos=..]][,trust=..]...: a VF
+ * taken from PF's pool at VM start (sriov/sriov.h), configured with
+ * `vf_settings` and returned when the VM ends. Exactly one of host, pf.
+ */
 #define VM_VFIO_HOST_MAX 256
 struct vm_vfio_cfg {
 	char host[VM_VFIO_HOST_MAX]; /* BDF or sysfs path */
+	char pf[VM_VFIO_HOST_MAX];   /* PF BDF or network interface */
+	struct sriov_vf_settings vf_settings; /* pf= only; .set == 0: none */
 	uint32_t no_mmap_bars;       /* bit n: trap BAR n */
 	bool rom_off;
 	bool keep_vendor_caps;

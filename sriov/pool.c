@@ -433,6 +433,26 @@ static void lease_teardown(struct sriov_lease *l)
 	l->fd = -1;
 }
 
+/*
+ * Repair every stale lease of the PF, not only the one a pick lands on: a
+ * crashed VM's VF may have been left on vfio-pci with changed settings,
+ * and the PF's VFs should look as the operator left them whichever VF
+ * this VM gets. A lease that cannot be locked is live (or being repaired
+ * by someone else) and is left alone.
+ */
+static void pool_repair_pf(const struct sriov_env *env,
+			   const struct sriov_pf *pf)
+{
+	int fd;
+
+	for (size_t i = 0; i < pf->nvfs; i++) {
+		if (pf->vfs[i].use != SRIOV_VF_STALE ||
+		    sriov_lease_lock(env, pf->vfs[i].bdf, &fd, NULL))
+			continue;
+		sriov_lease_unlock(env, pf->vfs[i].bdf, fd);
+	}
+}
+
 static int pool_pick(const struct sriov_env *env, const struct sriov_pf *pf,
 		     size_t *which, int *fd, char *err, size_t errlen)
 {
@@ -488,8 +508,10 @@ int sriov_pool_acquire(const struct sriov_env *env, const char *arg,
 			   "PF", pf->bdf, pf->driver[0] ? pf->driver : "none");
 		ret = -EOPNOTSUPP;
 	}
-	if (!ret)
+	if (!ret) {
+		pool_repair_pf(env, pf);
 		ret = pool_pick(env, pf, &which, &fd, err, errlen);
+	}
 	if (!ret && !(l = calloc(1, sizeof(*l))))
 		ret = -ENOMEM;
 	if (ret) {

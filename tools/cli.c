@@ -55,6 +55,17 @@ const char cli_run_usage[] =
 	"                       assign host PCI function BDF (or its sysfs path),\n"
 	"                       bound to vfio-pci (iovmm vfio bind BDF); no-mmap=N\n"
 	"                       traps BAR N (repeatable), rom=off hides the ROM\n"
+	"  --device vfio-pci,pf=PF[,mac=MAC][,vlan=N[,qos=N]][,trust=on|off]\n"
+	"                    [,spoofchk=on|off][,max-rate=M][,min-rate=M][,link=L]\n"
+	"                       assign a free SR-IOV VF of PF (PCI address or\n"
+	"                       network interface; iovmm sriov list): leased for\n"
+	"                       this VM (two iovmm never share one), bound to\n"
+	"                       vfio-pci, given the settings (iovmm sriov --help;\n"
+	"                       network PFs only), all undone when the VM ends;\n"
+	"                       a crashed iovmm's VF is repaired by the next user\n"
+	"                       or iovmm sriov repair. Not with host=. A VF of a\n"
+	"                       PF owned by vfio-pci opens with the PF's VF token\n"
+	"                       (iovmm sriov token), with pf= and host= alike\n"
 	"  --stats              print resource use and exit counts at the end\n"
 	"  -q, --quiet          only errors on stderr\n"
 	"  -h, --help           this text\n"
@@ -255,14 +266,66 @@ static int cli_next_kv(const char **cursor, char *key, size_t keylen,
 	return 1;
 }
 
-/* vfio-pci options: host=BDF|PATH (required), no-mmap=N (repeatable),
- * rom=on|off, x-keep-vendor-caps[=on|off]. */
+/*
+ * A pf= pool's VF setting (mac, vlan, qos, vlan-proto, spoofchk, trust,
+ * max-rate, min-rate, link): sriov/ parses and validates the value, so
+ * `iovmm sriov set` and --device accept exactly the same things. Returns
+ * -ENOENT (no message) for a key that is not a VF setting.
+ */
+static int cli_vfio_setting(struct vm_vfio_cfg *v, const char *key,
+			    const char *val, unsigned *seen, char *err,
+			    size_t errlen)
+{
+	static const char *const keys[] = {
+		"mac", "vlan", "qos", "vlan-proto", "spoofchk", "trust",
+		"max-rate", "min-rate", "link",
+	};
+	char msg[256] = "";
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(keys) && strcmp(key, keys[i]); i++)
+		;
+	if (i == ARRAY_SIZE(keys))
+		return -ENOENT;
+	if (*seen & (1u << i))
+		return cli_error(err, errlen, "vfio-pci: %s= given twice", key);
+	*seen |= 1u << i;
+	ret = sriov_settings_parse(&v->vf_settings, key, val, msg, sizeof(msg));
+	if (ret)
+		return cli_error(err, errlen, "vfio-pci: %s",
+				 msg[0] ? msg : "invalid VF setting");
+	return 0;
+}
+
+/* host=, then the checks that need every option: exactly one of host= and
+ * pf=, VF settings only with pf= and consistent among themselves. */
+static int cli_vfio_check(const struct vm_vfio_cfg *v, unsigned seen,
+			  char *err, size_t errlen)
+{
+	char msg[256] = "";
+
+	if (v->host[0] && v->pf[0])
+		return cli_error(err, errlen, "--device vfio-pci: host= and pf= exclude each other (host= assigns that function, pf= takes a free VF of the PF)");
+	if (!v->host[0] && !v->pf[0])
+		return cli_error(err, errlen, "--device vfio-pci: host=BDF or pf=PF is required (e.g. host=0000:01:00.1 or pf=enp59s0f0)");
+	if (v->host[0] && seen)
+		return cli_error(err, errlen, "--device vfio-pci: VF settings (mac=, vlan=, trust=...) need pf=; for a host= VF use iovmm sriov set");
+	if (sriov_settings_check(&v->vf_settings, msg, sizeof(msg)))
+		return cli_error(err, errlen, "vfio-pci: %s", msg);
+	return 0;
+}
+
+/* vfio-pci options: host=BDF|PATH or pf=PF (one of them), no-mmap=N
+ * (repeatable), rom=on|off, x-keep-vendor-caps[=on|off], and with pf= the
+ * VF settings of cli_vfio_setting(). */
 static int cli_parse_vfio(const char *opts, struct vm_config *vm, char *err,
 			  size_t errlen)
 {
 	struct vm_device_cfg *d = cli_new_device(vm, "vfio-pci", err, errlen);
 	char key[32], val[VM_VFIO_HOST_MAX];
 	const char *cursor = opts;
+	unsigned seen = 0;
 	int ret;
 
 	if (!d)
@@ -273,10 +336,12 @@ static int cli_parse_vfio(const char *opts, struct vm_config *vm, char *err,
 
 		if (ret < 0)
 			return cli_error(err, errlen, "vfio-pci: option too long");
-		if (!strcmp(key, "host")) {
-			if (!val[0] || d->vfio.host[0])
-				return cli_error(err, errlen, "vfio-pci: host= missing or given twice");
-			snprintf(d->vfio.host, sizeof(d->vfio.host), "%s", val);
+		if (!strcmp(key, "host") || !strcmp(key, "pf")) {
+			char *dst = key[0] == 'h' ? d->vfio.host : d->vfio.pf;
+
+			if (!val[0] || dst[0])
+				return cli_error(err, errlen, "vfio-pci: %s= missing or given twice", key);
+			snprintf(dst, VM_VFIO_HOST_MAX, "%s", val);
 		} else if (!strcmp(key, "no-mmap")) {
 			n = strtol(val, &end, 10);
 			if (!*val || *end || n < 0 || n > 5)
@@ -289,12 +354,14 @@ static int cli_parse_vfio(const char *opts, struct vm_config *vm, char *err,
 		} else if (!strcmp(key, "x-keep-vendor-caps")) {
 			d->vfio.keep_vendor_caps = !val[0] || !strcmp(val, "on");
 		} else {
-			return cli_error(err, errlen, "vfio-pci: unknown option '%s'", key);
+			ret = cli_vfio_setting(&d->vfio, key, val, &seen, err, errlen);
+			if (ret == -ENOENT)
+				return cli_error(err, errlen, "vfio-pci: unknown option '%s'", key);
+			if (ret)
+				return ret;
 		}
 	}
-	if (!d->vfio.host[0])
-		return cli_error(err, errlen, "--device vfio-pci: host=BDF is required (e.g. host=0000:01:00.1)");
-	return 0;
+	return cli_vfio_check(&d->vfio, seen, err, errlen);
 }
 
 /* --device TYPE: the option-less devices of the device table. */

@@ -13,6 +13,7 @@
 #include "tools/bench.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
+#include "tools/sriov_cmd.h"
 #include "tools/stats.h"
 #include "tools/vfio_cmd.h"
 
@@ -67,6 +68,8 @@ static const struct {
 	{ "demo", demo_main, "run the guest kit's tests and the exit-cost table" },
 	{ "bench", bench_main, "measure and compare (iovmm bench --help)" },
 	{ "vfio", vfio_cmd_main, "host VFIO devices: list, bind, unbind" },
+	{ "sriov", sriov_cmd_main,
+	  "SR-IOV VFs: list, show, create, destroy, set, token, repair" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };

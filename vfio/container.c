@@ -671,12 +671,14 @@ static const struct vfio_device_ops kdev_ops = {
 };
 
 int vfio_container_open_device(struct vfio_container *c, int group,
-			       const char *bdf, struct vfio_device **out,
-			       char *err, size_t errlen)
+			       const char *bdf, const char *vf_token,
+			       struct vfio_device **out, char *err,
+			       size_t errlen)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_group *g = group_find(c, group);
 	struct vfio_kdev *k;
+	char name[128];
 	int fd, ret;
 
 	for (k = c->devs; k; k = k->next) {
@@ -691,12 +693,25 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 			return ret;
 		g = group_find(c, group);
 	}
-	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	/* A VF of a PF owned by vfio-pci opens only as "BDF vf_token=UUID"
+	 * (drivers/vfio/pci/vfio_pci_core.c, vfio_pci_core_match()). */
+	if ((size_t)snprintf(name, sizeof(name), "%s%s%s", bdf,
+			     vf_token ? " vf_token=" : "",
+			     vf_token ? vf_token : "") >= sizeof(name)) {
+		vfio_fail(err, errlen, "%s: VF token too long", bdf);
+		return -EINVAL;
+	}
+	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (fd < 0) {
 		ret = -errno;
-		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
-			  strerror(-ret),
-			  ret == -EBUSY ? " (already open)" : "");
+		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD%s: %s%s", bdf,
+			  vf_token ? " with a VF token" : "", strerror(-ret),
+			  ret == -EBUSY ? " (already open)" :
+			  ret == -EACCES && vf_token ?
+				  " (the token is not the one the PF driver set)" :
+			  ret == -EACCES ?
+				  " (a VF of a vfio-pci PF needs its VF token: iovmm sriov token)" :
+				  "");
 		return ret;
 	}
 	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &info) < 0 ||

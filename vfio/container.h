@@ -38,11 +38,14 @@ void vfio_container_put(struct vfio_container **slot);
 /*
  * Open device bdf of IOMMU group `group`: the group is opened and attached
  * the first time (viability, interrupt remapping, IOMMU setup and the guest
- * RAM mapping happen then). The device is released with d->ops->release().
+ * RAM mapping happen then). vf_token (NULL: none) is the UUID a VF of a
+ * vfio-pci-owned PF must present. The device is released with
+ * d->ops->release().
  */
 int vfio_container_open_device(struct vfio_container *c, int group,
-			       const char *bdf, struct vfio_device **out,
-			       char *err, size_t errlen);
+			       const char *bdf, const char *vf_token,
+			       struct vfio_device **out, char *err,
+			       size_t errlen);
 
 /* What the IOMMU reported (after the first group). For logs and tests. */
 struct vfio_iommu_caps {

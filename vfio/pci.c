@@ -287,6 +287,7 @@ int vfio_pci_create_on(struct vfio_device *vdev,
 	snprintf(v->bdf, sizeof(v->bdf), "%s", vdev->name);
 	snprintf(v->name, sizeof(v->name), "vfio %s", vdev->name);
 	v->cfg.host = v->bdf;
+	v->cfg.vf_token = NULL; /* borrowed for the open only */
 	v->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	v->rom_mapped = PCI_BAR_UNMAPPED;
 	v->rom_bdev = (struct bus_dev){ .ops = &rom_ops, .name = v->name };
@@ -388,8 +389,8 @@ int vfio_pci_create(const struct vfio_pci_config *cfg,
 				 ctx->sysfs_root, err, errlen);
 	if (ret)
 		return ret;
-	ret = vfio_container_open_device(*ctx->container, group, bdf, &vdev,
-					 err, errlen);
+	ret = vfio_container_open_device(*ctx->container, group, bdf,
+					 cfg->vf_token, &vdev, err, errlen);
 	if (!ret)
 		ret = vfio_pci_create_on(vdev, cfg, ctx, &v, err, errlen);
 	if (ret) {

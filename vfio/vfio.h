@@ -37,6 +37,12 @@ struct vfio_pci_config {
 	uint32_t no_mmap_bars;   /* bit n set: BAR n is trapped entirely */
 	bool rom_off;            /* hide the expansion ROM */
 	bool keep_vendor_caps;   /* x-keep-vendor-caps: expose vendor/unknown caps */
+	/*
+	 * The VF token (a UUID string) when host is a VF of a PF owned by
+	 * vfio-pci (sriov_vf_token()), else NULL. Borrowed, used only while
+	 * vfio_pci_create() opens the device.
+	 */
+	const char *vf_token;
 };
 
 /* What a passthrough device needs from its VM. Everything is borrowed. */
