@@ -10,9 +10,11 @@
 #ifndef IOVMM_TOOLS_BENCH_H
 #define IOVMM_TOOLS_BENCH_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 /* Entry point for `iovmm bench <subcommand> ...`; argv[0] is "bench".
  * Returns the process exit status: 0 ok, 1 a measurement failed,
@@ -106,5 +108,27 @@ void bench_proc_free(struct bench_proc *r);
  * 0, or -ENOENT when neither exists with access `mode`.
  */
 int bench_artifact(const char *rel, int mode, char *out, size_t len);
+
+/* ---- background processes (tools/bench_bg.c) ---- */
+
+/* CLOCK_MONOTONIC in seconds; a sleep that resumes after signals. */
+double bench_now(void);
+void bench_sleep(double s);
+
+struct bench_bg {
+	pid_t pid;		/* 0 once reaped */
+	char log[PATH_MAX];	/* its stdout and stderr */
+};
+
+/* Run argv (PATH lookup) in the background, output to log. 0 or -errno. */
+int bench_bg_start(char *const argv[], const char *log, struct bench_bg *bg);
+/* Until needle appears in the log: 0, -ECHILD (it exited) or -ETIMEDOUT. */
+int bench_bg_wait(struct bench_bg *bg, const char *needle, double timeout_s);
+/* SIGINT, up to 10 s to exit, then SIGKILL. Returns the wait status. */
+int bench_bg_stop(struct bench_bg *bg);
+/* The first 2 MiB of a file, NUL-terminated (free() it), or NULL. */
+char *bench_slurp(const char *path);
+/* "<who>: <what>; end of <path>:" and the last 15 lines, on stderr. */
+void bench_bg_show_log(const char *who, const char *what, const char *path);
 
 #endif

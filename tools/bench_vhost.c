@@ -43,7 +43,6 @@
 #include "tools/bench.h"
 
 #define VH_MAX_RUNS 20
-#define VH_LOG_MAX (2u << 20)
 #define VH_HUGEPAGES 96		/* 2 MiB pages: testpmd virtio-user -m 128 */
 #define VH_TARGET_BACKEND 1.0
 #define VH_TARGET_FRONTEND 1.3
@@ -76,137 +75,6 @@ struct vh_data {
 	double exits[VH_NSIZES][VH_NBE][VH_MAX_RUNS];
 	unsigned failures;
 };
-
-/* ---- background processes ----------------------------------------------- */
-
-struct vh_bg {
-	pid_t pid;
-	char log[PATH_MAX];
-};
-
-static double vh_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void vh_sleep(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * Runs argv in the background, stdout and stderr to `log`. The log is
- * truncated here, before fork(), so nobody reads the previous run's output
- * as this one's.
- */
-static int vh_bg_start(char *const argv[], const char *log, struct vh_bg *bg)
-{
-	int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (out < 0)
-		return -errno;
-	snprintf(bg->log, sizeof(bg->log), "%s", log);
-	bg->pid = fork();
-	if (bg->pid < 0) {
-		close(out);
-		return -errno;
-	}
-	if (bg->pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-
-		if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-		    dup2(out, 2) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		dprintf(2, "bench vhost: exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(out);
-	return 0;
-}
-
-/* SIGINT, up to 10 s to exit, then SIGKILL. Returns the wait status. */
-static int vh_bg_stop(struct vh_bg *bg)
-{
-	int status = 0;
-
-	if (bg->pid <= 0)
-		return 0;
-	kill(bg->pid, SIGINT);
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(bg->pid, &status, WNOHANG) == bg->pid) {
-			bg->pid = 0;
-			return status;
-		}
-		vh_sleep(0.05);
-	}
-	kill(bg->pid, SIGKILL);
-	waitpid(bg->pid, &status, 0);
-	bg->pid = 0;
-	return status;
-}
-
-static char *vh_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(VH_LOG_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, VH_LOG_MAX, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* Until `needle` is in the log: 0, -ECHILD (it exited) or -ETIMEDOUT. */
-static int vh_bg_wait(struct vh_bg *bg, const char *needle, double timeout_s)
-{
-	double end = vh_now() + timeout_s;
-	int status;
-
-	while (vh_now() < end) {
-		char *log = vh_slurp(bg->log);
-		bool found = log && strstr(log, needle);
-
-		free(log);
-		if (found)
-			return 0;
-		if (waitpid(bg->pid, &status, WNOHANG) == bg->pid) {
-			bg->pid = 0;
-			return -ECHILD;
-		}
-		vh_sleep(0.05);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Prints the last lines of a failed helper's log. */
-static void vh_show_log(const char *what, const char *path)
-{
-	char *log = vh_slurp(path);
-	size_t len = log ? strlen(log) : 0;
-	const char *p = log ? log + len : NULL;
-
-	for (int lines = 0; p && p > log && lines < 15; p--)
-		if (p[-1] == '\n')
-			lines++;
-	fprintf(stderr, "bench vhost: %s; end of %s:\n%s\n", what, path,
-		p ? p : "(no log)");
-	free(log);
-}
 
 /* ---- hugepages for the virtio-user front end --------------------------- */
 
@@ -264,7 +132,7 @@ static void vh_huge_restore(void)
 /* ---- back ends ---------------------------------------------------------- */
 
 static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
-			    struct vh_bg *bg)
+			    struct bench_bg *bg)
 {
 	char vdev[PATH_MAX + 64], port[PATH_MAX + 16], log[PATH_MAX];
 	int ret;
@@ -277,9 +145,9 @@ static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
 			(char *)cfg->vswitch, "--lcores", "0@1,1@0", "--", "--port",
 			port, "--mode", "loopback", NULL
 		};
-		ret = vh_bg_start(argv, log, bg);
+		ret = bench_bg_start(argv, log, bg);
 		if (!ret)
-			ret = vh_bg_wait(bg, "iovmm-vswitch: ready", 30);
+			ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
 	} else {
 		snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
 		char *const argv[] = {
@@ -288,13 +156,13 @@ static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
 			"--nb-cores=1", "--forward-mode=io", "--port-topology=loop",
 			"--stats-period", "1", "--total-num-mbufs=32768", NULL
 		};
-		ret = vh_bg_start(argv, log, bg);
+		ret = bench_bg_start(argv, log, bg);
 		if (!ret)
-			ret = vh_bg_wait(bg, "Checking link statuses", 30);
+			ret = bench_bg_wait(bg, "Checking link statuses", 30);
 	}
 	if (ret) {
-		vh_show_log("the back end did not start", log);
-		vh_bg_stop(bg);
+		bench_bg_show_log("bench vhost", "the back end did not start", log);
+		bench_bg_stop(bg);
 	}
 	return ret;
 }
@@ -304,7 +172,7 @@ static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
 /* Occurrences of `needle` in the file at `path`. */
 static unsigned vh_count(const char *path, const char *needle)
 {
-	char *log = vh_slurp(path);
+	char *log = bench_slurp(path);
 	unsigned n = 0;
 
 	for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
@@ -333,7 +201,7 @@ static double vh_virtio_user(const struct vh_cfg *cfg, const char *sock,
 			     unsigned size)
 {
 	char vdev[PATH_MAX + 64], txpkts[32], log[PATH_MAX], *out;
-	struct vh_bg bg = { 0 };
+	struct bench_bg bg = { 0 };
 	double pps = NAN;
 	int ret;
 
@@ -347,25 +215,25 @@ static double vh_virtio_user(const struct vh_cfg *cfg, const char *sock,
 		"--tx-first", "--stats-period", "1", "--total-num-mbufs=16384",
 		txpkts, NULL
 	};
-	ret = vh_bg_start(argv, log, &bg);
+	ret = bench_bg_start(argv, log, &bg);
 	if (!ret)
-		ret = vh_bg_wait(&bg, "Rx-pps", 60);
+		ret = bench_bg_wait(&bg, "Rx-pps", 60);
 	if (!ret) {
 		/* testpmd prints a sample about every second, later when its
 		 * main lcore shares a CPU with a poller: count samples. */
 		unsigned want = VH_WARMUP_SAMPLES + (unsigned)ceil(cfg->seconds);
-		double end = vh_now() + 3 * cfg->seconds + 20;
+		double end = bench_now() + 3 * cfg->seconds + 20;
 
-		while (vh_count(log, "Rx-pps:") < want && vh_now() < end)
-			vh_sleep(0.25);
-		vh_bg_stop(&bg);
-		out = vh_slurp(log);
+		while (vh_count(log, "Rx-pps:") < want && bench_now() < end)
+			bench_sleep(0.25);
+		bench_bg_stop(&bg);
+		out = bench_slurp(log);
 		pps = out ? vh_testpmd_pps(out) : NAN;
 		free(out);
 	}
 	if (isnan(pps))
-		vh_show_log("testpmd virtio-user gave no rate", log);
-	vh_bg_stop(&bg);
+		bench_bg_show_log("bench vhost", "testpmd virtio-user gave no rate", log);
+	bench_bg_stop(&bg);
 	return pps;
 }
 
@@ -449,7 +317,7 @@ static void vh_sample(const struct vh_cfg *cfg, size_t s, int fe, int be,
 		      unsigned run, struct vh_data *d)
 {
 	char sock[PATH_MAX];
-	struct vh_bg bg = { 0 };
+	struct bench_bg bg = { 0 };
 	double pps, exits = NAN;
 
 	d->pps[s][fe][be][run] = NAN;
@@ -464,10 +332,10 @@ static void vh_sample(const struct vh_cfg *cfg, size_t s, int fe, int be,
 		pps = vh_virtio_user(cfg, sock, vh_sizes[s]);
 	else
 		pps = vh_kit(cfg, fe, be, sock, vh_sizes[s], &exits);
-	vh_bg_stop(&bg);
+	bench_bg_stop(&bg);
 	if (isnan(pps)) {
 		/* Its final counters say whether it dropped frames. */
-		vh_show_log("the back end after that run", bg.log);
+		bench_bg_show_log("bench vhost", "the back end after that run", bg.log);
 		d->failures++;
 	}
 	d->pps[s][fe][be][run] = pps;
