@@ -43,6 +43,7 @@ check-integ: build
 bench: build
 	$(IOVMM) bench exits
 	$(IOVMM) bench net
+	$(IOVMM) bench vhost
 
 # Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
 lab: build
