@@ -436,6 +436,36 @@ START_TEST(test_crash_repair)
 }
 END_TEST
 
+/*
+ * A stale lease on a VF the pick does not land on is repaired too: VF 0 is
+ * free and taken, VF 1 (left on vfio-pci by a crashed holder) is handed
+ * back at the same time.
+ */
+START_TEST(test_repair_whole_pf)
+{
+	struct sriov_lease *l;
+	char vf[SRIOV_BDF_SIZE], drv[32];
+
+	fh_enable_vfs(FH_NIC_PF, 2, false);
+	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NIC_PF, NULL, &l, vf,
+					    sizeof(vf), err, sizeof(err)), 0);
+	ck_assert_str_eq(vf, "0000:3b:10.0");
+	crash_child(); /* takes VF 1, the only free one, and dies */
+	sriov_pool_release(l);
+	ck_assert(lease_exists("0000:3b:10.2"));
+	fh_driver_of("0000:3b:10.2", drv, sizeof(drv));
+	ck_assert_str_eq(drv, "vfio-pci");
+
+	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NIC_PF, NULL, &l, vf,
+					    sizeof(vf), err, sizeof(err)), 0);
+	ck_assert_str_eq(vf, "0000:3b:10.0");
+	ck_assert(!lease_exists("0000:3b:10.2"));
+	fh_driver_of("0000:3b:10.2", drv, sizeof(drv));
+	ck_assert_str_eq(drv, "");
+	sriov_pool_release(l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sriov-pool");
@@ -449,6 +479,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_crash_repair);
+	tcase_add_test(tc, test_repair_whole_pf);
 	suite_add_tcase(s, tc);
 	return s;
 }
