@@ -6,7 +6,9 @@
 # it agrees with sysfs, and every error the issue lists comes back with
 # exit status 1 (refused) or 2 (usage) and a message that says why: not an
 # SR-IOV device, N > TotalVFs, a different VF count, unknown PF, invalid
-# MAC/VLAN, VF settings on a PF without a network interface.
+# MAC/VLAN, VF settings on a PF without a network interface; and the same
+# refusals from `iovmm run --device vfio-pci,pf=...` (exit 2), which must
+# leave no lease and no VF bound behind.
 # Leaves the PF without VFs: lab_need_vf (and sriov-pool) start from there,
 # with the NVMe resource steps VFs need.
 . /lab/lib.sh
@@ -61,6 +63,30 @@ expect 2 "invalid MAC '52:54:00:zz:00:01'" set "$pf" 0 mac=52:54:00:zz:00:01
 expect 2 "invalid VLAN '4096'" set "$pf" 0 vlan=4096
 expect 1 "has no network interface" set "$pf" 0 trust=on
 expect 2 "expected PF --vfs N" create "$pf"
+# The same refusals from `iovmm run --device vfio-pci,pf=...` (exit 2,
+# before any guest runs), and the run-time ones of the pool.
+run_expect() {
+	local text=$1 dev=$2 out rc
+	n=$((n + 1))
+	out=$LAB_TMP/expect$n.out
+	iovmm run --kernel "$LAB_KIT" --mem 16M --device "$dev" \
+		--cmdline test=hello </dev/null >"$out" 2>&1
+	rc=$?
+	sed 's/^/  | /' "$out" >&2
+	[ "$rc" -eq 2 ] || lab_fail "run-exit-$rc-not-2-for-$dev"
+	grep -qF -- "$text" "$out" || lab_fail "run-message-for-$dev"
+	grep -q '^RESULT' "$out" && lab_fail "guest-ran-for-$dev"
+}
+run_expect "unknown PF 'nosuch0'" "vfio-pci,pf=nosuch0"
+run_expect "is not an SR-IOV device" "vfio-pci,pf=$LAB_E1000E"
+run_expect "host= and pf= exclude each other" "vfio-pci,pf=$pf,host=$pf"
+run_expect "invalid MAC '52:54:00:zz:00:01'" "vfio-pci,pf=$pf,mac=52:54:00:zz:00:01"
+run_expect "invalid VLAN '4095'" "vfio-pci,pf=$pf,vlan=4095"
+run_expect "has no network interface" "vfio-pci,pf=$pf,trust=on"
+[ -e "$pfdev/virtfn0" ] || lab_fail vf-gone
+vf=$(readlink "$pfdev/virtfn0") && vf=${vf##*/}
+[ -z "$(lab_driver "$vf")" ] || lab_fail "refused-run-left-$vf-on-$(lab_driver "$vf")"
+ls /run/iovmm/sriov/leases 2>/dev/null | grep -q . && lab_fail refused-run-left-a-lease
 expect 0 "$pf" list --json
 # The capability as libpci reads it, in JSON.
 expect 0 '"capability":{"offset":' show "$pf" --json

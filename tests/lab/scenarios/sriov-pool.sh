@@ -6,6 +6,8 @@
 # with their IOMMU groups, and guest kit guests take VFs with
 # `--device vfio-pci,pf=PF`:
 #  - guest A holds a VF: `destroy` is refused and names A's pid;
+#  - while A runs and VF 1's VFIO group is held open, a guest gets
+#    "no free VF" (exit 2, nothing started);
 #  - guest B, started while A runs, gets the other VF (never A's);
 #  - A is killed with SIGKILL (a crash): its lease is stale, and guest C
 #    repairs it (unbinds the VF) and gets that same VF;
@@ -112,6 +114,21 @@ grep -q "VF $vf0 (vf 0) is assigned to a running guest (iovmm pid $a)" \
 iovmm sriov list >"$LAB_TMP/list2.out" 2>&1
 grep -q "$vf0 .*leased (iovmm pid $a)" "$LAB_TMP/list2.out" ||
 	lab_fail list-lacks-lease
+
+# ---- no free VF: A has VF 0, VF 1's VFIO group is open elsewhere -----------
+# (a `host=` user, here this shell holding /dev/vfio/N: the pool skips it).
+iovmm vfio bind "$vf1" >"$LAB_TMP/bind1.out" 2>&1 || lab_fail vf1-bind-failed
+g1=$(lab_group_of "$vf1")
+exec 3<>"/dev/vfio/$g1" || lab_fail "cannot-open-group-$g1"
+iovmm run --kernel "$LAB_KIT" --mem 16M --device "vfio-pci,pf=$pf" \
+	--cmdline test=hello </dev/null >"$LAB_TMP/d.out" 2>&1
+rc=$?
+exec 3>&-
+sed 's/^/  D| /' "$LAB_TMP/d.out" >&2
+[ "$rc" -eq 2 ] || lab_fail "no-free-vf-exit-$rc"
+grep -q "no free VF on $pf: 2 VFs, 1 leased by running iovmm (pid $a), 0 bound to host drivers, 1 in use through VFIO" \
+	"$LAB_TMP/d.out" || lab_fail no-free-vf-message
+iovmm vfio unbind "$vf1" >"$LAB_TMP/unbind1.out" 2>&1 || lab_fail vf1-unbind-failed
 
 # ---- guest B, meanwhile, gets the other VF ----------------------------------
 lab_iovmm "$LAB_TMP/b.out" 120 run --kernel "$LAB_KIT" --mem 32M --hugepages \
