@@ -6,7 +6,8 @@
 # the token, programs it into the idle PF (`iovmm sriov token --apply`),
 # the kernel refuses the VF without it and accepts it with it, and
 # `iovmm run --device vfio-pci,host=VF` passes it on the VF open (the guest
-# kit's hello runs); without a stored token iovmm says what is missing.
+# kit's hello runs), and so does `--device vfio-pci,pf=PF` on the VF it
+# takes from the pool; without a stored token iovmm says what is missing.
 # Puts the PF back on nvme without VFs afterwards.
 . /lab/lib.sh
 
@@ -80,6 +81,15 @@ rc=$?
 lab_kit_result "$LAB_TMP/run.out" hello | grep -q ' status=pass' ||
 	fail "guest-with-token-failed-exit-$rc"
 [ "$rc" -eq 1 ] || fail "guest-exit-$rc"
+# A VF from the pool of that PF opens with the token too.
+lab_iovmm "$LAB_TMP/pool.out" 90 run --kernel "$LAB_KIT" --mem 16M \
+	--device "vfio-pci,pf=$pf" --cmdline "test=hello"
+rc=$?
+lab_kit_result "$LAB_TMP/pool.out" hello | grep -q ' status=pass' ||
+	fail "pooled-guest-with-token-failed-exit-$rc"
+grep -q "vfio-pci: VF $vf from the pool of $pf" "$LAB_TMP/pool.out" ||
+	fail pooled-vf-not-named
+[ -e "/run/iovmm/sriov/leases/$vf" ] && fail pooled-lease-left
 # Without a stored token: refused before the guest runs, saying why.
 mkdir -p "$LAB_TMP/tokens.saved" && mv "$tokens/$pf" "$LAB_TMP/tokens.saved/"
 lab_iovmm "$LAB_TMP/run2.out" 60 run --kernel "$LAB_KIT" --mem 16M \
