@@ -73,7 +73,8 @@ const char cli_run_usage[] =
 	"Exit status: the guest's isa-debug-exit code ((value << 1) | 1) when it\n"
 	"wrote port 0xf4; 0 when it powered off or reset; 2 for a bad command line\n"
 	"or a VM that could not be built; 4 for a fatal VM error (register dump on\n"
-	"stderr).\n";
+	"stderr); 128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the VM,\n"
+	"which is then torn down in order (pooled VFs go back at once).\n";
 
 __attribute__((format(printf, 3, 4)))
 static int cli_error(char *err, size_t errlen, const char *fmt, ...)

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* iovmm: the command-line front end. Subcommands dispatch from one table. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +21,43 @@
 #include "tools/stats.h"
 #include "tools/vfio_cmd.h"
 
+/*
+ * SIGINT, SIGTERM and SIGHUP end the VM the orderly way (vm_request_stop),
+ * so what it borrowed from the host goes back at once: a pooled VF's
+ * settings, driver and lease (docs/sriov.md), assigned devices reset. They
+ * are blocked before vm_create() (every thread it starts inherits the mask)
+ * and taken by one thread with sigwait(). Exit status 128 + signal number,
+ * as a shell reports a killed command.
+ */
+struct run_signals {
+	sigset_t set;
+	pthread_t thread;
+	struct vm *vm;
+	atomic_bool done;
+};
+
+static void *run_signal_thread(void *arg)
+{
+	struct run_signals *rs = arg;
+	int sig;
+
+	while (!sigwait(&rs->set, &sig) && !atomic_load(&rs->done)) {
+		log_info("run", "%s: stopping the VM", strsignal(sig));
+		vm_request_stop(rs->vm, 128 + sig);
+	}
+	return NULL;
+}
+
+static void run_signals_stop(struct run_signals *rs)
+{
+	atomic_store(&rs->done, true);
+	pthread_kill(rs->thread, SIGTERM);
+	pthread_join(rs->thread, NULL);
+}
+
 static int cmd_run(int argc, char **argv)
 {
+	struct run_signals rs = { 0 };
 	struct cli_run opts;
 	struct vm *vm;
 	char err[512] = "";
@@ -36,6 +75,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (opts.quiet)
 		log_set_level(LOG_ERR);
+	sigemptyset(&rs.set);
+	sigaddset(&rs.set, SIGINT);
+	sigaddset(&rs.set, SIGTERM);
+	sigaddset(&rs.set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &rs.set, NULL);
 	ret = vm_create(&opts.vm, &vm, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "iovmm run: %s\n",
@@ -43,7 +87,16 @@ static int cmd_run(int argc, char **argv)
 		cli_run_free(&opts);
 		return VM_EXIT_CONFIG;
 	}
+	rs.vm = vm;
+	ret = pthread_create(&rs.thread, NULL, run_signal_thread, &rs);
+	if (ret) {
+		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(ret));
+		vm_destroy(vm);
+		cli_run_free(&opts);
+		return VM_EXIT_FATAL;
+	}
 	status = vm_run(vm);
+	run_signals_stop(&rs);
 	if (opts.stats)
 		stats_print(stderr, vm);
 	vm_destroy(vm);

@@ -8,7 +8,8 @@
 # SR-IOV device, N > TotalVFs, a different VF count, unknown PF, invalid
 # MAC/VLAN, VF settings on a PF without a network interface; and the same
 # refusals from `iovmm run --device vfio-pci,pf=...` (exit 2), which must
-# leave no lease and no VF bound behind.
+# leave no lease and no VF bound behind; a pooled guest ended by SIGTERM
+# hands its VF back.
 # Leaves the PF without VFs: lab_need_vf (and sriov-pool) start from there,
 # with the NVMe resource steps VFs need.
 . /lab/lib.sh
@@ -87,6 +88,21 @@ run_expect "has no network interface" "vfio-pci,pf=$pf,trust=on"
 vf=$(readlink "$pfdev/virtfn0") && vf=${vf##*/}
 [ -z "$(lab_driver "$vf")" ] || lab_fail "refused-run-left-$vf-on-$(lab_driver "$vf")"
 ls /run/iovmm/sriov/leases 2>/dev/null | grep -q . && lab_fail refused-run-left-a-lease
+# SIGTERM ends a pooled guest the orderly way: exit 128+15, and the VF is
+# handed back at once (no stale lease for the next user to repair).
+iovmm run --kernel "$LAB_KIT" --mem 16M --device pci-testdev \
+	--device "vfio-pci,pf=$pf" --cmdline "test=pio count=1000000000" \
+	</dev/null >"$LAB_TMP/term.out" 2>&1 &
+t=$!
+lab_wait 60 sh -c "ls -l /proc/$t/fd 2>/dev/null | grep -q /dev/vfio/$(lab_group_of "$vf")" ||
+	lab_fail sigterm-guest-not-up
+kill -TERM "$t"
+wait "$t"
+rc=$?
+sed 's/^/  T| /' "$LAB_TMP/term.out" >&2
+[ "$rc" -eq 143 ] || lab_fail "sigterm-exit-$rc"
+[ -e "/run/iovmm/sriov/leases/$vf" ] && lab_fail sigterm-lease-left
+[ -z "$(lab_driver "$vf")" ] || lab_fail "sigterm-vf-left-on-$(lab_driver "$vf")"
 expect 0 "$pf" list --json
 # The capability as libpci reads it, in JSON.
 expect 0 '"capability":{"offset":' show "$pf" --json
