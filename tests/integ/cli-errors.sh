@@ -56,7 +56,22 @@ expect 2 "conflicts with --net e1000" -- "$iovmm" run --kernel "$kit" --net e100
 expect 2 "backend= is required"    -- "$iovmm" run --kernel "$kit" --net virtio
 expect 2 "disk $tmp/missing.img: No such file" -- "$iovmm" run --kernel "$kit" --disk "virtio,path=$tmp/missing.img"
 expect 2 "path= is required"       -- "$iovmm" run --kernel "$kit" --disk virtio,readonly
-expect 2 "host=BDF is required"    -- "$iovmm" run --kernel "$kit" --device vfio-pci
+expect 2 "host=BDF or pf=PF is required" -- "$iovmm" run --kernel "$kit" --device vfio-pci
+# SR-IOV pools (docs/sriov.md): refused before anything is leased or bound.
+expect 2 "host= and pf= exclude each other" -- "$iovmm" run --kernel "$kit" --device vfio-pci,pf=01:00.0,host=01:00.1
+expect 2 "invalid MAC '52:54:00:zz:00:01'" -- "$iovmm" run --kernel "$kit" --device vfio-pci,pf=01:00.0,mac=52:54:00:zz:00:01
+expect 2 "invalid VLAN '4095'"     -- "$iovmm" run --kernel "$kit" --device vfio-pci,pf=01:00.0,vlan=4095
+expect 2 "qos= needs vlan="        -- "$iovmm" run --kernel "$kit" --device vfio-pci,pf=01:00.0,qos=3
+expect 2 "need pf="                -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=01:00.1,trust=on
+expect 2 "unknown PF 'nosuch0'"    -- "$iovmm" run --kernel "$kit" --device vfio-pci,pf=nosuch0
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d/sriov_totalvfs" ] && continue
+	d=${d##*/}
+	expect 2 "$d is not an SR-IOV device" -- "$iovmm" run --kernel "$kit" --device "vfio-pci,pf=$d"
+	break
+done
+expect 2 "unknown command 'bogus'" -- "$iovmm" sriov bogus
+expect 1 "unknown PF 'nosuch0'"    -- "$iovmm" sriov create nosuch0 --vfs 1
 expect 2 "expected a BAR number"   -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=01:00.0,no-mmap=7
 expect 2 "no PCI device 0000:99:1f.7" -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=0000:99:1f.7
 expect 1 "no PCI device 0000:99:1f.7" -- "$iovmm" vfio bind 0000:99:1f.7
