@@ -10,8 +10,11 @@
 #    "no free VF" (exit 2, nothing started);
 #  - guest B, started while A runs, gets the other VF (never A's);
 #  - A is killed with SIGKILL (a crash): its lease is stale, and guest C
-#    repairs it (unbinds the VF) and gets that same VF;
-#  - when C exits the VF goes back to no driver and its lease file is gone.
+#    repairs it (unbinds the VF) and gets that same VF, plus VF 1 with a
+#    second pf= device (two pooled VFs in one VM);
+#  - when C exits both VFs go back to no driver (each lease is given back
+#    only once the VM's VFIO container has closed their groups) and no
+#    lease file is left.
 # Timings: VF creation, C's lease + vfio-pci bind, C's whole run.
 . /lab/lib.sh
 
@@ -153,7 +156,8 @@ grep -q "$vf0 .*stale lease (pid $a died)" "$LAB_TMP/list3.out" ||
 [ "$(lab_driver "$vf0")" = vfio-pci ] || lab_fail crashed-vf-not-on-vfio-pci
 t0=$(lab_ms)
 lab_iovmm "$LAB_TMP/c.out" 120 run --kernel "$LAB_KIT" --mem 32M --hugepages \
-	--device "vfio-pci,pf=$pf" --cmdline "test=nvme count=2"
+	--device "vfio-pci,pf=$pf" --device "vfio-pci,pf=$pf" \
+	--cmdline "test=nvme count=2"
 rc=$?
 assign_ms=$(( $(lab_ms) - t0 ))
 result=$(lab_kit_result "$LAB_TMP/c.out" nvme)
@@ -162,7 +166,11 @@ echo "$result" | grep -q ' status=pass' || lab_fail "guest-c-nvme-failed-exit-$r
 grep -q "repaired the lease of VF $vf0 left by iovmm pid $a" "$LAB_TMP/c.out" ||
 	lab_fail guest-c-did-not-repair
 [ "$(vf_of "$LAB_TMP/c.out")" = "$vf0" ] || lab_fail guest-c-wrong-vf
-lease_ms=$(sed -n 's/.*leased and bound in \([0-9]*\) ms.*/\1/p' "$LAB_TMP/c.out")
+grep -q "vfio-pci: VF $vf1 from the pool" "$LAB_TMP/c.out" ||
+	lab_fail guest-c-lacks-second-vf
+grep -q "stays on vfio-pci" "$LAB_TMP/c.out" && lab_fail guest-c-vf-not-handed-back
+lease_ms=$(sed -n 's/.*leased and bound in \([0-9]*\) ms.*/\1/p' "$LAB_TMP/c.out" |
+	head -n 1)
 
 # ---- everything handed back --------------------------------------------------
 ls "$leases" 2>/dev/null | grep -q . && lab_fail "leases-left-$(ls "$leases" | head -n 1)"
