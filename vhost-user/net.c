@@ -28,6 +28,7 @@
 #include "core/iov.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "emul-devices/virtio/net_ctrl.h"
 #include "emul-devices/virtio/virtio.h"
 #include "vhost-user/frontend.h"
 #include "vhost-user/net.h"
@@ -63,14 +64,6 @@
 	 BIT(VIRTIO_F_VERSION_1))
 
 #define VIRTIO_NET_S_LINK_UP 1
-
-/* Control queue (§5.1.6.5). */
-#define VIRTIO_NET_OK 0
-#define VIRTIO_NET_ERR 1
-#define VIRTIO_NET_CTRL_MQ 4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
-#define VHU_NET_CTRL_MAX 64
-#define VHU_NET_CTRL_BUDGET 64
 
 /* Device configuration layout (§5.1.4); F_MTU is not offered. */
 struct vhu_net_cfg {
@@ -218,8 +211,10 @@ static uint8_t vn_set_pairs(struct vhu_net *n, uint16_t pairs)
 	return VIRTIO_NET_OK;
 }
 
-static uint8_t vn_ctrl_cmd(struct vhu_net *n, const uint8_t *cmd, size_t len)
+static uint8_t vn_ctrl_cmd(void *opaque, const uint8_t *cmd, size_t len)
 {
+	struct vhu_net *n = opaque;
+
 	if (cmd[0] == VIRTIO_NET_CTRL_MQ &&
 	    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && n->mq && len >= 4)
 		return vn_set_pairs(n, (uint16_t)(cmd[2] | cmd[3] << 8));
@@ -229,35 +224,12 @@ static uint8_t vn_ctrl_cmd(struct vhu_net *n, const uint8_t *cmd, size_t len)
 
 static void vn_ctrl(struct vhu_net *n, unsigned q)
 {
-	struct virtq *vq = &n->vdev.vqs[q];
-	struct virtq_elem *e = &n->elem;
-	uint8_t cmd[VHU_NET_CTRL_MAX], ack;
-	bool done = false;
-	size_t len;
-	int ret = 0;
-
-	for (unsigned i = 0; i < VHU_NET_CTRL_BUDGET; i++) {
-		ret = virtq_pop(vq, e);
-		if (ret)
-			break;
-		if (e->out_len < 2 || e->in_len < 1) {
-			virtio_dev_fail(&n->vdev, "controlq: command without "
-					"header or ack byte");
-			return;
-		}
-		len = iov_to_buf(e->iov, e->nr_out, 0, cmd, sizeof(cmd));
-		ack = vn_ctrl_cmd(n, cmd, len);
-		iov_from_buf(e->iov + e->nr_out, e->nr_in, 0, &ack, 1);
-		virtq_push(vq, e, 1);
-		n->ctrl_cmds++;
-		done = true;
-	}
-	if (ret == -EINVAL) {
-		virtio_dev_fail(&n->vdev, "controlq: malformed descriptor chain");
+	if (!virtio_dev_queue_live(&n->vdev, q))
 		return;
-	}
-	if (done)
-		virtio_dev_notify(&n->vdev, q);
+	/* A flood of commands: yield the I/O thread, come back to the rest. */
+	if (virtio_net_ctrl_run(&n->vdev, q, &n->elem, vn_ctrl_cmd, n,
+				&n->ctrl_cmds) == -EAGAIN)
+		virtio_dev_queue_rekick(&n->vdev, q);
 }
 
 /* ---- virtio_dev_ops ---- */

@@ -37,6 +37,7 @@
 #include "core/util.h"
 #include "emul-devices/net/backend.h"
 #include "emul-devices/virtio/net.h"
+#include "emul-devices/virtio/net_ctrl.h"
 #include "emul-devices/virtio/virtio.h"
 
 /* Feature bits (§5.1.3). */
@@ -84,16 +85,8 @@ struct vnet_cfg {
 	uint16_t mtu;
 } __attribute__((packed));
 
-/* Control queue (§5.1.6.5). */
-#define VIRTIO_NET_OK 0
-#define VIRTIO_NET_ERR 1
-#define VIRTIO_NET_CTRL_MQ 4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
-#define VNET_CTRL_MAX 64 /* bytes of a command we look at */
-
 #define VNET_QUEUE_SIZE 256
 #define VNET_TX_BUDGET 128
-#define VNET_CTRL_BUDGET 64
 #define VNET_FLOWS 256
 #define VNET_NO_QUEUE UINT32_MAX
 
@@ -555,9 +548,9 @@ static int vnet_rx(void *opaque, const struct iovec *iov, int iovcnt,
 
 /* ---- control queue (§5.1.6.5) ---- */
 
-static uint8_t vnet_ctrl_cmd(struct virtio_net *n, const uint8_t *cmd,
-			     size_t len)
+static uint8_t vnet_ctrl_cmd(void *opaque, const uint8_t *cmd, size_t len)
 {
+	struct virtio_net *n = opaque;
 	uint16_t pairs;
 
 	/* §5.1.6.5.5: pairs between 1 and max_virtqueue_pairs. Applied
@@ -578,40 +571,11 @@ static uint8_t vnet_ctrl_cmd(struct virtio_net *n, const uint8_t *cmd,
 
 static void vnet_ctrl(struct virtio_net *n, unsigned q)
 {
-	struct virtq *vq = &n->vdev.vqs[q];
-	struct virtq_elem *e = &n->elem[0];
-	uint8_t cmd[VNET_CTRL_MAX], ack;
-	bool done = false;
-	size_t len;
-	int ret = 0;
-
 	if (!virtio_dev_queue_live(&n->vdev, q))
 		return;
-	for (unsigned i = 0; i < VNET_CTRL_BUDGET; i++) {
-		ret = virtq_pop(vq, e);
-		if (ret)
-			break;
-		/* class + command out, at least the ack byte in. */
-		if (e->out_len < 2 || e->in_len < 1) {
-			virtio_dev_fail(&n->vdev, "controlq: command without "
-					"header or ack byte");
-			return;
-		}
-		len = iov_to_buf(e->iov, e->nr_out, 0, cmd, sizeof(cmd));
-		ack = vnet_ctrl_cmd(n, cmd, len);
-		iov_from_buf(e->iov + e->nr_out, e->nr_in, 0, &ack, 1);
-		virtq_push(vq, e, 1);
-		n->stats.ctrl_cmds++;
-		done = true;
-	}
-	if (ret == 0)
+	if (virtio_net_ctrl_run(&n->vdev, q, &n->elem[0], vnet_ctrl_cmd, n,
+				&n->stats.ctrl_cmds) == -EAGAIN)
 		vnet_defer(n, q); /* a flood of commands: yield */
-	if (ret == -EINVAL) {
-		virtio_dev_fail(&n->vdev, "controlq: malformed descriptor chain");
-		return;
-	}
-	if (done)
-		virtio_dev_notify(&n->vdev, q);
 }
 
 /* ---- virtio_dev_ops ---- */

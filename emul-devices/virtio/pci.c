@@ -1134,6 +1134,20 @@ struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 	return &vp->pdev;
 }
 
+int virtio_dev_queue_rekick(struct virtio_dev *dev, unsigned qidx)
+{
+	struct virtio_pci *vp = dev->transport;
+	uint64_t one = 1;
+
+	if (!vp || qidx >= dev->nr_queues || vp->q[qidx].external ||
+	    vp->q[qidx].kick_fd < 0)
+		return -EINVAL;
+	/* EAGAIN: the counter is saturated, a kick is pending anyway. */
+	if (write(vp->q[qidx].kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
 int virtio_dev_queue_info(struct virtio_dev *dev, unsigned qidx,
 			  struct virtio_queue_info *out)
 {

@@ -172,5 +172,12 @@ void virtio_dev_fail(struct virtio_dev *dev, const char *why);
 /* True while the device may process queue qidx (DRIVER_OK, queue enabled,
  * not failed). Call with dev->lock held. */
 bool virtio_dev_queue_live(struct virtio_dev *dev, unsigned qidx);
+/*
+ * Signal queue qidx's kick eventfd as a guest kick would, so that
+ * ops->queue_notify runs again on the I/O thread: how a device that stopped
+ * at a work budget comes back to the rest after other work had its turn.
+ * Not for external queues (-EINVAL); -errno if the eventfd write fails.
+ */
+int virtio_dev_queue_rekick(struct virtio_dev *dev, unsigned qidx);
 
 #endif

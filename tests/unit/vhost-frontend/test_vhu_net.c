@@ -349,6 +349,62 @@ START_TEST(multiqueue)
 }
 END_TEST
 
+/*
+ * More commands than one pass may answer (VIRTIO_NET_CTRL_BUDGET) after a
+ * single kick: the device yields the I/O thread and comes back for the
+ * rest, so every command is answered without another kick.
+ */
+START_TEST(ctrl_flood)
+{
+	enum { CQ_SIZE = 256, NCMDS = 120 };
+	struct virtq_config vc = {
+		.size = CQ_SIZE, .desc_gpa = RING_GPA(4),
+		.avail_gpa = RING_GPA(4) + 0x1000, .used_gpa = RING_GPA(4) + 0x2000,
+	};
+	struct drv_vq d = { 0 };
+	unsigned answered = 0;
+	uint16_t id;
+	uint32_t len;
+
+	fb.features |= F_MQ;
+	create(2);
+	ck_assert(gp_negotiate(F_V1 | F_CTRL_VQ | F_MQ) &
+		  VIRTIO_STATUS_FEATURES_OK);
+	queues_up(4);
+	ck_assert_int_eq(drv_vq_init(&d, mem, &vc, 0x900000), 0);
+	gp_queue(4, CQ_SIZE, vc.desc_gpa, vc.avail_gpa, vc.used_gpa,
+		 VIRTIO_MSI_NO_VECTOR);
+	gp_driver_ok();
+	ck_assert(wait_started(1000));
+	for (unsigned i = 0; i < NCMDS; i++) {
+		uint64_t gpa = CTRL_BUF + 16ULL * i;
+		uint8_t *buf = gmem_ptr(mem, gpa, 16);
+		struct drv_seg s[2] = { { gpa, 4, false }, { gpa + 8, 1, true } };
+
+		/* Odd commands: an unknown class (ERR); even: VQ_PAIRS_SET 1. */
+		buf[0] = i & 1 ? 0 : 4;
+		buf[1] = 0;
+		buf[2] = 1;
+		buf[3] = 0;
+		buf[8] = 0xee;
+		ck_assert_int_eq(drv_add(&d, s, 2, false, &id), 0);
+	}
+	gp_kick(4);
+	for (int t = 0; t < 400 && answered < NCMDS; t++) {
+		while (drv_get_used(&d, &id, &len) == 0)
+			answered++;
+		if (answered < NCMDS)
+			usleep(5000);
+	}
+	ck_assert_uint_eq(answered, NCMDS);
+	for (unsigned i = 0; i < NCMDS; i++)
+		ck_assert_uint_eq(*(uint8_t *)gmem_ptr(mem, CTRL_BUF + 16ULL * i + 8, 1),
+				  i & 1 ? 1 : 0);
+	ck_assert(!(gp_status() & VIRTIO_STATUS_NEEDS_RESET));
+	drv_vq_free(&d);
+}
+END_TEST
+
 START_TEST(create_errors)
 {
 	struct vhu_net_config c = { .socket = path, .queues = 9 };
@@ -383,6 +439,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reset_asks_vring_base);
 	tcase_add_test(tc, backend_missing_at_driver_ok);
 	tcase_add_test(tc, multiqueue);
+	tcase_add_test(tc, ctrl_flood);
 	tcase_add_test(tc, create_errors);
 	suite_add_tcase(s, tc);
 	return s;
