@@ -51,7 +51,8 @@ lab: build
 
 # libFuzzer targets, 1M executions each, under ASan/UBSan (clang).
 fuzz: deps
-	./tests/fuzz/run.sh 1000000
+	./tests/fuzz/run.sh 1000000 virtqueue
+	./tests/fuzz/run.sh 1000000 vhost_user
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.
