@@ -145,35 +145,6 @@ uint64_t sriov_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int sriov_mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		/* "%2x" also takes "+f" or " f": insist on hex digits. */
-		for (int j = 0; j < 2; j++) {
-			char c = s[i * 3 + j];
-
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			      (c >= 'A' && c <= 'F')))
-				return -EINVAL;
-		}
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
-void sriov_mac_format(const uint8_t mac[6], char out[SRIOV_MAC_STR_SIZE])
-{
-	snprintf(out, SRIOV_MAC_STR_SIZE, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
 /* ---- environment ---- */
 
 void sriov_env_default(struct sriov_env *env)

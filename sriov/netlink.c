@@ -135,7 +135,7 @@ const char *sriov_link_state_name(int state)
 static int parse_mac(struct sriov_vf_settings *s, const char *val, char *err,
 		     size_t errlen)
 {
-	if (sriov_mac_parse(val, s->mac)) {
+	if (mac_parse(val, s->mac)) {
 		sriov_errf(err, errlen, "invalid MAC '%s': expected six hex "
 			   "bytes such as 52:54:00:12:34:56", val);
 		return -EINVAL;
@@ -309,7 +309,7 @@ void sriov_settings_format(const struct sriov_vf_settings *s, char *buf,
 	if (len)
 		buf[0] = '\0';
 	if (s->set & SRIOV_SET(SRIOV_KEY_MAC)) {
-		sriov_mac_format(s->mac, mac);
+		mac_format(s->mac, mac);
 		ADD("%smac=%s", used ? " " : "", mac);
 	}
 	if (s->set & SRIOV_SET(SRIOV_KEY_VLAN)) {

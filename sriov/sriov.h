@@ -30,13 +30,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/mac.h"
 #include "vfio/host.h"
 
 #define SRIOV_BDF_SIZE    VFIO_HOST_BDF_SIZE
 #define SRIOV_NAME_SIZE   VFIO_HOST_NAME_SIZE
 #define SRIOV_IFNAME_SIZE 16 /* IFNAMSIZ */
 #define SRIOV_TOKEN_SIZE  37 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" + NUL */
-#define SRIOV_MAC_STR_SIZE 18
+#define SRIOV_MAC_STR_SIZE MAC_STR_SIZE
 
 struct nl_msg;
 struct sriov_env;
@@ -231,8 +232,6 @@ struct sriov_vf_settings {
 
 /* "mac", "vlan", ... (the CLI's key for each setting). */
 const char *sriov_key_name(enum sriov_key key);
-/* "52:54:00:12:34:56" */
-void sriov_mac_format(const uint8_t mac[6], char out[SRIOV_MAC_STR_SIZE]);
 /* "auto", "enable", "disable" for IFLA_VF_LINK_STATE_*; "?" otherwise. */
 const char *sriov_link_state_name(int state);
 

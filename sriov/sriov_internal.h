@@ -39,9 +39,6 @@ int sriov_mkdir_p(const char *dir, mode_t mode);
 /* Milliseconds on CLOCK_MONOTONIC (for the timings the CLI prints). */
 uint64_t sriov_now_ms(void);
 
-/* MAC text to bytes ("52:54:00:12:34:56"). */
-int sriov_mac_parse(const char *s, uint8_t mac[6]);
-
 /* The first network interface of device bdf: name ("" when none), its
  * ifindex (0) and address (""); each output may be NULL. */
 void sriov_dev_netdev(const struct sriov_env *env, const char *bdf,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/mac.h"
 #include "core/util.h"
 #include "core/vm_internal.h"
 #include "tools/cli.h"
@@ -394,23 +395,10 @@ static int cli_parse_device(const char *arg, struct vm_config *vm, char *err,
 
 int cli_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &tail) != 6)
+	if (mac_parse(s, mac))
 		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-')
-			return -EINVAL;
-		mac[i] = (uint8_t)b[i];
-	}
-	if (mac[0] & 1)
-		return -EDOM; /* multicast/broadcast: not a station address */
-	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EDOM;
-	return 0;
+	/* Multicast, broadcast or zero: not a station address. */
+	return mac_is_station(mac) ? 0 : -EDOM;
 }
 
 int cli_check_backend(const char *s, char *err, size_t errlen)

@@ -118,7 +118,7 @@ static void vf_mac(const struct sriov_vf *vf, char out[SRIOV_MAC_STR_SIZE])
 	if (vf->mac[0])
 		snprintf(out, SRIOV_MAC_STR_SIZE, "%s", vf->mac);
 	else if (vf->cfg.valid)
-		sriov_mac_format(vf->cfg.mac, out);
+		mac_format(vf->cfg.mac, out);
 	else
 		out[0] = '\0';
 }
@@ -183,7 +183,7 @@ static void json_vf(const struct sriov_vf *vf)
 		const struct sriov_vf_config *c = &vf->cfg;
 		char admin[SRIOV_MAC_STR_SIZE];
 
-		sriov_mac_format(c->mac, admin);
+		mac_format(c->mac, admin);
 		printf(",\"config\":{\"mac\":\"%s\",\"vlan\":%u,\"qos\":%u,"
 		       "\"vlan_proto\":\"%s\",\"spoofchk\":%d,\"trust\":%d,"
 		       "\"min_rate\":%u,\"max_rate\":%u,\"link\":\"%s\"}",
@@ -323,7 +323,7 @@ static void show_settings(const struct sriov_pf *pf)
 
 		if (!c->valid)
 			continue;
-		sriov_mac_format(c->mac, mac);
+		mac_format(c->mac, mac);
 		if (c->vlan || c->qos)
 			snprintf(vlan, sizeof(vlan), "%u qos %u %s", c->vlan,
 				 c->qos, c->vlan_proto == ETH_P_8021AD ?

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/util.h"
