@@ -8,6 +8,7 @@
  *                boot page tables). 0x8000-0x9ffff: free for the guest.
  *   0x000a_0000  legacy VGA/ROM hole (reported reserved, not RAM)
  *   0x000e_0000  ACPI tables (RSDP first, inside the BIOS search area)
+ *   0x000f_fff0  reset stub at the real-mode reset entry F000:FFF0
  *   0x0010_0000  RAM continues; kernels load at 1 MiB
  *   LOW_RAM_END  = min(ram, 0xc000_0000)
  *   0xc000_0000  32-bit PCI MMIO window (256 MiB)
@@ -26,6 +27,9 @@
 #define LAYOUT_LOW_HOLE_START   0xa0000ULL
 #define LAYOUT_ACPI_START       0xe0000ULL
 #define LAYOUT_ACPI_END         0x100000ULL
+/* F000:FFF0, where a BIOS's reset entry is; the last 16 bytes of the ACPI
+ * area hold iovmm's reset stub instead (boot_load(), core/boot/boot.c). */
+#define LAYOUT_RESET_VECTOR     0xffff0ULL
 #define LAYOUT_HIGH_MEM_START   0x100000ULL
 
 #define LAYOUT_MMIO32_START     0xc0000000ULL

@@ -151,7 +151,8 @@ static void acpi_seal(uint8_t *t, uint32_t len)
 	t[9] = acpi_checksum(t, len);
 }
 
-/* Bump allocator over [LAYOUT_ACPI_START, LAYOUT_ACPI_END). */
+/* Bump allocator over [LAYOUT_ACPI_START, LAYOUT_RESET_VECTOR): the reset
+ * stub owns the area's last 16 bytes. */
 struct acpi_writer {
 	struct gmem *mem;
 	uint64_t next;
@@ -163,7 +164,7 @@ static int acpi_emit(struct acpi_writer *w, const uint8_t *t, size_t len,
 	uint64_t at = ALIGN_UP(w->next, ACPI_TABLE_ALIGN);
 	int ret;
 
-	if (at > LAYOUT_ACPI_END || len > LAYOUT_ACPI_END - at)
+	if (at > LAYOUT_RESET_VECTOR || len > LAYOUT_RESET_VECTOR - at)
 		return -ENOSPC;
 	ret = gmem_write(w->mem, at, t, len);
 	if (ret)

@@ -292,6 +292,27 @@ int boot_write_gdt(struct gmem *mem, bool long_mode, struct boot_entry *e)
 	return 0;
 }
 
+/*
+ * The reset stub at F000:FFF0 (LAYOUT_RESET_VECTOR). iovmm has no firmware,
+ * yet a guest may restart through the BIOS reset entry, and Linux always
+ * does on our machine: with a hardware-reduced FADT (acpi.c) x86's
+ * efi_reboot_required() is true, so reboot_init() (arch/x86/kernel/reboot.c)
+ * selects BOOT_EFI; efi_reboot() returns at once without EFI and the next
+ * method is BOOT_BIOS, machine_real_restart(): real mode, ljmp F000:FFF0.
+ * The ACPI and keyboard-controller methods are never tried. Zeroed memory
+ * there would spin forever (00 00 is add [bx+si],al, wrapping in the
+ * segment). Like a BIOS reset entry, the stub resets the machine: it pulses
+ * the i8042 reset line, which iovmm answers by ending the VM
+ * (emul-devices/i8042.c).
+ */
+static const uint8_t boot_reset_stub[] = {
+	0xb0, 0xfe, /* mov al, 0xfe: i8042 command "pulse reset" */
+	0xe6, 0x64, /* out 0x64, al */
+	0xfa,       /* cli */
+	0xf4,       /* hlt */
+	0xeb, 0xfd, /* jmp back to the hlt */
+};
+
 int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 	      struct boot_entry *out, char *err, size_t errlen)
 {
@@ -309,6 +330,17 @@ int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 	if (!gmem_is_ram(mem, 0, LAYOUT_BOOT_DATA_END)) {
 		boot_err(err, errlen, "guest RAM does not cover the boot data area");
 		return -EFBIG;
+	}
+	/* RAM always covers it in practice (kernels load at 1 MiB); a
+	 * smaller test memory simply has no stub. */
+	if (gmem_is_ram(mem, LAYOUT_RESET_VECTOR, sizeof(boot_reset_stub))) {
+		ret = gmem_write(mem, LAYOUT_RESET_VECTOR, boot_reset_stub,
+				 sizeof(boot_reset_stub));
+		if (ret) {
+			boot_err(err, errlen, "cannot write the reset stub: %s",
+				 strerror(-ret));
+			return ret;
+		}
 	}
 	ret = boot_file_open(&f, cfg->kernel_path, err, errlen);
 	if (ret)

@@ -58,7 +58,9 @@ struct boot_entry {
  * Load the kernel (+ initrd, command line) into mem and write start_info
  * (PVH) or boot_params (Linux) and the memory map. The memory map reports the
  * gmem regions as RAM minus the legacy hole, the ACPI area, and reserves the
- * ECAM, IOAPIC and LAPIC windows from core/layout.h.
+ * ECAM, IOAPIC and LAPIC windows from core/layout.h. A reset stub goes to
+ * the real-mode reset entry F000:FFF0 (LAYOUT_RESET_VECTOR): a guest that
+ * restarts through the BIOS (Linux does) pulses the i8042 reset line.
  *
  * Returns 0, or:
  *  -ENOENT/-EACCES/...  a file cannot be opened or read (errno of the call)

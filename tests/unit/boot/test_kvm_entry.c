@@ -6,7 +6,10 @@
  * KVM_SET_SREGS/REGS) and run. Each guest checks its boot structure
  * (start_info magic through EBX; "HdrS" in boot_params through RSI, which
  * also exercises the identity page tables) and writes 0x42 (ok) or 0x13 to
- * port 0xf4. Exits 77 without /dev/kvm.
+ * port 0xf4. A third run restarts through the BIOS the way Linux's
+ * machine_real_restart() does (real mode, F000:FFF0) and must reach the
+ * i8042 reset (0xfe to port 0x64) through boot_load()'s reset stub.
+ * Exits 77 without /dev/kvm.
  */
 #include <check.h>
 #include <elf.h>
@@ -87,7 +90,13 @@ static size_t make_bzimage(uint8_t *b)
 	return setup + klen;
 }
 
-static int run_guest(const uint8_t *img, size_t len)
+/*
+ * Load img with boot_load() and run it from its boot entry, or with
+ * bios_reset from F000:FFF0 in real mode. Returns the byte the guest wrote
+ * to port 0xf4, or with bios_reset the byte written to port 0x64; -1 for any
+ * other exit.
+ */
+static int run_guest(const uint8_t *img, size_t len, bool bios_reset)
 {
 	struct { struct kvm_cpuid2 c; struct kvm_cpuid_entry2 e[128]; } cpuid;
 	struct gmem *mem = tb_gmem(64ULL << 20);
@@ -129,10 +138,22 @@ static int run_guest(const uint8_t *img, size_t len)
 	ck_assert_ptr_ne(run, MAP_FAILED);
 	ck_assert_int_eq(ioctl(vcpu, KVM_GET_SREGS, &sregs), 0);
 	boot_cpu_state(&e, &regs, &sregs);
+	if (bios_reset) {
+		/* KVM's reset state is real mode; only CS differs from the
+		 * far jump's result (base 0xffff0000 at reset). */
+		ck_assert_int_eq(ioctl(vcpu, KVM_GET_SREGS, &sregs), 0);
+		sregs.cs.selector = 0xf000;
+		sregs.cs.base = 0xf0000;
+		memset(&regs, 0, sizeof(regs));
+		regs.rflags = 0x2;
+		regs.rip = 0xfff0;
+	}
 	ck_assert_int_eq(ioctl(vcpu, KVM_SET_SREGS, &sregs), 0);
 	ck_assert_int_eq(ioctl(vcpu, KVM_SET_REGS, &regs), 0);
 	ck_assert_int_eq(ioctl(vcpu, KVM_RUN, 0), 0);
-	if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xf4)
+	if (run->exit_reason == KVM_EXIT_IO &&
+	    run->io.direction == KVM_EXIT_IO_OUT &&
+	    run->io.port == (bios_reset ? 0x64 : 0xf4))
 		result = *((uint8_t *)run + run->io.data_offset);
 	else
 		fprintf(stderr, "unexpected exit %u\n", run->exit_reason);
@@ -148,7 +169,7 @@ START_TEST(kvm_pvh_entry)
 {
 	uint8_t *b = calloc(1, 8192);
 
-	ck_assert_int_eq(run_guest(b, make_pvh(b)), 0x42);
+	ck_assert_int_eq(run_guest(b, make_pvh(b), false), 0x42);
 	free(b);
 }
 END_TEST
@@ -157,7 +178,17 @@ START_TEST(kvm_linux64_entry)
 {
 	uint8_t *b = calloc(1, 8192);
 
-	ck_assert_int_eq(run_guest(b, make_bzimage(b)), 0x42);
+	ck_assert_int_eq(run_guest(b, make_bzimage(b), false), 0x42);
+	free(b);
+}
+END_TEST
+
+/* Linux's BIOS restart (see boot_reset_stub in core/boot/boot.c). */
+START_TEST(kvm_bios_reset_stub)
+{
+	uint8_t *b = calloc(1, 8192);
+
+	ck_assert_int_eq(run_guest(b, make_bzimage(b), true), 0xfe);
 	free(b);
 }
 END_TEST
@@ -178,6 +209,7 @@ int main(void)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, kvm_pvh_entry);
 	tcase_add_test(t, kvm_linux64_entry);
+	tcase_add_test(t, kvm_bios_reset_stub);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
