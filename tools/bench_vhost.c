@@ -418,6 +418,8 @@ static void vh_print(const struct vh_cfg *cfg, const struct vh_data *d)
 	       "(count=%" PRIu64 ")\n", cfg->runs, cfg->seconds, cfg->count);
 	printf("Back ends (same front end, same run):\n");
 	vh_print_backends(cfg, d);
+	if (!cfg->fe_on[VH_FE_IOVMM] && !cfg->fe_on[VH_FE_QEMU])
+		return;
 	printf("Front ends (same guest kit, same back end):\n");
 	vh_print_frontends(cfg, d);
 }
