@@ -5,7 +5,8 @@
 #
 # Console protocol (graded by tests/lab/run.sh on the host):
 #   LAB-INIT t_ms=N kernel=VER          /init started
-#   LAB-ALIVE t_ms=N                    heartbeat every 10 s (hang detection)
+#   LAB-ALIVE t_ms=N                    heartbeat (hang detection): every 2 s
+#                                       on ttyS1, else every 10 s here
 #   LAB-RESULT scenario=NAME status=pass|fail time_ms=N [key=value...]
 #   LAB-DONE t_ms=N pass=N fail=N       all scenarios ran; powering off
 # Other kernel command-line flags: lab.shell=1 drops to a shell at the end
@@ -30,6 +31,8 @@ LAB_SCENARIO=init
 # would garble it, and scenarios that provoke faults (a blocked DMA logs a
 # DMAR error per attempt) would flood it. Scenarios read dmesg instead, and
 # /init dumps its tail after a failure.
+# lab.loglevel=N (run.sh --append) raises it again to debug L1 itself, e.g.
+# to see a soft lockup's backtraces.
 dmesg -n 2
 echo "LAB-INIT t_ms=$(lab_ms) kernel=$(uname -r)"
 
@@ -41,6 +44,7 @@ karg() {
 		case $w in "$1"=*) echo "${w#*=}" ;; esac
 	done
 }
+[ -n "$(karg lab.loglevel)" ] && dmesg -n "$(karg lab.loglevel)"
 
 # ---- modules, in the dependency order mkinitrd.sh computed.
 load_modules() {
@@ -71,12 +75,23 @@ load_modules() {
 load_modules
 echo "lab: modules loaded at t_ms=$(lab_ms): $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
-# ---- heartbeat: lets the host tell a slow scenario from a hung L1.
-(
-	while sleep 10; do
-		echo "LAB-ALIVE t_ms=$(lab_ms)"
-	done
-) &
+# ---- heartbeat: lets the host tell a slow scenario from a hung L1. It goes
+# to the second serial port (run.sh gives it its own file), every 2 s, so a
+# hang is seen in seconds without filling the console; without that port,
+# to the console every 10 s.
+if [ -c /dev/ttyS1 ] && echo "LAB-ALIVE t_ms=$(lab_ms)" >/dev/ttyS1 2>/dev/null; then
+	(
+		while sleep 2; do
+			echo "LAB-ALIVE t_ms=$(lab_ms)" >/dev/ttyS1
+		done
+	) &
+else
+	(
+		while sleep 10; do
+			echo "LAB-ALIVE t_ms=$(lab_ms)"
+		done
+	) &
+fi
 heartbeat=$!
 
 # scenario_timeout FILE: the "# lab-timeout: N" header, default 60 s.

@@ -6,9 +6,10 @@
 #     --build DIR        iovmm build directory (default $IOVMM_BUILD, else
 #                        <repo>/build): tools/iovmm, guest/kit.elf, helpers
 #     --timeout S        hard limit per boot attempt (default 300)
-#     --idle S           no console output for S seconds once /init runs =
-#                        hung (default 60; /init prints a heartbeat every
-#                        10 s); before that, no /init within 90 s = hung
+#     --idle S           no heartbeat for S seconds once /init runs = hung
+#                        (default 20; /init sends one every 2 s on the
+#                        second serial port); before that, no /init within
+#                        90 s = hung
 #     --keep-logs DIR    where logs of failing attempts go (default
 #                        BUILD/lab-logs)
 #     --append ARGS      extra L1 kernel command-line words
@@ -20,7 +21,9 @@
 #
 # Each scenario prints one "LAB-RESULT scenario=NAME status=pass|fail
 # time_ms=N ..." line (tests/lab/init.sh); a scenario without one fails.
-# A boot that hangs (idle or total timeout before LAB-DONE) is retried once.
+# A boot that hangs (no heartbeat, or the total timeout before LAB-DONE) or
+# whose kernel panics on a soft lockup is retried once (docs/lab.md, "L1
+# hangs").
 # Exit: 0 all passed, 1 a scenario failed or L1 did not finish, 2 usage,
 # 77 the lab cannot run here (no qemu-system-x86_64, or the kernel/busybox
 # cannot be fetched).
@@ -30,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${IOVMM_BUILD:-$repo/build}
 timeout_s=300
-idle_s=60
+idle_s=20
 boot_limit_s=90
 keep_logs=""
 append=""
@@ -161,6 +164,14 @@ truncate -s 64M "$labdir/nvme-ns.img"
 # panic ("timer doesn't work through Interrupt-remapped IO-APIC"); the
 # emulated timer is fine, only the check's busy-wait is too short.
 cmdline="console=ttyS0 loglevel=4 panic=-1 no_timer_check"
+# A CPU of L1 that stops scheduling is a dead run (docs/lab.md, "L1
+# hangs"): report it after 10 s instead of 20 (watchdog_thresh=5), with
+# every CPU's backtrace, and panic, replaying the whole kernel log to the
+# console (panic_print bit 5: /init keeps the console at emergency level,
+# so the backtraces were not shown when logged). panic=-1 then ends QEMU
+# at once and the host retries the boot.
+cmdline="$cmdline watchdog_thresh=5 softlockup_panic=1"
+cmdline="$cmdline softlockup_all_cpu_backtrace=1 panic_print=0x20"
 cmdline="$cmdline intel_iommu=on iommu=pt"
 cmdline="$cmdline lab.scenarios=$(IFS=,; echo "${scenarios[*]}")$append"
 [ $interactive = 1 ] && cmdline="$cmdline lab.shell=1"
@@ -186,7 +197,7 @@ qemu_args=(
 )
 
 if [ $interactive = 1 ]; then
-	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio
+	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio -serial null
 fi
 
 qpid=""
@@ -200,15 +211,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
 
-# boot N: one L1 boot; console to $log. Sets outcome (done|hang|timeout|
-# exit), boot_ms (QEMU start to LAB-INIT) and wall_ms.
+# boot N: one L1 boot; console (COM1) to $log, heartbeat (COM2) to $hb.
+# Sets outcome (done|hang|timeout|lockup|exit), boot_ms (QEMU start to
+# LAB-INIT) and wall_ms.
 boot() {
 	local n=$1 t0 now size last_size=0 last_change shown=0
+	local hb_size hb_last=0 hb_change=""
 	log=$labdir/attempt$n.log
+	hb=$labdir/attempt$n.hb
 	: >"$log"
-	{ echo "$qemu ${qemu_args[*]} -serial file:$log"; } >"$labdir/attempt$n.cmd"
-	"$qemu" "${qemu_args[@]}" -serial "file:$log" </dev/null \
-		>"$labdir/attempt$n.qemu" 2>&1 &
+	: >"$hb"
+	{ echo "$qemu ${qemu_args[*]} -serial file:$log -serial file:$hb"; } \
+		>"$labdir/attempt$n.cmd"
+	"$qemu" "${qemu_args[@]}" -serial "file:$log" -serial "file:$hb" \
+		</dev/null >"$labdir/attempt$n.qemu" 2>&1 &
 	qpid=$!
 	t0=$(now_ms)
 	last_change=$t0
@@ -217,6 +233,11 @@ boot() {
 	while :; do
 		sleep 0.2
 		now=$(now_ms)
+		hb_size=$(stat -c %s "$hb" 2>/dev/null || echo 0)
+		if [ "$hb_size" != "$hb_last" ]; then
+			hb_last=$hb_size
+			hb_change=$now
+		fi
 		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
 		if [ "$size" != "$last_size" ]; then
 			last_size=$size
@@ -247,9 +268,12 @@ boot() {
 			break
 		fi
 		# Firmware and the kernel's decompressor print nothing: until
-		# /init runs, only the boot limit applies.
+		# /init runs, only the boot limit applies. Then the heartbeat
+		# counts, not the console: a hung L1 may still print (soft
+		# lockup reports every few seconds). An L1 without the second
+		# port (no heartbeat at all) falls back to console silence.
 		if [ -n "$boot_ms" ] &&
-			[ $((now - last_change)) -ge $((idle_s * 1000)) ]; then
+			[ $((now - ${hb_change:-$last_change})) -ge $((idle_s * 1000)) ]; then
 			outcome=hang
 			break
 		fi
@@ -262,7 +286,11 @@ boot() {
 	wait "$qpid" 2>/dev/null
 	qpid=""
 	wall_ms=$(( $(now_ms) - t0 ))
-	grep -aq '^LAB-DONE' "$log" && outcome="done"
+	if grep -aq '^LAB-DONE' "$log"; then
+		outcome="done"
+	elif grep -aq 'BUG: soft lockup\|Kernel panic' "$log"; then
+		outcome=lockup
+	fi
 	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
 }
 
@@ -276,6 +304,7 @@ keep() {
 		echo "# qemu: $(cat "$labdir/attempt$1.cmd")"
 		echo "# qemu output:"
 		sed 's/^/#   /' "$labdir/attempt$1.qemu"
+		echo "# last heartbeat: $(tr -d '\r' <"$labdir/attempt$1.hb" | tail -n 1)"
 		cat "$labdir/attempt$1.log"
 	} >"$dest"
 	kept+=("$dest")
@@ -290,9 +319,13 @@ while :; do
 		"(L1 /init after ${boot_ms:-?} ms)"
 	[ "$outcome" = "done" ] && break
 	keep $attempt
-	# Retry once what is the lab's own flakiness: a silent hang, or an L1
-	# that died before /init (no scenario had run). An L1 that crashed
-	# while a scenario ran is that scenario's failure.
+	# What the stuck CPUs were doing (the replayed soft lockup reports).
+	grep -a 'BUG: soft lockup\|^\[ *[0-9.]*\] RIP: 0010:' "$log" | head -n 8 |
+		sed 's/^/lab:   /'
+	# Retry once what is the lab's own flakiness: a hang (no heartbeat),
+	# an L1 kernel that locked up (docs/lab.md, "L1 hangs"), or an L1
+	# that died before /init (no scenario had run). An L1 that exited
+	# otherwise while a scenario ran is that scenario's failure.
 	if [ $attempt -ge 2 ] || { [ "$outcome" = exit ] && [ -n "$boot_ms" ]; }; then
 		break
 	fi
@@ -304,7 +337,7 @@ cp "$log" "$labdir/last-run.log"
 # ---- grade
 ok=1
 [ "$outcome" = "done" ] || ok=0
-printf 'lab: %-16s %-6s %9s  %s\n' SCENARIO STATUS TIME_MS DETAILS
+printf 'lab: %-22s %-6s %9s  %s\n' SCENARIO STATUS TIME_MS DETAILS
 for s in "${scenarios[@]}"; do
 	lines=$(grep -aF "LAB-RESULT scenario=$s " "$log")
 	count=$(printf '%s' "$lines" | grep -c 'LAB-RESULT' || true)
@@ -322,7 +355,7 @@ for s in "${scenarios[@]}"; do
 		status=fail ms=- details="$count result lines"
 	fi
 	[ "$status" = pass ] || ok=0
-	printf 'lab: %-16s %-6s %9s  %s\n' "$s" "$status" "$ms" "$details"
+	printf 'lab: %-22s %-6s %9s  %s\n' "$s" "$status" "$ms" "$details"
 done
 grep -a '^LAB-WARN' "$log" | sed 's/^/lab: /'
 say "timing: initrd ${initrd_ms} ms; boot $attempt: L1 /init at ${boot_ms:-?} ms," \
