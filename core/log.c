@@ -38,6 +38,17 @@ void log_msg(enum log_level level, const char *who, const char *fmt, ...)
 		prefix[level], line);
 }
 
+void log_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;

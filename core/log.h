@@ -9,6 +9,7 @@
 #define IOVMM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -31,6 +32,16 @@ struct log_ratelimit {
 };
 #define LOG_RATELIMIT_INIT { .interval_ms = 5000, .burst = 5 }
 bool log_ratelimit_ok(struct log_ratelimit *rl);
+
+/*
+ * Library functions that fail report one human-readable sentence through
+ * a caller's (char *err, size_t errlen); this writes it, truncated to fit.
+ * Nothing is written when err is NULL or errlen is 0 (callers that only
+ * want the -errno). It prints nothing: the caller that handles the error
+ * decides whether and where to show it.
+ */
+__attribute__((format(printf, 3, 4)))
+void log_errf(char *err, size_t errlen, const char *fmt, ...);
 
 #define log_err(who, ...) log_msg(LOG_ERR, who, __VA_ARGS__)
 #define log_warn(who, ...) log_msg(LOG_WARN, who, __VA_ARGS__)

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Host DMA policy: guest RAM at IOVA = GPA, few entries, never in a hole. */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,18 +17,6 @@ struct iommu_dma {
 };
 
 static const char *const who = "iommu-dma";
-
-__attribute__((format(printf, 3, 4)))
-static void dma_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t now_ns(void)
 {
@@ -117,7 +103,7 @@ int iommu_dma_plan(const struct gmem_region *regions, unsigned nr,
 			continue;
 		if (range_overflows(r->gpa, r->size) || !IS_ALIGNED(r->gpa, page) ||
 		    !IS_ALIGNED(r->size, page)) {
-			dma_fail(err, errlen,
+			log_errf(err, errlen,
 				 "guest RAM 0x%llx+0x%llx is not aligned to the host IOMMU page size 0x%llx",
 				 (unsigned long long)r->gpa,
 				 (unsigned long long)r->size,
@@ -126,21 +112,21 @@ int iommu_dma_plan(const struct gmem_region *regions, unsigned nr,
 		}
 		ret = plan_region(r, lim, page, out, max, &n, &holes, &hole_at);
 		if (ret) {
-			dma_fail(err, errlen,
+			log_errf(err, errlen,
 				 "guest RAM needs more than %u IOMMU mappings",
 				 max);
 			return ret;
 		}
 	}
 	if (holes && !lim->allow_holes) {
-		dma_fail(err, errlen,
+		log_errf(err, errlen,
 			 "guest RAM at 0x%llx (%llu KiB in all) lies outside the IOVA ranges the host IOMMU can map (reserved or beyond its address width); a device DMA there would fault: use less guest RAM",
 			 (unsigned long long)hole_at,
 			 (unsigned long long)(holes >> 10));
 		return -ERANGE;
 	}
 	if (lim->max_entries && n > lim->max_entries) {
-		dma_fail(err, errlen,
+		log_errf(err, errlen,
 			 "guest RAM needs %u IOMMU mappings but the host allows only %u more (vfio_iommu_type1.dma_entry_limit)",
 			 n, lim->max_entries);
 		return -ENOSPC;
@@ -171,7 +157,7 @@ int iommu_dma_create(struct iommu_dma_mapper *m, const struct gmem *mem,
 	for (unsigned i = 0; i < d->nr; i++) {
 		ret = m->ops->map(m, &d->e[i]);
 		if (ret) {
-			dma_fail(err, errlen,
+			log_errf(err, errlen,
 				 "cannot map guest RAM 0x%llx+0x%llx for DMA: %s%s",
 				 (unsigned long long)d->e[i].iova,
 				 (unsigned long long)d->e[i].size,

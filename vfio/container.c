@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +48,6 @@ struct vfio_kdev {
 };
 
 static const char *const who = "vfio";
-
-__attribute__((format(printf, 3, 4)))
-static void vfio_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 uint32_t vfio_info_cap_find(const void *buf, size_t len, uint32_t first,
 			    uint16_t id)
@@ -142,23 +129,23 @@ static int container_open(struct vfio_container *c, char *err, size_t errlen)
 		int ret = -errno;
 
 		if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO) {
-			vfio_fail(err, errlen,
-				  "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
+			log_errf(err, errlen,
+				 "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
 			return -ENODEV;
 		}
-		vfio_fail(err, errlen, "%s: %s%s", path, strerror(-ret),
-			  ret == -EACCES || ret == -EPERM ? " (needs root)" : "");
+		log_errf(err, errlen, "%s: %s%s", path, strerror(-ret),
+			 ret == -EACCES || ret == -EPERM ? " (needs root)" : "");
 		return ret;
 	}
 	ver = ioctl(c->fd, VFIO_GET_API_VERSION);
 	if (ver != VFIO_API_VERSION) {
-		vfio_fail(err, errlen, "%s: unsupported VFIO API version %d",
-			  path, ver);
+		log_errf(err, errlen, "%s: unsupported VFIO API version %d",
+			 path, ver);
 		return -ENOTSUP;
 	}
 	if (ioctl(c->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
-		vfio_fail(err, errlen,
-			  "VFIO has no type1v2 IOMMU (load vfio_iommu_type1; is the host IOMMU on?)");
+		log_errf(err, errlen,
+			 "VFIO has no type1v2 IOMMU (load vfio_iommu_type1; is the host IOMMU on?)");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -283,8 +270,8 @@ static void ir_refusal(const struct vfio_container *c, char *err, size_t errlen)
 	 * remap interrupts and allow_unsafe_interrupts is off: a device
 	 * could otherwise forge MSI writes to any vector of the host.
 	 */
-	vfio_fail(err, errlen,
-		  "host has no interrupt remapping; refusing (set vfio_iommu_type1.allow_unsafe_interrupts=1 to override)");
+	log_errf(err, errlen,
+		 "host has no interrupt remapping; refusing (set vfio_iommu_type1.allow_unsafe_interrupts=1 to override)");
 }
 
 /* The first group: IOMMU model, its limits, and guest RAM mapped. */
@@ -300,14 +287,14 @@ static int container_setup_iommu(struct vfio_container *c, char *err,
 		if (ret == -EPERM)
 			ir_refusal(c, err, errlen);
 		else
-			vfio_fail(err, errlen, "VFIO_SET_IOMMU(type1v2): %s",
-				  strerror(-ret));
+			log_errf(err, errlen, "VFIO_SET_IOMMU(type1v2): %s",
+				 strerror(-ret));
 		return ret;
 	}
 	c->iommu_set = true;
 	ret = container_iommu_info(c);
 	if (ret) {
-		vfio_fail(err, errlen, "VFIO_IOMMU_GET_INFO: %s", strerror(-ret));
+		log_errf(err, errlen, "VFIO_IOMMU_GET_INFO: %s", strerror(-ret));
 		return ret;
 	}
 	lim = (struct iommu_dma_limits){
@@ -333,13 +320,13 @@ static void group_blocker_msg(const struct vfio_container *c, int group,
 
 	if (vfio_sysfs_group_blocker(c->sysfs_root, group, bdf, drv,
 				     sizeof(drv)) == -EBUSY)
-		vfio_fail(err, errlen,
-			  "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
-			  group, bdf, drv, bdf);
+		log_errf(err, errlen,
+			 "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
+			 group, bdf, drv, bdf);
 	else
-		vfio_fail(err, errlen,
-			  "IOMMU group %d is not viable: every device in it must be bound to vfio-pci or to no driver",
-			  group);
+		log_errf(err, errlen,
+			 "IOMMU group %d is not viable: every device in it must be bound to vfio-pci or to no driver",
+			 group);
 }
 
 static int group_open(struct vfio_container *c, int id, char *err,
@@ -351,7 +338,7 @@ static int group_open(struct vfio_container *c, int id, char *err,
 	int fd, ret;
 
 	if (c->nr_groups == VFIO_MAX_GROUPS) {
-		vfio_fail(err, errlen, "more than %d IOMMU groups", VFIO_MAX_GROUPS);
+		log_errf(err, errlen, "more than %d IOMMU groups", VFIO_MAX_GROUPS);
 		return -ENOSPC;
 	}
 	snprintf(path, sizeof(path), "%s/vfio/%d", c->dev_root, id);
@@ -359,21 +346,21 @@ static int group_open(struct vfio_container *c, int id, char *err,
 	if (fd < 0) {
 		ret = -errno;
 		if (ret == -EBUSY)
-			vfio_fail(err, errlen,
-				  "IOMMU group %d is in use by another process (%s is open)",
-				  id, path);
+			log_errf(err, errlen,
+				 "IOMMU group %d is in use by another process (%s is open)",
+				 id, path);
 		else if (ret == -ENOENT)
-			vfio_fail(err, errlen,
-				  "%s does not exist: no device of IOMMU group %d is bound to vfio-pci",
-				  path, id);
+			log_errf(err, errlen,
+				 "%s does not exist: no device of IOMMU group %d is bound to vfio-pci",
+				 path, id);
 		else
-			vfio_fail(err, errlen, "%s: %s", path, strerror(-ret));
+			log_errf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) < 0) {
 		ret = -errno;
-		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_STATUS: %s", path,
-			  strerror(-ret));
+		log_errf(err, errlen, "%s: VFIO_GROUP_GET_STATUS: %s", path,
+			 strerror(-ret));
 		goto err_close;
 	}
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
@@ -386,8 +373,8 @@ static int group_open(struct vfio_container *c, int id, char *err,
 		if (ret == -EPERM)
 			ir_refusal(c, err, errlen);
 		else
-			vfio_fail(err, errlen, "IOMMU group %d: VFIO_GROUP_SET_CONTAINER: %s",
-				  id, strerror(-ret));
+			log_errf(err, errlen, "IOMMU group %d: VFIO_GROUP_SET_CONTAINER: %s",
+				 id, strerror(-ret));
 		goto err_close;
 	}
 	g = &c->groups[c->nr_groups++];
@@ -606,8 +593,8 @@ static int kdev_hot_reset(struct vfio_device *d, char *err, size_t errlen)
 
 	info = hot_reset_info(k->fd, &ret);
 	if (!info) {
-		vfio_fail(err, errlen, "%s: no bus reset: %s", d->name,
-			  strerror(-ret));
+		log_errf(err, errlen, "%s: no bus reset: %s", d->name,
+			 strerror(-ret));
 		return ret;
 	}
 	rst = calloc(1, sizeof(*rst) + info->count * sizeof(int32_t));
@@ -622,10 +609,10 @@ static int kdev_hot_reset(struct vfio_device *d, char *err, size_t errlen)
 		bool seen = false;
 
 		if (!g) {
-			vfio_fail(err, errlen,
-				  "%s: a bus reset would also reset %04x:%02x:%02x.%u of IOMMU group %u, which this VM does not own; refusing",
-				  d->name, dep->segment, dep->bus, dep->devfn >> 3,
-				  dep->devfn & 7, dep->group_id);
+			log_errf(err, errlen,
+				 "%s: a bus reset would also reset %04x:%02x:%02x.%u of IOMMU group %u, which this VM does not own; refusing",
+				 d->name, dep->segment, dep->bus, dep->devfn >> 3,
+				 dep->devfn & 7, dep->group_id);
 			ret = -EPERM;
 			goto out;
 		}
@@ -637,8 +624,8 @@ static int kdev_hot_reset(struct vfio_device *d, char *err, size_t errlen)
 	rst->argsz = (uint32_t)(sizeof(*rst) + rst->count * sizeof(int32_t));
 	ret = ioctl(k->fd, VFIO_DEVICE_PCI_HOT_RESET, rst) < 0 ? -errno : 0;
 	if (ret)
-		vfio_fail(err, errlen, "%s: VFIO_DEVICE_PCI_HOT_RESET: %s",
-			  d->name, strerror(-ret));
+		log_errf(err, errlen, "%s: VFIO_DEVICE_PCI_HOT_RESET: %s",
+			 d->name, strerror(-ret));
 out:
 	free(rst);
 	free(info);
@@ -683,7 +670,7 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 
 	for (k = c->devs; k; k = k->next) {
 		if (!strcmp(k->dev.name, bdf)) {
-			vfio_fail(err, errlen, "%s is assigned twice", bdf);
+			log_errf(err, errlen, "%s is assigned twice", bdf);
 			return -EBUSY;
 		}
 	}
@@ -698,26 +685,26 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 	if ((size_t)snprintf(name, sizeof(name), "%s%s%s", bdf,
 			     vf_token ? " vf_token=" : "",
 			     vf_token ? vf_token : "") >= sizeof(name)) {
-		vfio_fail(err, errlen, "%s: VF token too long", bdf);
+		log_errf(err, errlen, "%s: VF token too long", bdf);
 		return -EINVAL;
 	}
 	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (fd < 0) {
 		ret = -errno;
-		vfio_fail(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD%s: %s%s", bdf,
-			  vf_token ? " with a VF token" : "", strerror(-ret),
-			  ret == -EBUSY ? " (already open)" :
-			  ret == -EACCES && vf_token ?
-				  " (the token is not the one the PF driver set)" :
-			  ret == -EACCES ?
-				  " (a VF of a vfio-pci PF needs its VF token: iovmm sriov token)" :
-				  "");
+		log_errf(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD%s: %s%s", bdf,
+			 vf_token ? " with a VF token" : "", strerror(-ret),
+			 ret == -EBUSY ? " (already open)" :
+			 ret == -EACCES && vf_token ?
+				 " (the token is not the one the PF driver set)" :
+			 ret == -EACCES ?
+				 " (a VF of a vfio-pci PF needs its VF token: iovmm sriov token)" :
+				 "");
 		return ret;
 	}
 	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &info) < 0 ||
 	    !(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
 	    info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
-		vfio_fail(err, errlen, "%s: not a VFIO PCI device", bdf);
+		log_errf(err, errlen, "%s: not a VFIO PCI device", bdf);
 		close(fd);
 		return -ENODEV;
 	}

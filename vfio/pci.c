@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <linux/vfio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +34,6 @@
 #include "vfio/quirks.h"
 
 static const char *const who = "vfio-pci";
-
-__attribute__((format(printf, 3, 4)))
-static void pci_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- BAR memory slots (dev->lock held, or no other thread) ---- */
 
@@ -311,7 +298,7 @@ int vfio_pci_create_on(struct vfio_device *vdev,
 					v->pdev.cfg.data[PCI_DEVICE_ID + 1] << 8);
 	if (ret) {
 		if (err && !err[0])
-			pci_fail(err, errlen, "%s: %s", v->bdf, strerror(-ret));
+			log_errf(err, errlen, "%s: %s", v->bdf, strerror(-ret));
 		goto err;
 	}
 	*out = v;
@@ -328,35 +315,35 @@ static int host_checks(const char *sys, const char *dev_root, const char *bdf,
 	int ret;
 
 	if (!vfio_sysfs_dev_exists(sys, bdf)) {
-		pci_fail(err, errlen, "vfio-pci: no PCI device %s (see iovmm vfio list)",
+		log_errf(err, errlen, "vfio-pci: no PCI device %s (see iovmm vfio list)",
 			 bdf);
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "%s/vfio/vfio",
 		 dev_root && *dev_root ? dev_root : "/dev");
 	if (access(path, F_OK)) {
-		pci_fail(err, errlen, "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
+		log_errf(err, errlen, "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
 		return -ENODEV;
 	}
 	ret = vfio_sysfs_driver(sys, bdf, drv, sizeof(drv));
 	if (ret || strcmp(drv, "vfio-pci")) {
 		if (!ret && drv[0])
-			pci_fail(err, errlen, "%s is bound to %s, not vfio-pci: run iovmm vfio bind %s",
+			log_errf(err, errlen, "%s is bound to %s, not vfio-pci: run iovmm vfio bind %s",
 				 bdf, drv, bdf);
 		else
-			pci_fail(err, errlen, "%s has no driver, not vfio-pci: run iovmm vfio bind %s",
+			log_errf(err, errlen, "%s has no driver, not vfio-pci: run iovmm vfio bind %s",
 				 bdf, bdf);
 		return ret ? ret : -EBUSY;
 	}
 	ret = vfio_sysfs_group(sys, bdf, group);
 	if (ret) {
-		pci_fail(err, errlen, "%s has no IOMMU group: the host IOMMU is off or absent (boot with intel_iommu=on or amd_iommu=on)",
+		log_errf(err, errlen, "%s has no IOMMU group: the host IOMMU is off or absent (boot with intel_iommu=on or amd_iommu=on)",
 			 bdf);
 		return -ENODEV;
 	}
 	ret = vfio_sysfs_group_blocker(sys, *group, blk, drv, sizeof(drv));
 	if (ret == -EBUSY) {
-		pci_fail(err, errlen, "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
+		log_errf(err, errlen, "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
 			 *group, blk, drv, bdf);
 		return ret;
 	}
@@ -378,7 +365,7 @@ int vfio_pci_create(const struct vfio_pci_config *cfg,
 	if (!ctx->container || !ctx->mem)
 		return -EINVAL;
 	if (!cfg->host || vfio_sysfs_parse_bdf(cfg->host, bdf)) {
-		pci_fail(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
+		log_errf(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
 			 cfg->host ? cfg->host : "");
 		return -EINVAL;
 	}
@@ -452,7 +439,7 @@ int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi)
 int vfio_pci_hot_reset(struct vfio_pci *v, char *err, size_t errlen)
 {
 	if (!v->vdev->ops->hot_reset) {
-		pci_fail(err, errlen, "%s: no bus reset on this transport", v->bdf);
+		log_errf(err, errlen, "%s: no bus reset on this transport", v->bdf);
 		return -ENOTSUP;
 	}
 	return v->vdev->ops->hot_reset(v->vdev, err, errlen);

@@ -28,8 +28,6 @@
  */
 #include <errno.h>
 #include <linux/vfio.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -43,18 +41,6 @@
 #define MAX_CAPS 48
 
 static const char *const who = "vfio-pci";
-
-__attribute__((format(printf, 3, 4)))
-static void cfg_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t get_le(const uint8_t *p, uint32_t len)
 {
@@ -138,7 +124,7 @@ static int bars_init(struct vfio_pci *v, char *err, size_t errlen)
 		}
 		ret = pci_cfg_add_bar(&v->pdev.cfg, i, kind, b->reg.size, prefetch);
 		if (ret) {
-			cfg_fail(err, errlen,
+			log_errf(err, errlen,
 				 "%s: BAR%u (%s, 0x%llx bytes) cannot be emulated",
 				 v->bdf, i, kind == PCI_BAR_IO ? "I/O" : "memory",
 				 (unsigned long long)b->reg.size);
@@ -418,7 +404,7 @@ int vfio_pci_config_init(struct vfio_pci *v, char *err, size_t errlen)
 	ret = v->vdev->ops->region_info(v->vdev, VFIO_PCI_CONFIG_REGION_INDEX,
 					   &v->cfg_region);
 	if (ret || v->cfg_region.size < PCI_CFG_LEGACY_SIZE) {
-		cfg_fail(err, errlen, "%s: no config space region", v->bdf);
+		log_errf(err, errlen, "%s: no config space region", v->bdf);
 		return ret ? ret : -ENODEV;
 	}
 	v->cfg_size = v->cfg_region.size > PCI_CFG_SIZE ? PCI_CFG_SIZE :
@@ -426,7 +412,7 @@ int vfio_pci_config_init(struct vfio_pci *v, char *err, size_t errlen)
 	memset(v->real_cfg, 0, sizeof(v->real_cfg));
 	ret = vfio_pci_real_read(v, 0, v->real_cfg, v->cfg_size);
 	if (ret) {
-		cfg_fail(err, errlen, "%s: reading config space: %s", v->bdf,
+		log_errf(err, errlen, "%s: reading config space: %s", v->bdf,
 			 strerror(-ret));
 		return ret;
 	}
@@ -440,12 +426,12 @@ int vfio_pci_config_init(struct vfio_pci *v, char *err, size_t errlen)
 		.int_pin = 0, /* until vfio_pci_set_intx_gsi() */
 	};
 	if (id.vendor == 0xffff || id.vendor == 0) {
-		cfg_fail(err, errlen, "%s: config space reads as 0x%04x: the device does not respond",
+		log_errf(err, errlen, "%s: config space reads as 0x%04x: the device does not respond",
 			 v->bdf, id.vendor);
 		return -EIO;
 	}
 	if ((r[PCI_HEADER_TYPE] & 0x7f) != 0) {
-		cfg_fail(err, errlen, "%s: header type %u: only endpoints (type 0) can be assigned",
+		log_errf(err, errlen, "%s: header type %u: only endpoints (type 0) can be assigned",
 			 v->bdf, r[PCI_HEADER_TYPE] & 0x7f);
 		return -ENOTSUP;
 	}
