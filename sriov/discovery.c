@@ -19,22 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "sriov/sriov_internal.h"
 
 /* ---- small helpers ---- */
-
-int sriov_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return 0;
-}
 
 int sriov_pathf(char *buf, size_t len, const char *fmt, ...)
 {
@@ -108,11 +97,11 @@ int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		return -ENAMETOOLONG;
 	ret = env->host.ops->write(&env->host, path, val);
 	if (ret == -EACCES || ret == -EPERM)
-		sriov_errf(err, errlen, "writing %s: %s: SR-IOV changes need "
-			   "root", path, strerror(-ret));
+		log_errf(err, errlen, "writing %s: %s: SR-IOV changes need "
+			 "root", path, strerror(-ret));
 	else if (ret)
-		sriov_errf(err, errlen, "writing '%.*s' to %s: %s",
-			   (int)strcspn(val, "\n"), val, path, strerror(-ret));
+		log_errf(err, errlen, "writing '%.*s' to %s: %s",
+			 (int)strcspn(val, "\n"), val, path, strerror(-ret));
 	return ret;
 }
 
@@ -372,37 +361,37 @@ int sriov_pf_resolve(const struct sriov_env *env, const char *pf,
 	int ret;
 
 	if (!pf || !*pf) {
-		sriov_errf(err, errlen, "missing PF (a PCI address such as "
-			   "0000:3b:00.0, or a network interface)");
+		log_errf(err, errlen, "missing PF (a PCI address such as "
+			 "0000:3b:00.0, or a network interface)");
 		return -EINVAL;
 	}
 	if (vfio_host_parse_bdf(pf, bdf, NULL, 0) &&
 	    resolve_netdev(env, pf, bdf)) {
-		sriov_errf(err, errlen, "unknown PF '%s': neither a PCI address "
-			   "(0000:3b:00.0) nor a network interface of a PCI "
-			   "device", pf);
+		log_errf(err, errlen, "unknown PF '%s': neither a PCI address "
+			 "(0000:3b:00.0) nor a network interface of a PCI "
+			 "device", pf);
 		return -ENODEV;
 	}
 	ret = vfio_host_dev_read(&env->host, bdf, &d, err, errlen);
 	if (ret) {
-		sriov_errf(err, errlen, "unknown PF %s: no such PCI device "
-			   "(see iovmm sriov list)", bdf);
+		log_errf(err, errlen, "unknown PF %s: no such PCI device "
+			 "(see iovmm sriov list)", bdf);
 		return ret;
 	}
 	if (d.role == VFIO_HOST_SRIOV_VF) {
-		sriov_errf(err, errlen, "%s is a VF (of %s), not a PF", bdf,
-			   d.physfn);
+		log_errf(err, errlen, "%s is a VF (of %s), not a PF", bdf,
+			 d.physfn);
 		return -EINVAL;
 	}
 	if (d.role != VFIO_HOST_SRIOV_PF) {
 		if (sriov_cap_read(env, bdf, &cap) == 0)
-			sriov_errf(err, errlen, "%s has an SR-IOV capability "
-				   "but Linux did not set SR-IOV up for it (no "
-				   "sriov_totalvfs; see dmesg, e.g. no room "
-				   "for the VF BARs: pci=realloc)", bdf);
+			log_errf(err, errlen, "%s has an SR-IOV capability "
+				 "but Linux did not set SR-IOV up for it (no "
+				 "sriov_totalvfs; see dmesg, e.g. no room "
+				 "for the VF BARs: pci=realloc)", bdf);
 		else
-			sriov_errf(err, errlen, "%s is not an SR-IOV device "
-				   "(no SR-IOV capability)", bdf);
+			log_errf(err, errlen, "%s is not an SR-IOV device "
+				 "(no SR-IOV capability)", bdf);
 		return -EINVAL;
 	}
 	return 0;
@@ -617,8 +606,8 @@ int sriov_pf_list(const struct sriov_env *env, char (**bdfs)[SRIOV_BDF_SIZE],
 	if (!dir) {
 		int ret = -errno;
 
-		sriov_errf(err, errlen, "cannot read %s: %s", path,
-			   strerror(-ret));
+		log_errf(err, errlen, "cannot read %s: %s", path,
+			 strerror(-ret));
 		return ret;
 	}
 	while ((de = readdir(dir))) {
@@ -663,9 +652,9 @@ const struct sriov_vf *sriov_pf_find_vf(const struct sriov_pf *pf,
 			for (size_t i = 0; i < pf->nvfs; i++)
 				if (pf->vfs[i].index == idx)
 					return &pf->vfs[i];
-			sriov_errf(err, errlen, "PF %s has no VF %lu (it has %zu "
-				   "VF%s)", pf->bdf, idx, pf->nvfs,
-				   pf->nvfs == 1 ? "" : "s");
+			log_errf(err, errlen, "PF %s has no VF %lu (it has %zu "
+				 "VF%s)", pf->bdf, idx, pf->nvfs,
+				 pf->nvfs == 1 ? "" : "s");
 			return NULL;
 		}
 	}
@@ -674,6 +663,6 @@ const struct sriov_vf *sriov_pf_find_vf(const struct sriov_pf *pf,
 	for (size_t i = 0; i < pf->nvfs; i++)
 		if (!strcmp(pf->vfs[i].bdf, bdf))
 			return &pf->vfs[i];
-	sriov_errf(err, errlen, "%s is not a VF of %s", bdf, pf->bdf);
+	log_errf(err, errlen, "%s is not a VF of %s", bdf, pf->bdf);
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "sriov/sriov_internal.h"
 
 /* Turn the kernel's answer to an sriov_numvfs write into advice. */
@@ -25,35 +26,35 @@ static void numvfs_error(const struct sriov_pf *pf, unsigned int n, int ret,
 	switch (ret) {
 	case -EACCES:
 	case -EPERM:
-		sriov_errf(err, errlen, "enabling VFs on %s needs root", pf->bdf);
+		log_errf(err, errlen, "enabling VFs on %s needs root", pf->bdf);
 		break;
 	case -ENOENT:
 	case -EOPNOTSUPP:
 		/* sriov_numvfs_store(): no driver, or no sriov_configure. */
 		if (!pf->driver[0])
-			sriov_errf(err, errlen, "%s has no driver: VFs are "
-				   "enabled by the PF's driver, bind it first",
-				   pf->bdf);
+			log_errf(err, errlen, "%s has no driver: VFs are "
+				 "enabled by the PF's driver, bind it first",
+				 pf->bdf);
 		else if (!strcmp(pf->driver, "vfio-pci"))
-			sriov_errf(err, errlen, "%s is bound to vfio-pci, which "
-				   "enables VFs only with its enable_sriov "
-				   "parameter (echo 1 > /sys/module/vfio_pci/"
-				   "parameters/enable_sriov)", pf->bdf);
+			log_errf(err, errlen, "%s is bound to vfio-pci, which "
+				 "enables VFs only with its enable_sriov "
+				 "parameter (echo 1 > /sys/module/vfio_pci/"
+				 "parameters/enable_sriov)", pf->bdf);
 		else
-			sriov_errf(err, errlen, "PF driver %s cannot enable VFs "
-				   "through sysfs", pf->driver);
+			log_errf(err, errlen, "PF driver %s cannot enable VFs "
+				 "through sysfs", pf->driver);
 		break;
 	case -ENOMEM:
 	case -ENOSPC:
 	case -EIO:
-		sriov_errf(err, errlen, "the kernel could not enable %u VF%s on "
-			   "%s (%s): not enough bus numbers or MMIO space for "
-			   "the VF BARs? see dmesg", n, n == 1 ? "" : "s",
-			   pf->bdf, strerror(-ret));
+		log_errf(err, errlen, "the kernel could not enable %u VF%s on "
+			 "%s (%s): not enough bus numbers or MMIO space for "
+			 "the VF BARs? see dmesg", n, n == 1 ? "" : "s",
+			 pf->bdf, strerror(-ret));
 		break;
 	default:
-		sriov_errf(err, errlen, "enabling %u VF%s on %s: %s (see dmesg)",
-			   n, n == 1 ? "" : "s", pf->bdf, strerror(-ret));
+		log_errf(err, errlen, "enabling %u VF%s on %s: %s (see dmesg)",
+			 n, n == 1 ? "" : "s", pf->bdf, strerror(-ret));
 		break;
 	}
 }
@@ -69,21 +70,21 @@ int sriov_create(const struct sriov_env *env, const char *arg, unsigned int n,
 	if (ret)
 		return ret;
 	if (n == 0) {
-		sriov_errf(err, errlen, "--vfs must be at least 1 (iovmm sriov "
-			   "destroy %s removes the VFs)", pf->bdf);
+		log_errf(err, errlen, "--vfs must be at least 1 (iovmm sriov "
+			 "destroy %s removes the VFs)", pf->bdf);
 		ret = -EINVAL;
 	} else if (n > pf->totalvfs) {
-		sriov_errf(err, errlen, "%s supports at most %u VF%s "
-			   "(sriov_totalvfs), not %u", pf->bdf, pf->totalvfs,
-			   pf->totalvfs == 1 ? "" : "s", n);
+		log_errf(err, errlen, "%s supports at most %u VF%s "
+			 "(sriov_totalvfs), not %u", pf->bdf, pf->totalvfs,
+			 pf->totalvfs == 1 ? "" : "s", n);
 		ret = -ERANGE;
 	} else if (pf->numvfs == n) {
 		ret = 0; /* already there */
 	} else if (pf->numvfs) {
-		sriov_errf(err, errlen, "%s already has %u VF%s: the kernel only "
-			   "changes the count through 0 (iovmm sriov destroy %s "
-			   "first)", pf->bdf, pf->numvfs,
-			   pf->numvfs == 1 ? "" : "s", pf->bdf);
+		log_errf(err, errlen, "%s already has %u VF%s: the kernel only "
+			 "changes the count through 0 (iovmm sriov destroy %s "
+			 "first)", pf->bdf, pf->numvfs,
+			 pf->numvfs == 1 ? "" : "s", pf->bdf);
 		ret = -EBUSY;
 	} else {
 		ret = sriov_dev_write(env, pf->bdf, "sriov_drivers_autoprobe",
@@ -104,9 +105,9 @@ int sriov_create(const struct sriov_env *env, const char *arg, unsigned int n,
 		 * read back what the kernel made. */
 		ret = sriov_pf_read(env, pf->bdf, 0, &now, err, errlen);
 		if (!ret && (now->numvfs != n || now->nvfs != n)) {
-			sriov_errf(err, errlen, "%s: asked for %u VFs, the kernel "
-				   "reports %u (%zu virtfn links)", pf->bdf, n,
-				   now->numvfs, now->nvfs);
+			log_errf(err, errlen, "%s: asked for %u VFs, the kernel "
+				 "reports %u (%zu virtfn links)", pf->bdf, n,
+				 now->numvfs, now->nvfs);
 			ret = -EIO;
 		}
 		sriov_pf_free(now);
@@ -125,9 +126,9 @@ static int vf_busy(const struct sriov_env *env, const struct sriov_vf *vf,
 		return 0;
 	busy = env->host.ops->group_busy(&env->host, vf->group);
 	if (busy == 1) {
-		sriov_errf(err, errlen, "VF %s (vf %u) is in use: its VFIO group "
-			   "%d is open (a VM assigned it with host=; stop it "
-			   "first)", vf->bdf, vf->index, vf->group);
+		log_errf(err, errlen, "VF %s (vf %u) is in use: its VFIO group "
+			 "%d is open (a VM assigned it with host=; stop it "
+			 "first)", vf->bdf, vf->index, vf->group);
 		return -EBUSY;
 	}
 	return 0;
@@ -161,14 +162,14 @@ int sriov_destroy(const struct sriov_env *env, const char *arg, char *err,
 		ret = sriov_lease_lock(env, vf->bdf, &fds[locked], NULL);
 		if (ret == -EWOULDBLOCK) {
 			sriov_lease_peek(env, vf->bdf, &pid);
-			sriov_errf(err, errlen, "VF %s (vf %u) is assigned to a "
-				   "running guest (iovmm pid %ld): stop that VM "
-				   "first", vf->bdf, vf->index, (long)pid);
+			log_errf(err, errlen, "VF %s (vf %u) is assigned to a "
+				 "running guest (iovmm pid %ld): stop that VM "
+				 "first", vf->bdf, vf->index, (long)pid);
 			ret = -EBUSY;
 		} else if (ret) {
-			sriov_errf(err, errlen, "cannot lock the lease of VF %s "
-				   "under %s: %s", vf->bdf, env->run_dir,
-				   strerror(-ret));
+			log_errf(err, errlen, "cannot lock the lease of VF %s "
+				 "under %s: %s", vf->bdf, env->run_dir,
+				 strerror(-ret));
 		}
 		if (ret)
 			break;
@@ -183,8 +184,8 @@ int sriov_destroy(const struct sriov_env *env, const char *arg, char *err,
 		ret = sriov_dev_write(env, pf->bdf, "sriov_numvfs", "0", err,
 				      errlen);
 		if (ret && ret != -EACCES && ret != -EPERM)
-			sriov_errf(err, errlen, "disabling the VFs of %s: %s "
-				   "(see dmesg)", pf->bdf, strerror(-ret));
+			log_errf(err, errlen, "disabling the VFs of %s: %s "
+				 "(see dmesg)", pf->bdf, strerror(-ret));
 	}
 	while (locked--)
 		sriov_lease_unlock(env, pf->vfs[locked].bdf, fds[locked]);
@@ -205,8 +206,8 @@ int sriov_vf_set(const struct sriov_env *env, const char *arg, const char *vfarg
 	if (ret)
 		return ret;
 	if (!s->set) {
-		sriov_errf(err, errlen, "no VF setting given (mac=, vlan=, "
-			   "spoofchk=, trust=, max-rate=, min-rate=, link=)");
+		log_errf(err, errlen, "no VF setting given (mac=, vlan=, "
+			 "spoofchk=, trust=, max-rate=, min-rate=, link=)");
 		return -EINVAL;
 	}
 	ret = sriov_pf_read(env, arg, 0, &pf, err, errlen);
@@ -216,10 +217,10 @@ int sriov_vf_set(const struct sriov_env *env, const char *arg, const char *vfarg
 	if (!vf) {
 		ret = -ENOENT;
 	} else if (pf->ifindex <= 0) {
-		sriov_errf(err, errlen, "%s (driver %s) has no network "
-			   "interface: VF MAC, VLAN, trust... are settings of "
-			   "network PFs", pf->bdf,
-			   pf->driver[0] ? pf->driver : "none");
+		log_errf(err, errlen, "%s (driver %s) has no network "
+			 "interface: VF MAC, VLAN, trust... are settings of "
+			 "network PFs", pf->bdf,
+			 pf->driver[0] ? pf->driver : "none");
 		ret = -EOPNOTSUPP;
 	} else {
 		ret = sriov_nl_apply(env, pf->ifindex, pf->driver, vf->index,

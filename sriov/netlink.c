@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "sriov/sriov_internal.h"
 
@@ -136,15 +137,15 @@ static int parse_mac(struct sriov_vf_settings *s, const char *val, char *err,
 		     size_t errlen)
 {
 	if (mac_parse(val, s->mac)) {
-		sriov_errf(err, errlen, "invalid MAC '%s': expected six hex "
-			   "bytes such as 52:54:00:12:34:56", val);
+		log_errf(err, errlen, "invalid MAC '%s': expected six hex "
+			 "bytes such as 52:54:00:12:34:56", val);
 		return -EINVAL;
 	}
 	/* I/G bit (IEEE 802 §8.2): a station address is never a group
 	 * address; all zeros is the drivers' "no administrative MAC". */
 	if (s->mac[0] & 1) {
-		sriov_errf(err, errlen, "invalid MAC '%s': a multicast or "
-			   "broadcast address cannot be a VF's address", val);
+		log_errf(err, errlen, "invalid MAC '%s': a multicast or "
+			 "broadcast address cannot be a VF's address", val);
 		return -EINVAL;
 	}
 	s->set |= SRIOV_SET(SRIOV_KEY_MAC);
@@ -157,8 +158,8 @@ static int parse_rate(struct sriov_vf_settings *s, bool max, const char *val,
 	uint32_t v;
 
 	if (parse_u32(val, UINT32_MAX, &v)) {
-		sriov_errf(err, errlen, "invalid %s-rate '%s': expected Mbit/s "
-			   "(0 = no limit)", max ? "max" : "min", val);
+		log_errf(err, errlen, "invalid %s-rate '%s': expected Mbit/s "
+			 "(0 = no limit)", max ? "max" : "min", val);
 		return -EINVAL;
 	}
 	if (max) {
@@ -182,8 +183,8 @@ int sriov_settings_parse(struct sriov_vf_settings *s, const char *key,
 	if (!strcmp(key, "vlan")) {
 		/* 4095 is reserved (IEEE 802.1Q §9.6, Table 9-2). */
 		if (parse_u32(val, 4094, &v)) {
-			sriov_errf(err, errlen, "invalid VLAN '%s': expected "
-				   "0-4094 (0 = untagged)", val);
+			log_errf(err, errlen, "invalid VLAN '%s': expected "
+				 "0-4094 (0 = untagged)", val);
 			return -EINVAL;
 		}
 		s->vlan = (uint16_t)v;
@@ -194,8 +195,8 @@ int sriov_settings_parse(struct sriov_vf_settings *s, const char *key,
 	}
 	if (!strcmp(key, "qos")) {
 		if (parse_u32(val, 7, &v)) {
-			sriov_errf(err, errlen, "invalid qos '%s': expected an "
-				   "802.1p priority 0-7", val);
+			log_errf(err, errlen, "invalid qos '%s': expected an "
+				 "802.1p priority 0-7", val);
 			return -EINVAL;
 		}
 		s->qos = (uint8_t)v;
@@ -204,8 +205,8 @@ int sriov_settings_parse(struct sriov_vf_settings *s, const char *key,
 	}
 	if (!strcmp(key, "vlan-proto")) {
 		if (parse_vlan_proto(val, &s->vlan_proto)) {
-			sriov_errf(err, errlen, "invalid vlan-proto '%s': "
-				   "expected 802.1Q or 802.1ad", val);
+			log_errf(err, errlen, "invalid vlan-proto '%s': "
+				 "expected 802.1Q or 802.1ad", val);
 			return -EINVAL;
 		}
 		s->has_vlan_proto = true;
@@ -215,8 +216,8 @@ int sriov_settings_parse(struct sriov_vf_settings *s, const char *key,
 		bool trust = key[0] == 't';
 
 		if (parse_onoff(val, trust ? &s->trust : &s->spoofchk)) {
-			sriov_errf(err, errlen, "invalid %s '%s': expected on "
-				   "or off", key, val);
+			log_errf(err, errlen, "invalid %s '%s': expected on "
+				 "or off", key, val);
 			return -EINVAL;
 		}
 		s->set |= SRIOV_SET(trust ? SRIOV_KEY_TRUST :
@@ -227,8 +228,8 @@ int sriov_settings_parse(struct sriov_vf_settings *s, const char *key,
 		return parse_rate(s, key[1] == 'a', val, err, errlen);
 	if (!strcmp(key, "link")) {
 		if (parse_link(val, &s->link_state)) {
-			sriov_errf(err, errlen, "invalid link '%s': expected "
-				   "auto, enable or disable", val);
+			log_errf(err, errlen, "invalid link '%s': expected "
+				 "auto, enable or disable", val);
 			return -EINVAL;
 		}
 		s->set |= SRIOV_SET(SRIOV_KEY_LINK);
@@ -243,14 +244,14 @@ int sriov_settings_check(const struct sriov_vf_settings *s, char *err,
 	bool vlan = s->set & SRIOV_SET(SRIOV_KEY_VLAN);
 
 	if ((s->has_qos || s->has_vlan_proto) && !vlan) {
-		sriov_errf(err, errlen, "%s needs vlan= (e.g. vlan=100,qos=3)",
-			   s->has_qos ? "qos=" : "vlan-proto=");
+		log_errf(err, errlen, "%s needs vlan= (e.g. vlan=100,qos=3)",
+			 s->has_qos ? "qos=" : "vlan-proto=");
 		return -EINVAL;
 	}
 	if (s->has_min_rate && s->has_max_rate && s->max_rate &&
 	    s->min_rate > s->max_rate) {
-		sriov_errf(err, errlen, "min-rate %u is above max-rate %u",
-			   s->min_rate, s->max_rate);
+		log_errf(err, errlen, "min-rate %u is above max-rate %u",
+			 s->min_rate, s->max_rate);
 		return -EINVAL;
 	}
 	return 0;
@@ -271,7 +272,7 @@ int sriov_settings_parse_list(struct sriov_vf_settings *s, const char *list,
 			continue;
 		}
 		if (n >= sizeof(word)) {
-			sriov_errf(err, errlen, "setting '%.20s...' too long", p);
+			log_errf(err, errlen, "setting '%.20s...' too long", p);
 			return -EINVAL;
 		}
 		memcpy(word, p, n);
@@ -279,15 +280,15 @@ int sriov_settings_parse_list(struct sriov_vf_settings *s, const char *list,
 		p += n;
 		eq = strchr(word, '=');
 		if (!eq) {
-			sriov_errf(err, errlen, "'%s': expected key=value", word);
+			log_errf(err, errlen, "'%s': expected key=value", word);
 			return -EINVAL;
 		}
 		*eq = '\0';
 		ret = sriov_settings_parse(s, word, eq + 1, err, errlen);
 		if (ret == -ENOENT)
-			sriov_errf(err, errlen, "unknown VF setting '%s' (mac, "
-				   "vlan, qos, vlan-proto, spoofchk, trust, "
-				   "max-rate, min-rate, link)", word);
+			log_errf(err, errlen, "unknown VF setting '%s' (mac, "
+				 "vlan, qos, vlan-proto, spoofchk, trust, "
+				 "max-rate, min-rate, link)", word);
 		if (ret)
 			return ret;
 	}
@@ -739,15 +740,15 @@ int sriov_nl_query(const struct sriov_env *env, int ifindex,
 	ret = env->nl->transact(env, req, &reply, ack, sizeof(ack));
 	nlmsg_free(req);
 	if (ret) {
-		sriov_errf(err, errlen, "RTM_GETLINK on ifindex %d: %s%s%s",
-			   ifindex, strerror(-ret), ack[0] ? ": " : "", ack);
+		log_errf(err, errlen, "RTM_GETLINK on ifindex %d: %s%s%s",
+			 ifindex, strerror(-ret), ack[0] ? ": " : "", ack);
 		return ret;
 	}
 	ret = reply ? sriov_nl_parse_vfs(nlmsg_hdr(reply), cfg, max, nvfs)
 		    : -EBADMSG;
 	if (ret)
-		sriov_errf(err, errlen, "RTM_GETLINK on ifindex %d: malformed "
-			   "answer", ifindex);
+		log_errf(err, errlen, "RTM_GETLINK on ifindex %d: malformed "
+			 "answer", ifindex);
 	nlmsg_free(reply);
 	return ret;
 }
@@ -767,25 +768,25 @@ static void apply_error(int ret, enum sriov_key key,
 	sriov_settings_format(&one, what, sizeof(what));
 	switch (ret) {
 	case -EOPNOTSUPP:
-		sriov_errf(err, errlen, "PF driver %s does not support %s",
-			   drv, key_what[key]);
+		log_errf(err, errlen, "PF driver %s does not support %s",
+			 drv, key_what[key]);
 		break;
 	case -EPROTONOSUPPORT:
-		sriov_errf(err, errlen, "PF driver %s does not support "
-			   "802.1ad (QinQ) VF VLANs", drv);
+		log_errf(err, errlen, "PF driver %s does not support "
+			 "802.1ad (QinQ) VF VLANs", drv);
 		break;
 	case -EPERM:
 	case -EACCES:
-		sriov_errf(err, errlen, "changing VF settings needs root "
-			   "(CAP_NET_ADMIN)");
+		log_errf(err, errlen, "changing VF settings needs root "
+			 "(CAP_NET_ADMIN)");
 		break;
 	case -ENODEV:
-		sriov_errf(err, errlen, "the PF's network interface is gone");
+		log_errf(err, errlen, "the PF's network interface is gone");
 		break;
 	default:
-		sriov_errf(err, errlen, "PF driver %s rejected %s for VF %u: "
-			   "%s%s%s", drv, what, vf, strerror(-ret),
-			   ack[0] ? ": " : "", ack);
+		log_errf(err, errlen, "PF driver %s rejected %s for VF %u: "
+			 "%s%s%s", drv, what, vf, strerror(-ret),
+			 ack[0] ? ": " : "", ack);
 		break;
 	}
 }
@@ -838,7 +839,7 @@ int sriov_nl_apply(const struct sriov_env *env, int ifindex,
 			continue;
 		ret = sriov_nl_build_set(ifindex, vf, k, &s, &req);
 		if (ret) {
-			sriov_errf(err, errlen, "out of memory");
+			log_errf(err, errlen, "out of memory");
 			return ret;
 		}
 		ret = env->nl->transact(env, req, NULL, ack, sizeof(ack));

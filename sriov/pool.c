@@ -359,13 +359,13 @@ static int pick_one(const struct sriov_env *env, const struct sriov_pf *pf,
 static void no_free_vf(const struct sriov_pf *pf, const struct pick_stats *st,
 		       char *err, size_t errlen)
 {
-	sriov_errf(err, errlen, "no free VF on %s: %zu VF%s, %u leased by "
-		   "running iovmm%s%s%s, %u bound to host drivers, %u in use "
-		   "through VFIO%s", pf->bdf, pf->nvfs, pf->nvfs == 1 ? "" : "s",
-		   st->leased, st->holders[0] ? " (pid " : "", st->holders,
-		   st->holders[0] ? ")" : "", st->host, st->in_use,
-		   st->host ? " (host-bound VFs are never taken: iovmm sriov "
-			      "create sets autoprobe off)" : "");
+	log_errf(err, errlen, "no free VF on %s: %zu VF%s, %u leased by "
+		 "running iovmm%s%s%s, %u bound to host drivers, %u in use "
+		 "through VFIO%s", pf->bdf, pf->nvfs, pf->nvfs == 1 ? "" : "s",
+		 st->leased, st->holders[0] ? " (pid " : "", st->holders,
+		 st->holders[0] ? ")" : "", st->host, st->in_use,
+		 st->host ? " (host-bound VFs are never taken: iovmm sriov "
+			    "create sets autoprobe off)" : "");
 }
 
 /* Record, apply the settings, bind: the lease is locked and empty. */
@@ -387,9 +387,9 @@ static int lease_setup(struct sriov_lease *l, const struct sriov_vf_settings *s,
 					     SRIOV_NL_MAX_VFS, &nvfs, err,
 					     errlen) : -ERANGE;
 		if (ret == -ERANGE)
-			sriov_errf(err, errlen, "VF %u: settings beyond VF %d "
-				   "are not supported", l->index,
-				   SRIOV_NL_MAX_VFS - 1);
+			log_errf(err, errlen, "VF %u: settings beyond VF %d "
+				 "are not supported", l->index,
+				 SRIOV_NL_MAX_VFS - 1);
 		if (!ret)
 			sriov_settings_undo(s, &cfg[l->index], &l->undo);
 		free(cfg);
@@ -476,9 +476,9 @@ static int pool_pick(const struct sriov_env *env, const struct sriov_pf *pf,
 	if (ret == -EBUSY)
 		no_free_vf(pf, &st, err, errlen);
 	else if (ret)
-		sriov_errf(err, errlen, "cannot take a lease under %s/leases: "
-			   "%s%s", env->run_dir, strerror(-ret),
-			   ret == -EACCES ? " (needs root)" : "");
+		log_errf(err, errlen, "cannot take a lease under %s/leases: "
+			 "%s%s", env->run_dir, strerror(-ret),
+			 ret == -EACCES ? " (needs root)" : "");
 	return ret;
 }
 
@@ -499,13 +499,13 @@ int sriov_pool_acquire(const struct sriov_env *env, const char *arg,
 	if (ret)
 		return ret;
 	if (!pf->nvfs) {
-		sriov_errf(err, errlen, "%s has no VFs: create them first "
-			   "(iovmm sriov create %s --vfs N)", pf->bdf, pf->bdf);
+		log_errf(err, errlen, "%s has no VFs: create them first "
+			 "(iovmm sriov create %s --vfs N)", pf->bdf, pf->bdf);
 		ret = -ENODEV;
 	} else if (s && s->set && pf->ifindex <= 0) {
-		sriov_errf(err, errlen, "%s (driver %s) has no network "
-			   "interface: mac=, vlan=, trust=... need a network "
-			   "PF", pf->bdf, pf->driver[0] ? pf->driver : "none");
+		log_errf(err, errlen, "%s (driver %s) has no network "
+			 "interface: mac=, vlan=, trust=... need a network "
+			 "PF", pf->bdf, pf->driver[0] ? pf->driver : "none");
 		ret = -EOPNOTSUPP;
 	}
 	if (!ret) {

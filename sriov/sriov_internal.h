@@ -19,9 +19,6 @@ struct nlmsghdr;
 
 /* ---- small helpers (discovery.c) ---- */
 
-/* Write a message into err (if any); returns 0 so callers can chain. */
-__attribute__((format(printf, 3, 4)))
-int sriov_errf(char *err, size_t errlen, const char *fmt, ...);
 /* snprintf into a path buffer: -ENAMETOOLONG instead of truncating. */
 __attribute__((format(printf, 3, 4)))
 int sriov_pathf(char *buf, size_t len, const char *fmt, ...);

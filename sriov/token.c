@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "sriov/sriov_internal.h"
 
 static int token_path(const struct sriov_env *env, const char *pf_bdf,
@@ -145,14 +146,14 @@ int sriov_token_get(const struct sriov_env *env, const char *pf, bool create,
 	ret = token_read(path, token);
 	if (ret != -ENOENT || !create) {
 		if (ret == -ENOENT)
-			sriov_errf(err, errlen, "no VF token stored for %s "
-				   "(iovmm sriov token %s --generate or --set "
-				   "UUID)", bdf, bdf);
+			log_errf(err, errlen, "no VF token stored for %s "
+				 "(iovmm sriov token %s --generate or --set "
+				 "UUID)", bdf, bdf);
 		else if (ret == -EBADMSG)
-			sriov_errf(err, errlen, "%s does not hold a UUID", path);
+			log_errf(err, errlen, "%s does not hold a UUID", path);
 		else if (ret)
-			sriov_errf(err, errlen, "reading %s: %s", path,
-				   strerror(-ret));
+			log_errf(err, errlen, "reading %s: %s", path,
+				 strerror(-ret));
 		return ret;
 	}
 	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u))
@@ -164,9 +165,9 @@ int sriov_token_get(const struct sriov_env *env, const char *pf, bool create,
 	if (ret == -EEXIST)
 		return token_read(path, token); /* another process won */
 	if (ret)
-		sriov_errf(err, errlen, "storing the VF token of %s under "
-			   "%s/tokens: %s%s", bdf, env->run_dir, strerror(-ret),
-			   ret == -EACCES ? " (needs root)" : "");
+		log_errf(err, errlen, "storing the VF token of %s under "
+			 "%s/tokens: %s%s", bdf, env->run_dir, strerror(-ret),
+			 ret == -EACCES ? " (needs root)" : "");
 	return ret;
 }
 
@@ -178,9 +179,9 @@ int sriov_token_set(const struct sriov_env *env, const char *pf,
 	int ret;
 
 	if (!uuid || uuid_parse(uuid, u)) {
-		sriov_errf(err, errlen, "invalid VF token '%s': expected a UUID "
-			   "such as 4d3cd8a2-8f45-4b7e-9a1c-2e6f0b5d7c91",
-			   uuid ? uuid : "");
+		log_errf(err, errlen, "invalid VF token '%s': expected a UUID "
+			 "such as 4d3cd8a2-8f45-4b7e-9a1c-2e6f0b5d7c91",
+			 uuid ? uuid : "");
 		return -EINVAL;
 	}
 	ret = token_pf(env, pf, bdf, err, errlen);
@@ -189,8 +190,8 @@ int sriov_token_set(const struct sriov_env *env, const char *pf,
 	uuid_format(u, token);
 	ret = token_store(env, bdf, token, false);
 	if (ret)
-		sriov_errf(err, errlen, "storing the VF token of %s: %s%s", bdf,
-			   strerror(-ret), ret == -EACCES ? " (needs root)" : "");
+		log_errf(err, errlen, "storing the VF token of %s: %s%s", bdf,
+			 strerror(-ret), ret == -EACCES ? " (needs root)" : "");
 	return ret;
 }
 
@@ -224,8 +225,8 @@ static int vfio_group_setup(const struct sriov_env *env, int group,
 	f->container = open(path, O_RDWR | O_CLOEXEC);
 	if (f->container < 0) {
 		ret = -errno;
-		sriov_errf(err, errlen, "%s: %s (is vfio-pci loaded?)", path,
-			   strerror(-ret));
+		log_errf(err, errlen, "%s: %s (is vfio-pci loaded?)", path,
+			 strerror(-ret));
 		return ret;
 	}
 	if (sriov_pathf(path, sizeof(path), "%s/%d", env->host.dev_vfio,
@@ -234,8 +235,8 @@ static int vfio_group_setup(const struct sriov_env *env, int group,
 	f->group = open(path, O_RDWR | O_CLOEXEC);
 	if (f->group < 0) {
 		ret = -errno;
-		sriov_errf(err, errlen, "%s: %s%s", path, strerror(-ret),
-			   ret == -EBUSY ? " (a VM or PF driver holds it)" : "");
+		log_errf(err, errlen, "%s: %s%s", path, strerror(-ret),
+			 ret == -EBUSY ? " (a VM or PF driver holds it)" : "");
 		return ret;
 	}
 	if (ioctl(f->group, VFIO_GROUP_GET_STATUS, &st) < 0 ||
@@ -247,8 +248,8 @@ static int vfio_group_setup(const struct sriov_env *env, int group,
 	    (ioctl(f->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0 &&
 	     ioctl(f->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)) {
 		ret = -errno;
-		sriov_errf(err, errlen, "VFIO container setup for group %d: %s",
-			   group, strerror(-ret));
+		log_errf(err, errlen, "VFIO container setup for group %d: %s",
+			 group, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -267,8 +268,8 @@ static int vfio_open(const struct sriov_env *env, const char *bdf,
 	if (ret)
 		return ret;
 	if (strcmp(d.driver, "vfio-pci")) {
-		sriov_errf(err, errlen, "%s is bound to %s, not vfio-pci", bdf,
-			   d.driver[0] ? d.driver : "no driver");
+		log_errf(err, errlen, "%s is bound to %s, not vfio-pci", bdf,
+			 d.driver[0] ? d.driver : "no driver");
 		return -EINVAL;
 	}
 	ret = vfio_group_setup(env, d.group, f, err, errlen);
@@ -279,10 +280,10 @@ static int vfio_open(const struct sriov_env *env, const char *bdf,
 	f->device = ioctl(f->group, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (f->device < 0) {
 		ret = -errno;
-		sriov_errf(err, errlen, "VFIO_GROUP_GET_DEVICE_FD %s%s: %s%s",
-			   bdf, token ? " with its VF token" : "",
-			   strerror(-ret), ret == -EACCES ?
-			   " (missing or wrong VF token: see dmesg)" : "");
+		log_errf(err, errlen, "VFIO_GROUP_GET_DEVICE_FD %s%s: %s%s",
+			 bdf, token ? " with its VF token" : "",
+			 strerror(-ret), ret == -EACCES ?
+			 " (missing or wrong VF token: see dmesg)" : "");
 		goto fail;
 	}
 	return 0;
@@ -331,10 +332,10 @@ int sriov_token_apply(const struct sriov_env *env, const char *pf, char *err,
 	uuid_parse(token, feat.uuid);
 	if (ioctl(f.device, VFIO_DEVICE_FEATURE, &feat) < 0) {
 		ret = -errno;
-		sriov_errf(err, errlen, "setting the VF token of %s: %s%s", bdf,
-			   strerror(-ret), ret == -ENOTTY || ret == -EINVAL ?
-			   " (kernel without VF tokens, or not an SR-IOV PF)" :
-			   "");
+		log_errf(err, errlen, "setting the VF token of %s: %s%s", bdf,
+			 strerror(-ret), ret == -ENOTTY || ret == -EINVAL ?
+			 " (kernel without VF tokens, or not an SR-IOV PF)" :
+			 "");
 	}
 	vfio_close(&f);
 	return ret;
@@ -359,15 +360,15 @@ int sriov_vf_token_env(const struct sriov_env *env, const char *arg,
 		return 0; /* no token needed */
 	ret = sriov_token_get(env, pf.bdf, false, token, NULL, 0);
 	if (ret == -ENOENT) {
-		sriov_errf(err, errlen, "%s is a VF of %s, which is bound to "
-			   "vfio-pci: opening it needs the VF token its PF "
-			   "driver set (iovmm sriov token %s --set UUID)", bdf,
-			   pf.bdf, pf.bdf);
+		log_errf(err, errlen, "%s is a VF of %s, which is bound to "
+			 "vfio-pci: opening it needs the VF token its PF "
+			 "driver set (iovmm sriov token %s --set UUID)", bdf,
+			 pf.bdf, pf.bdf);
 		return -ENOKEY;
 	}
 	if (ret)
-		sriov_errf(err, errlen, "reading the VF token of %s: %s",
-			   pf.bdf, strerror(-ret));
+		log_errf(err, errlen, "reading the VF token of %s: %s",
+			 pf.bdf, strerror(-ret));
 	return ret;
 }
 

@@ -16,23 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "vfio/host.h"
 
 #define HOST_DRV_VFIO "vfio-pci"
-
-__attribute__((format(printf, 3, 4)))
-static int host_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return 0;
-}
 
 /* ---- the real host ---- */
 
@@ -221,7 +209,7 @@ int vfio_host_parse_bdf(const char *s, char out[VFIO_HOST_BDF_SIZE],
 	size_t len;
 
 	if (!s || !*s) {
-		host_err(err, errlen, "missing PCI address (e.g. 0000:01:00.1)");
+		log_errf(err, errlen, "missing PCI address (e.g. 0000:01:00.1)");
 		return -EINVAL;
 	}
 	/* A sysfs path: its last component must be a full BDF. */
@@ -239,7 +227,7 @@ int vfio_host_parse_bdf(const char *s, char out[VFIO_HOST_BDF_SIZE],
 		 v[2], v[3]);
 	return 0;
 bad:
-	host_err(err, errlen,
+	log_errf(err, errlen,
 		 "'%s' is not a PCI address: use DDDD:BB:DD.F or BB:DD.F "
 		 "(e.g. 0000:01:00.1) or a /sys/bus/pci/devices path", s);
 	return -EINVAL;
@@ -322,7 +310,7 @@ int vfio_host_dev_read(const struct vfio_host_env *env, const char *bdf,
 		      bdf))
 		return -ENAMETOOLONG;
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		host_err(err, errlen, "no PCI device %s on this host "
+		log_errf(err, errlen, "no PCI device %s on this host "
 			 "(see iovmm vfio list or lspci -D)", bdf);
 		return -ENODEV;
 	}
@@ -401,7 +389,7 @@ int vfio_host_group_read(const struct vfio_host_env *env, int id,
 	dir = opendir(path);
 	if (!dir) {
 		ret = -errno;
-		host_err(err, errlen, "no IOMMU group %d (%s)", id,
+		log_errf(err, errlen, "no IOMMU group %d (%s)", id,
 			 strerror(-ret));
 		return ret;
 	}
@@ -432,7 +420,7 @@ int vfio_host_group_read(const struct vfio_host_env *env, int id,
 		free(g->devs);
 		g->devs = NULL;
 		g->ndevs = 0;
-		host_err(err, errlen, "out of memory");
+		log_errf(err, errlen, "out of memory");
 		return ret;
 	}
 	qsort(g->devs, g->ndevs, sizeof(*g->devs), cmp_dev);
@@ -492,7 +480,7 @@ int vfio_host_list_groups(const struct vfio_host_env *env,
 	dir = opendir(path);
 	if (!dir && errno != ENOENT) {
 		ret = -errno;
-		host_err(err, errlen, "cannot read %s: %s", path,
+		log_errf(err, errlen, "cannot read %s: %s", path,
 			 strerror(-ret));
 		return ret;
 	}
@@ -506,7 +494,7 @@ int vfio_host_list_groups(const struct vfio_host_env *env,
 			g = realloc(out->groups, ncap * sizeof(*g));
 			if (!g) {
 				ret = -ENOMEM;
-				host_err(err, errlen, "out of memory");
+				log_errf(err, errlen, "out of memory");
 				break;
 			}
 			out->groups = g;
@@ -526,7 +514,7 @@ int vfio_host_list_groups(const struct vfio_host_env *env,
 	}
 	if (!out->ngroups) {
 		vfio_host_list_free(out);
-		host_err(err, errlen, "no IOMMU groups: the IOMMU is off "
+		log_errf(err, errlen, "no IOMMU groups: the IOMMU is off "
 			 "(intel_iommu=on?) or absent");
 		return -ENOENT;
 	}
@@ -539,7 +527,7 @@ static void blocker_msg(const struct vfio_host_group *g, char *err,
 {
 	const struct vfio_host_dev *d = &g->devs[g->blocker];
 
-	host_err(err, errlen, "group %d is not viable: %s is bound to %s "
+	log_errf(err, errlen, "group %d is not viable: %s is bound to %s "
 		 "(every device of a group must be on vfio-pci or have no "
 		 "driver: iovmm vfio bind --group %s)", g->id, d->bdf,
 		 d->driver, d->bdf);
@@ -571,10 +559,10 @@ static int host_write(const struct vfio_host_env *env, const char *path,
 	int ret = env->ops->write(env, path, val);
 
 	if (ret == -EACCES || ret == -EPERM)
-		host_err(err, errlen, "writing %s: %s: iovmm vfio bind/unbind "
+		log_errf(err, errlen, "writing %s: %s: iovmm vfio bind/unbind "
 			 "needs root", path, strerror(-ret));
 	else if (ret)
-		host_err(err, errlen, "writing '%.*s' to %s: %s",
+		log_errf(err, errlen, "writing '%.*s' to %s: %s",
 			 (int)strcspn(val, "\n"), val, path, strerror(-ret));
 	return ret;
 }
@@ -681,7 +669,7 @@ static int state_save(const struct vfio_host_env *env,
 	}
 	return 0;
 fail:
-	host_err(err, errlen, "cannot record %s's driver under %s: %s%s",
+	log_errf(err, errlen, "cannot record %s's driver under %s: %s%s",
 		 d->bdf, env->state_dir, strerror(-ret),
 		 ret == -EACCES ? " (needs root)" : "");
 	return ret;
@@ -745,13 +733,13 @@ static int group_busy_check(const struct vfio_host_env *env, int group,
 		return 0;
 	ret = env->ops->group_busy(env, group);
 	if (ret == 1) {
-		host_err(err, errlen, "group %d is in use: %s/%d is open "
+		log_errf(err, errlen, "group %d is in use: %s/%d is open "
 			 "(a VM is using it; stop it first)", group,
 			 env->dev_vfio, group);
 		return -EBUSY;
 	}
 	if (ret < 0) {
-		host_err(err, errlen, "cannot tell whether group %d is in use "
+		log_errf(err, errlen, "cannot tell whether group %d is in use "
 			 "(%s/%d: %s)%s", group, env->dev_vfio, group,
 			 strerror(-ret),
 			 ret == -EACCES ? ": needs root" : "");
@@ -779,7 +767,7 @@ static int targets_get(const struct vfio_host_env *env, const char *arg,
 	if (ret)
 		return ret;
 	if (d.group < 0) {
-		host_err(err, errlen, "%s has no IOMMU group: the IOMMU is off "
+		log_errf(err, errlen, "%s has no IOMMU group: the IOMMU is off "
 			 "(intel_iommu=on?) or absent, and vfio-pci needs it",
 			 bdf);
 		return -ENODEV;
@@ -802,12 +790,12 @@ static int bind_precheck(const struct vfio_host_env *env,
 	if (d->bridge) {
 		if (group)
 			return 0; /* left to pcieport, which keeps it viable */
-		host_err(err, errlen, "%s is a PCI bridge: vfio-pci only takes "
+		log_errf(err, errlen, "%s is a PCI bridge: vfio-pci only takes "
 			 "endpoints (assign the devices behind it)", d->bdf);
 		return -EINVAL;
 	}
 	if (d->role == VFIO_HOST_SRIOV_PF && d->numvfs > 0) {
-		host_err(err, errlen, "%s is an SR-IOV PF with %u VF%s enabled "
+		log_errf(err, errlen, "%s is an SR-IOV PF with %u VF%s enabled "
 			 "and vfio-pci refuses it: disable its VFs first "
 			 "(iovmm sriov destroy %s)", d->bdf, d->numvfs,
 			 d->numvfs == 1 ? "" : "s", d->bdf);
@@ -838,7 +826,7 @@ static int bind_one(const struct vfio_host_env *env,
 	if (ret)
 		goto rollback;
 	if (strcmp(now.driver, HOST_DRV_VFIO)) {
-		host_err(err, errlen, "vfio-pci did not take %s (driver now: "
+		log_errf(err, errlen, "vfio-pci did not take %s (driver now: "
 			 "%s; see dmesg)", d->bdf,
 			 now.driver[0] ? now.driver : "none");
 		ret = -EIO;
@@ -869,7 +857,7 @@ static int vfio_driver_check(const struct vfio_host_env *env, char *err,
 		      HOST_DRV_VFIO))
 		return -ENAMETOOLONG;
 	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-		host_err(err, errlen, "the vfio-pci driver is not loaded "
+		log_errf(err, errlen, "the vfio-pci driver is not loaded "
 			 "(modprobe vfio-pci)");
 		return -ENOENT;
 	}
@@ -938,7 +926,7 @@ static int unbind_one(const struct vfio_host_env *env,
 		return 0;
 	ret = vfio_host_dev_read(env, d->bdf, &now, err, errlen);
 	if (!ret && strcmp(now.driver, st.driver)) {
-		host_err(err, errlen, "%s left vfio-pci but %s did not take it "
+		log_errf(err, errlen, "%s left vfio-pci but %s did not take it "
 			 "back (driver now: %s; see dmesg)", d->bdf, st.driver,
 			 now.driver[0] ? now.driver : "none");
 		ret = -EIO;
@@ -962,10 +950,10 @@ int vfio_host_unbind(const struct vfio_host_env *env, const char *bdf,
 		const struct vfio_host_dev *d = &t.devs[0];
 
 		if (flags & VFIO_HOST_GROUP)
-			host_err(err, errlen, "no device of group %d is bound "
+			log_errf(err, errlen, "no device of group %d is bound "
 				 "to vfio-pci", t.id);
 		else
-			host_err(err, errlen, "%s is not bound to vfio-pci "
+			log_errf(err, errlen, "%s is not bound to vfio-pci "
 				 "(driver: %s)", d->bdf,
 				 d->driver[0] ? d->driver : "none");
 		ret = -EINVAL;
