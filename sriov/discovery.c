@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <pci/pci.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,70 +21,11 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sysfs.h"
 #include "core/util.h"
 #include "sriov/sriov_internal.h"
 
 /* ---- small helpers ---- */
-
-int sriov_pathf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-int sriov_read_attr(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-int sriov_read_ulong(const char *path, int base, unsigned long *out)
-{
-	char buf[64], *end;
-	int ret = sriov_read_attr(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	*out = strtoul(buf, &end, base);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
-}
-
-int sriov_read_link_base(const char *path, char *buf, size_t len)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len)
-		return -ENAMETOOLONG;
-	strcpy(buf, base);
-	return 0;
-}
 
 int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		    const char *attr, const char *val, char *err,
@@ -92,7 +34,7 @@ int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 	char path[PATH_MAX];
 	int ret;
 
-	if (sriov_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/%s",
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/%s",
 			env->host.sysfs, bdf, attr))
 		return -ENAMETOOLONG;
 	ret = env->host.ops->write(&env->host, path, val);
@@ -103,27 +45,6 @@ int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		log_errf(err, errlen, "writing '%.*s' to %s: %s",
 			 (int)strcspn(val, "\n"), val, path, strerror(-ret));
 	return ret;
-}
-
-int sriov_mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 uint64_t sriov_now_ms(void)
@@ -179,7 +100,7 @@ static int cap_config_access(const char *sysfs, const char *bdf)
 	ssize_t n;
 	int fd, ret = 0;
 
-	if (sriov_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/config",
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/config",
 			sysfs, bdf))
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -229,7 +150,7 @@ int sriov_cap_read(const struct sriov_env *env, const char *bdf,
 	ret = cap_config_access(env->host.sysfs, bdf);
 	if (ret)
 		return ret;
-	if (sriov_pathf(sysfs_pci, sizeof(sysfs_pci), "%s/bus/pci",
+	if (sysfs_pathf(sysfs_pci, sizeof(sysfs_pci), "%s/bus/pci",
 			env->host.sysfs))
 		return -ENAMETOOLONG;
 	a = pci_alloc();
@@ -289,10 +210,10 @@ int sriov_virtfn_bdf(const struct sriov_env *env, const char *pf_bdf,
 	char path[PATH_MAX];
 	int ret;
 
-	if (sriov_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/virtfn%u",
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/virtfn%u",
 			env->host.sysfs, pf_bdf, n))
 		return -ENAMETOOLONG;
-	ret = sriov_read_link_base(path, out, SRIOV_BDF_SIZE);
+	ret = sysfs_read_link_base(path, out, SRIOV_BDF_SIZE);
 	return ret == -ENAMETOOLONG ? -EINVAL : ret;
 }
 
@@ -312,7 +233,7 @@ void sriov_dev_netdev(const struct sriov_env *env, const char *bdf,
 		*ifindex = 0;
 	if (mac)
 		mac[0] = '\0';
-	if (sriov_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/net",
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/net",
 			env->host.sysfs, bdf))
 		return;
 	n = scandir(path, &ents, NULL, alphasort);
@@ -327,15 +248,15 @@ void sriov_dev_netdev(const struct sriov_env *env, const char *bdf,
 		return;
 	if (out)
 		strcpy(out, name);
-	if (ifindex && !sriov_pathf(path, sizeof(path),
+	if (ifindex && !sysfs_pathf(path, sizeof(path),
 				    "%s/bus/pci/devices/%s/net/%s/ifindex",
 				    env->host.sysfs, bdf, name) &&
-	    !sriov_read_ulong(path, 10, &v) && v <= INT_MAX)
+	    !sysfs_read_ulong(path, 10, &v) && v <= INT_MAX)
 		*ifindex = (int)v;
-	if (mac && !sriov_pathf(path, sizeof(path),
+	if (mac && !sysfs_pathf(path, sizeof(path),
 				"%s/bus/pci/devices/%s/net/%s/address",
 				env->host.sysfs, bdf, name))
-		sriov_read_attr(path, mac, SRIOV_MAC_STR_SIZE);
+		sysfs_read_attr(path, mac, SRIOV_MAC_STR_SIZE);
 }
 
 /* A network interface name: its device link names the PCI function. */
@@ -346,9 +267,9 @@ static int resolve_netdev(const struct sriov_env *env, const char *name,
 
 	if (!*name || strchr(name, '/') || strlen(name) >= SRIOV_IFNAME_SIZE)
 		return -ENODEV;
-	if (sriov_pathf(path, sizeof(path), "%s/class/net/%s/device",
+	if (sysfs_pathf(path, sizeof(path), "%s/class/net/%s/device",
 			env->host.sysfs, name) ||
-	    sriov_read_link_base(path, base, sizeof(base)))
+	    sysfs_read_link_base(path, base, sizeof(base)))
 		return -ENODEV;
 	return vfio_host_parse_bdf(base, bdf, NULL, 0) ? -ENODEV : 0;
 }
@@ -547,10 +468,10 @@ int sriov_pf_read(const struct sriov_env *env, const char *arg,
 	pf->totalvfs = d.totalvfs;
 	pf->numvfs = d.numvfs;
 	pf->autoprobe = -1;
-	if (!sriov_pathf(path, sizeof(path),
+	if (!sysfs_pathf(path, sizeof(path),
 			 "%s/bus/pci/devices/%s/sriov_drivers_autoprobe",
 			 env->host.sysfs, pf->bdf) &&
-	    !sriov_read_ulong(path, 10, &v))
+	    !sysfs_read_ulong(path, 10, &v))
 		pf->autoprobe = v != 0;
 	sriov_dev_netdev(env, pf->bdf, pf->netdev, &pf->ifindex, NULL);
 	ret = pf_read_vfs(env, pf);
@@ -599,7 +520,7 @@ int sriov_pf_list(const struct sriov_env *env, char (**bdfs)[SRIOV_BDF_SIZE],
 
 	*bdfs = NULL;
 	*n = 0;
-	if (sriov_pathf(path, sizeof(path), "%s/bus/pci/devices",
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices",
 			env->host.sysfs))
 		return -ENAMETOOLONG;
 	dir = opendir(path);
@@ -613,7 +534,7 @@ int sriov_pf_list(const struct sriov_env *env, char (**bdfs)[SRIOV_BDF_SIZE],
 	while ((de = readdir(dir))) {
 		if (vfio_host_parse_bdf(de->d_name, bdf, NULL, 0) ||
 		    strcmp(bdf, de->d_name) ||
-		    sriov_pathf(path, sizeof(path),
+		    sysfs_pathf(path, sizeof(path),
 				"%s/bus/pci/devices/%s/sriov_totalvfs",
 				env->host.sysfs, bdf) ||
 		    stat(path, &st))

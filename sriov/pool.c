@@ -32,6 +32,7 @@
 #include <dirent.h>
 
 #include "core/log.h"
+#include "core/sysfs.h"
 #include "sriov/sriov_internal.h"
 
 #define LEASE_RECORD_MAX 1024
@@ -50,7 +51,7 @@ struct sriov_lease {
 int sriov_lease_path(const struct sriov_env *env, const char *vf_bdf,
 		     char *buf, size_t len)
 {
-	return sriov_pathf(buf, len, "%s/leases/%s", env->run_dir, vf_bdf);
+	return sysfs_pathf(buf, len, "%s/leases/%s", env->run_dir, vf_bdf);
 }
 
 /* ---- records ---- */
@@ -223,9 +224,9 @@ int sriov_lease_lock(const struct sriov_env *env, const char *vf_bdf,
 	if (repaired)
 		*repaired = false;
 	if (sriov_lease_path(env, vf_bdf, path, sizeof(path)) ||
-	    sriov_pathf(dir, sizeof(dir), "%s/leases", env->run_dir))
+	    sysfs_pathf(dir, sizeof(dir), "%s/leases", env->run_dir))
 		return -ENAMETOOLONG;
-	ret = sriov_mkdir_p(dir, 0755);
+	ret = sysfs_mkdir_p(dir, 0755);
 	if (ret)
 		return ret;
 	for (int tries = 0; tries < 100; tries++) {
@@ -282,7 +283,7 @@ int sriov_pool_repair(const struct sriov_env *env, char *err, size_t errlen)
 	int fd, count = 0;
 	DIR *d;
 
-	if (sriov_pathf(dir, sizeof(dir), "%s/leases", env->run_dir))
+	if (sysfs_pathf(dir, sizeof(dir), "%s/leases", env->run_dir))
 		return -ENAMETOOLONG;
 	d = opendir(dir);
 	if (!d)

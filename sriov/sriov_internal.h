@@ -7,7 +7,6 @@
 #ifndef IOVMM_SRIOV_INTERNAL_H
 #define IOVMM_SRIOV_INTERNAL_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,20 +18,11 @@ struct nlmsghdr;
 
 /* ---- small helpers (discovery.c) ---- */
 
-/* snprintf into a path buffer: -ENAMETOOLONG instead of truncating. */
-__attribute__((format(printf, 3, 4)))
-int sriov_pathf(char *buf, size_t len, const char *fmt, ...);
-/* One-line attribute without its newline; -errno when unreadable. */
-int sriov_read_attr(const char *path, char *buf, size_t len);
-int sriov_read_ulong(const char *path, int base, unsigned long *out);
-/* Last component of a symlink's target. */
-int sriov_read_link_base(const char *path, char *buf, size_t len);
 /* Write attr of device bdf through env->host.ops (errno turned into a
  * sentence: "needs root" for EACCES/EPERM). */
 int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		    const char *attr, const char *val, char *err,
 		    size_t errlen);
-int sriov_mkdir_p(const char *dir, mode_t mode);
 /* Milliseconds on CLOCK_MONOTONIC (for the timings the CLI prints). */
 uint64_t sriov_now_ms(void);
 

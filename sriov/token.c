@@ -25,12 +25,13 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sysfs.h"
 #include "sriov/sriov_internal.h"
 
 static int token_path(const struct sriov_env *env, const char *pf_bdf,
 		      char *buf, size_t len)
 {
-	return sriov_pathf(buf, len, "%s/tokens/%s", env->run_dir, pf_bdf);
+	return sysfs_pathf(buf, len, "%s/tokens/%s", env->run_dir, pf_bdf);
 }
 
 static int hexval(char c)
@@ -89,7 +90,7 @@ static int token_read(const char *path, char token[SRIOV_TOKEN_SIZE])
 {
 	uint8_t u[16];
 	char buf[64];
-	int ret = sriov_read_attr(path, buf, sizeof(buf));
+	int ret = sysfs_read_attr(path, buf, sizeof(buf));
 
 	if (ret)
 		return ret;
@@ -107,11 +108,11 @@ static int token_store(const struct sriov_env *env, const char *pf_bdf,
 	size_t len = strlen(token);
 	int fd, ret;
 
-	if (sriov_pathf(dir, sizeof(dir), "%s/tokens", env->run_dir) ||
+	if (sysfs_pathf(dir, sizeof(dir), "%s/tokens", env->run_dir) ||
 	    token_path(env, pf_bdf, path, sizeof(path)) ||
-	    sriov_pathf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()))
+	    sysfs_pathf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()))
 		return -ENAMETOOLONG;
-	ret = sriov_mkdir_p(dir, 0700);
+	ret = sysfs_mkdir_p(dir, 0700);
 	if (ret)
 		return ret;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -220,7 +221,7 @@ static int vfio_group_setup(const struct sriov_env *env, int group,
 	char path[PATH_MAX];
 	int ret;
 
-	if (sriov_pathf(path, sizeof(path), "%s/vfio", env->host.dev_vfio))
+	if (sysfs_pathf(path, sizeof(path), "%s/vfio", env->host.dev_vfio))
 		return -ENAMETOOLONG;
 	f->container = open(path, O_RDWR | O_CLOEXEC);
 	if (f->container < 0) {
@@ -229,7 +230,7 @@ static int vfio_group_setup(const struct sriov_env *env, int group,
 			 strerror(-ret));
 		return ret;
 	}
-	if (sriov_pathf(path, sizeof(path), "%s/%d", env->host.dev_vfio,
+	if (sysfs_pathf(path, sizeof(path), "%s/%d", env->host.dev_vfio,
 			group))
 		return -ENAMETOOLONG;
 	f->group = open(path, O_RDWR | O_CLOEXEC);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sysfs.h"
 #include "core/util.h"
 #include "vfio/host.h"
 
@@ -24,25 +24,10 @@
 
 /* ---- the real host ---- */
 
-static int sysfs_write(const struct vfio_host_env *env, const char *path,
-		       const char *val)
+static int real_write(const struct vfio_host_env *env, const char *path,
+		      const char *val)
 {
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* sysfs attributes take one write(); its result is the kernel's
-	 * verdict (a short count never happens for these small values). */
-	n = write(fd, val, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	close(fd);
-	return ret;
+	return sysfs_write_attr(path, val);
 }
 
 /*
@@ -51,7 +36,7 @@ static int sysfs_write(const struct vfio_host_env *env, const char *path,
  * kernel saying "a VM holds it". Opening and closing an unattached group
  * has no side effect.
  */
-static int sysfs_group_busy(const struct vfio_host_env *env, int group)
+static int real_group_busy(const struct vfio_host_env *env, int group)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -72,8 +57,8 @@ static int sysfs_group_busy(const struct vfio_host_env *env, int group)
 }
 
 const struct vfio_host_ops vfio_host_sysfs_ops = {
-	.write = sysfs_write,
-	.group_busy = sysfs_group_busy,
+	.write = real_write,
+	.group_busy = real_group_busy,
 };
 
 /* Not thread-safe: the state path lives in a static buffer. */
@@ -91,71 +76,6 @@ void vfio_host_env_default(struct vfio_host_env *env)
 	s = getenv("IOVMM_DEV_VFIO");
 	env->dev_vfio = s && *s ? s : "/dev/vfio";
 	env->ops = &vfio_host_sysfs_ops;
-}
-
-/* ---- small sysfs readers ---- */
-
-__attribute__((format(printf, 3, 4)))
-static int host_path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* One-line attribute without its newline; -errno when unreadable. */
-static int read_attr(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int read_ulong(const char *path, int base, unsigned long *out)
-{
-	char buf[64], *end;
-	int ret = read_attr(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	*out = strtoul(buf, &end, base);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
-}
-
-/* Last component of a symlink's target ("../../../bus/pci/drivers/nvme"). */
-static int read_link_base(const char *path, char *buf, size_t len)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len)
-		return -ENAMETOOLONG;
-	strcpy(buf, base);
-	return 0;
 }
 
 /* ---- BDF syntax ---- */
@@ -262,7 +182,7 @@ static bool dev_is_bridge(const char *dir, uint32_t class_code)
 	ssize_t n = -1;
 	int fd;
 
-	if (!host_path(path, sizeof(path), "%s/config", dir)) {
+	if (!sysfs_pathf(path, sizeof(path), "%s/config", dir)) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			n = read(fd, cfg, sizeof(cfg));
@@ -282,17 +202,17 @@ static void dev_read_sriov(const char *dir, struct vfio_host_dev *d)
 	char path[PATH_MAX];
 	unsigned long v;
 
-	if (!host_path(path, sizeof(path), "%s/sriov_totalvfs", dir) &&
-	    !read_ulong(path, 10, &v)) {
+	if (!sysfs_pathf(path, sizeof(path), "%s/sriov_totalvfs", dir) &&
+	    !sysfs_read_ulong(path, 10, &v)) {
 		d->role = VFIO_HOST_SRIOV_PF;
 		d->totalvfs = (unsigned int)v;
-		if (!host_path(path, sizeof(path), "%s/sriov_numvfs", dir) &&
-		    !read_ulong(path, 10, &v))
+		if (!sysfs_pathf(path, sizeof(path), "%s/sriov_numvfs", dir) &&
+		    !sysfs_read_ulong(path, 10, &v))
 			d->numvfs = (unsigned int)v;
 		return;
 	}
-	if (!host_path(path, sizeof(path), "%s/physfn", dir) &&
-	    !read_link_base(path, d->physfn, sizeof(d->physfn)))
+	if (!sysfs_pathf(path, sizeof(path), "%s/physfn", dir) &&
+	    !sysfs_read_link_base(path, d->physfn, sizeof(d->physfn)))
 		d->role = VFIO_HOST_SRIOV_VF;
 }
 
@@ -306,8 +226,8 @@ int vfio_host_dev_read(const struct vfio_host_env *env, const char *bdf,
 	memset(out, 0, sizeof(*out));
 	out->group = -1;
 	if (strlen(bdf) >= sizeof(out->bdf) ||
-	    host_path(dir, sizeof(dir), "%s/bus/pci/devices/%s", env->sysfs,
-		      bdf))
+	    sysfs_pathf(dir, sizeof(dir), "%s/bus/pci/devices/%s", env->sysfs,
+			bdf))
 		return -ENAMETOOLONG;
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		log_errf(err, errlen, "no PCI device %s on this host "
@@ -315,25 +235,25 @@ int vfio_host_dev_read(const struct vfio_host_env *env, const char *bdf,
 		return -ENODEV;
 	}
 	strcpy(out->bdf, bdf);
-	if (!host_path(path, sizeof(path), "%s/vendor", dir) &&
-	    !read_ulong(path, 16, &v))
+	if (!sysfs_pathf(path, sizeof(path), "%s/vendor", dir) &&
+	    !sysfs_read_ulong(path, 16, &v))
 		out->vendor = (uint16_t)v;
-	if (!host_path(path, sizeof(path), "%s/device", dir) &&
-	    !read_ulong(path, 16, &v))
+	if (!sysfs_pathf(path, sizeof(path), "%s/device", dir) &&
+	    !sysfs_read_ulong(path, 16, &v))
 		out->device = (uint16_t)v;
-	if (!host_path(path, sizeof(path), "%s/class", dir) &&
-	    !read_ulong(path, 16, &v))
+	if (!sysfs_pathf(path, sizeof(path), "%s/class", dir) &&
+	    !sysfs_read_ulong(path, 16, &v))
 		out->class_code = (uint32_t)v & 0xffffff;
 	out->bridge = dev_is_bridge(dir, out->class_code);
-	if (!host_path(path, sizeof(path), "%s/driver", dir))
-		read_link_base(path, out->driver, sizeof(out->driver));
+	if (!sysfs_pathf(path, sizeof(path), "%s/driver", dir))
+		sysfs_read_link_base(path, out->driver, sizeof(out->driver));
 	/* Unset reads back as "(null)" (drivers/pci/pci-sysfs.c). */
-	if (!host_path(path, sizeof(path), "%s/driver_override", dir) &&
-	    !read_attr(path, out->override, sizeof(out->override)) &&
+	if (!sysfs_pathf(path, sizeof(path), "%s/driver_override", dir) &&
+	    !sysfs_read_attr(path, out->override, sizeof(out->override)) &&
 	    !strcmp(out->override, "(null)"))
 		out->override[0] = '\0';
-	if (!host_path(path, sizeof(path), "%s/iommu_group", dir) &&
-	    !read_link_base(path, buf, sizeof(buf))) {
+	if (!sysfs_pathf(path, sizeof(path), "%s/iommu_group", dir) &&
+	    !sysfs_read_link_base(path, buf, sizeof(buf))) {
 		char *end;
 
 		errno = 0;
@@ -383,8 +303,8 @@ int vfio_host_group_read(const struct vfio_host_env *env, int id,
 
 	memset(g, 0, sizeof(*g));
 	g->id = id;
-	if (host_path(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
-		      env->sysfs, id))
+	if (sysfs_pathf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
+			env->sysfs, id))
 		return -ENAMETOOLONG;
 	dir = opendir(path);
 	if (!dir) {
@@ -474,8 +394,8 @@ int vfio_host_list_groups(const struct vfio_host_env *env,
 	int ret = 0, id;
 
 	memset(out, 0, sizeof(*out));
-	if (host_path(path, sizeof(path), "%s/kernel/iommu_groups",
-		      env->sysfs))
+	if (sysfs_pathf(path, sizeof(path), "%s/kernel/iommu_groups",
+			env->sysfs))
 		return -ENAMETOOLONG;
 	dir = opendir(path);
 	if (!dir && errno != ENOENT) {
@@ -573,8 +493,8 @@ static int dev_write(const struct vfio_host_env *env, const char *bdf,
 {
 	char path[PATH_MAX];
 
-	if (host_path(path, sizeof(path), "%s/bus/pci/devices/%s/%s",
-		      env->sysfs, bdf, attr))
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/devices/%s/%s",
+			env->sysfs, bdf, attr))
 		return -ENAMETOOLONG;
 	return host_write(env, path, val, err, errlen);
 }
@@ -585,8 +505,8 @@ static int drv_write(const struct vfio_host_env *env, const char *drv,
 {
 	char path[PATH_MAX];
 
-	if (host_path(path, sizeof(path), "%s/bus/pci/drivers/%s/%s",
-		      env->sysfs, drv, attr))
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/drivers/%s/%s",
+			env->sysfs, drv, attr))
 		return -ENAMETOOLONG;
 	return host_write(env, path, bdf, err, errlen);
 }
@@ -596,8 +516,8 @@ static int probe_write(const struct vfio_host_env *env, const char *bdf,
 {
 	char path[PATH_MAX];
 
-	if (host_path(path, sizeof(path), "%s/bus/pci/drivers_probe",
-		      env->sysfs))
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/drivers_probe",
+			env->sysfs))
 		return -ENAMETOOLONG;
 	return host_write(env, path, bdf, err, errlen);
 }
@@ -615,27 +535,6 @@ struct host_state {
 	char override[VFIO_HOST_NAME_SIZE];
 };
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int state_save(const struct vfio_host_env *env,
 		      const struct vfio_host_dev *d, char *err, size_t errlen)
 {
@@ -643,10 +542,10 @@ static int state_save(const struct vfio_host_env *env,
 	FILE *f;
 	int ret;
 
-	ret = mkdir_p(env->state_dir);
-	if (!ret && (host_path(path, sizeof(path), "%s/%s", env->state_dir,
-			       d->bdf) ||
-		     host_path(tmp, sizeof(tmp), "%s.tmp", path)))
+	ret = sysfs_mkdir_p(env->state_dir, 0755);
+	if (!ret && (sysfs_pathf(path, sizeof(path), "%s/%s", env->state_dir,
+				 d->bdf) ||
+		     sysfs_pathf(tmp, sizeof(tmp), "%s.tmp", path)))
 		ret = -ENAMETOOLONG;
 	if (ret)
 		goto fail;
@@ -694,7 +593,7 @@ static int state_load(const struct vfio_host_env *env, const char *bdf,
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
-	if (host_path(path, sizeof(path), "%s/%s", env->state_dir, bdf))
+	if (sysfs_pathf(path, sizeof(path), "%s/%s", env->state_dir, bdf))
 		return 0;
 	f = fopen(path, "re");
 	if (!f)
@@ -718,7 +617,7 @@ static void state_drop(const struct vfio_host_env *env, const char *bdf)
 {
 	char path[PATH_MAX];
 
-	if (!host_path(path, sizeof(path), "%s/%s", env->state_dir, bdf))
+	if (!sysfs_pathf(path, sizeof(path), "%s/%s", env->state_dir, bdf))
 		unlink(path);
 }
 
@@ -853,8 +752,8 @@ static int vfio_driver_check(const struct vfio_host_env *env, char *err,
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (host_path(path, sizeof(path), "%s/bus/pci/drivers/%s", env->sysfs,
-		      HOST_DRV_VFIO))
+	if (sysfs_pathf(path, sizeof(path), "%s/bus/pci/drivers/%s", env->sysfs,
+			HOST_DRV_VFIO))
 		return -ENAMETOOLONG;
 	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
 		log_errf(err, errlen, "the vfio-pci driver is not loaded "
