@@ -1,11 +1,15 @@
 #!/bin/sh
 # lab-timeout: 120
-# Issue 5, scenario 4 (the `iovmm run` half): assigning a device that cannot
-# be assigned fails before the guest starts, with a message that says why
-# and what to do: a BDF that does not exist, a device bound to its host
-# driver (the e1000e, and the NVMe PF), a device whose IOMMU group is not
-# viable (edu bound to vfio-pci while the e1000 sharing its group stays on
-# e1000), a device given twice, and a group another process holds.
+# Issue 5, scenario 4: bad cases give clear errors.
+# `iovmm run`: assigning a device that cannot be assigned fails before the
+# guest starts, with a message that says why and what to do: a BDF that
+# does not exist, a device bound to its host driver (the e1000e, and the
+# NVMe PF), a device whose IOMMU group is not viable (edu bound to vfio-pci
+# while the e1000 sharing its group stays on e1000), a device given twice,
+# and a group another process holds.
+# `iovmm vfio bind/unbind` (host tools): a BDF that does not exist, the PF
+# while its VF is enabled (vfio-pci would refuse it), a device whose group
+# another process holds; each refused with its reason, nothing rebound.
 . /lab/lib.sh
 
 # expect_fail NAME TEXT HOST [HOST2]: iovmm must refuse to assign HOST (and
@@ -25,6 +29,18 @@ expect_fail() {
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] || lab_fail "$name-not-refused" "exit=$rc"
 	grep -q "$text" "$out" || lab_fail "$name-unclear-message"
 	grep -q '^RESULT' "$out" && lab_fail "$name-guest-ran"
+	return 0
+}
+
+# expect_tool_fail NAME TEXT ARGS...: `iovmm vfio ARGS` must fail with TEXT.
+expect_tool_fail() {
+	local name=$1 text=$2 out=$LAB_TMP/$1.out rc
+	shift 2
+	iovmm vfio "$@" </dev/null >"$out" 2>&1
+	rc=$?
+	sed 's/^/  | /' "$out" >&2
+	[ "$rc" -ne 0 ] || lab_fail "$name-not-refused"
+	grep -q "$text" "$out" || lab_fail "$name-unclear-message"
 	return 0
 }
 
@@ -48,5 +64,13 @@ lab_bind_vfio "$LAB_VF" || lab_fail "$LAB_ERR"
 expect_fail twice "$LAB_VF is assigned twice" "$LAB_VF" "$LAB_VF"
 exec 3<>"/dev/vfio/$LAB_GROUP" || lab_fail cannot-hold-group
 expect_fail busy "IOMMU group $LAB_GROUP is in use by another process" "$LAB_VF"
+expect_tool_fail tool-busy "group $LAB_GROUP is in use" unbind "$LAB_VF"
+[ "$(lab_driver "$LAB_VF")" = vfio-pci ] || lab_fail tool-busy-unbound-anyway
 exec 3<&-
-lab_pass "cases=6"
+# The host tools.
+expect_tool_fail tool-nonexistent "no PCI device 0000:7f:1f.7" bind 0000:7f:1f.7
+numvfs=$(cat "/sys/bus/pci/devices/$LAB_PF/sriov_numvfs")
+expect_tool_fail tool-pf "$LAB_PF is an SR-IOV PF with $numvfs VF" \
+	bind "$LAB_PF"
+[ "$(lab_driver "$LAB_PF")" = nvme ] || lab_fail tool-pf-rebound
+lab_pass "cases=9"
