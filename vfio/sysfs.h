@@ -6,11 +6,10 @@
  * viable. Every function takes the sysfs root ("/sys" on a host, a fake
  * tree in the unit tests), so none of them needs a real machine.
  *
- * Viability follows the kernel (6.x drivers/vfio/group.c): a group is
- * viable when no device in it is bound to a driver that claims kernel DMA
- * ownership. Drivers that do not (driver_managed_dma) are vfio-pci and the
- * other vfio_* drivers, pci-stub, and pcieport (bridges); an unbound device
- * is fine too.
+ * vfio/host.c answers all of them (BDF syntax, the device's sysfs view and
+ * the viability rule, documented in vfio/host.h), so `iovmm run` and
+ * `iovmm vfio list|bind` agree. These write no message: vfio/pci.c and
+ * vfio/container.c word their own.
  */
 #ifndef IOVMM_VFIO_SYSFS_H
 #define IOVMM_VFIO_SYSFS_H
@@ -18,16 +17,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define VFIO_BDF_LEN   16  /* "0000:01:00.1" + NUL, with room */
-#define VFIO_DRV_LEN   64
+#include "vfio/host.h"
+
+#define VFIO_BDF_LEN   VFIO_HOST_BDF_SIZE  /* "0000:01:00.1" + NUL, with room */
+#define VFIO_DRV_LEN   VFIO_HOST_NAME_SIZE
 
 /* "/sys" unless root is non-NULL and non-empty. */
 const char *vfio_sysfs_root(const char *root);
 
 /*
- * Normalise a user's device name into "DDDD:BB:DD.F" (lower case). Accepts
- * "0000:01:00.1", "01:00.1" (domain 0), or a sysfs device path whose last
- * component is such an address (/sys/bus/pci/devices/0000:01:00.1, a
+ * vfio_host_parse_bdf() without the message: "DDDD:BB:DD.F" (lower case)
+ * from "0000:01:00.1", "01:00.1" (domain 0), or a sysfs device path whose
+ * last component is a full address (/sys/bus/pci/devices/0000:01:00.1, a
  * /sys/devices/... path; symlinks are not followed, so a fake tree works).
  * -EINVAL when it is none of these.
  */
@@ -38,7 +39,7 @@ bool vfio_sysfs_dev_exists(const char *root, const char *bdf);
 
 /*
  * Name of the driver bound to bdf ("" when none). -ENOENT when the device
- * does not exist, other -errno from readlink.
+ * does not exist, -ENAMETOOLONG when the name does not fit drv.
  */
 int vfio_sysfs_driver(const char *root, const char *bdf, char *drv,
 		      size_t len);
@@ -46,13 +47,10 @@ int vfio_sysfs_driver(const char *root, const char *bdf, char *drv,
 /* IOMMU group number of bdf. -ENOENT when it has none (IOMMU off). */
 int vfio_sysfs_group(const char *root, const char *bdf, int *group);
 
-/* True for drivers that leave a group viable (see above). */
-bool vfio_sysfs_driver_viable(const char *drv);
-
 /*
- * Check group's devices. 0 when viable; -EBUSY with the first blocking
- * device and its driver copied out (either pointer may be NULL);
- * -ENOENT when the group does not exist.
+ * Check group's PCI devices. 0 when viable; -EBUSY with the first blocking
+ * device (in BDF order) and its driver copied out (either pointer may be
+ * NULL); -ENOENT when the group does not exist.
  */
 int vfio_sysfs_group_blocker(const char *root, int group,
 			     char blocker[VFIO_BDF_LEN], char *drv,
