@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,17 +33,6 @@
 
 static const char who[] = "vm";
 
-__attribute__((format(printf, 3, 4)))
-static int vm_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
 static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
 {
 	static const struct {
@@ -65,26 +53,26 @@ static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
 		if (ret == -ENOENT)
-			vm_fail(err, errlen, "/dev/kvm does not exist (is KVM enabled and the kvm module loaded?)");
+			log_errf(err, errlen, "/dev/kvm does not exist (is KVM enabled and the kvm module loaded?)");
 		else if (ret == -EACCES || ret == -EPERM)
-			vm_fail(err, errlen, "/dev/kvm: permission denied (run as root or join the kvm group)");
+			log_errf(err, errlen, "/dev/kvm: permission denied (run as root or join the kvm group)");
 		else
-			vm_fail(err, errlen, "/dev/kvm: %s", strerror(-ret));
+			log_errf(err, errlen, "/dev/kvm: %s", strerror(-ret));
 		return ret;
 	}
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		vm_fail(err, errlen, "/dev/kvm: unsupported KVM API version");
+		log_errf(err, errlen, "/dev/kvm: unsupported KVM API version");
 		return -ENOTSUP;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
-			vm_fail(err, errlen, "KVM lacks KVM_CAP_%s", required[i].name);
+			log_errf(err, errlen, "KVM lacks KVM_CAP_%s", required[i].name);
 			return -ENOTSUP;
 		}
 	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size <= 0) {
-		vm_fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %m");
+		log_errf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %m");
 		return -errno;
 	}
 	do {
@@ -92,14 +80,14 @@ static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
 	} while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
-		vm_fail(err, errlen, "KVM_CREATE_VM: %s", strerror(-ret));
+		log_errf(err, errlen, "KVM_CREATE_VM: %s", strerror(-ret));
 		return ret;
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0 ||
 	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
 		  &(uint64_t){ VM_IDENTITY_MAP_ADDR }) < 0) {
 		ret = -errno;
-		vm_fail(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(-ret));
+		log_errf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -117,16 +105,16 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 	int ret = gmem_create(&opts, &vm->mem);
 
 	if (ret) {
-		vm_fail(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
-			(unsigned long long)(cfg->mem_size >> 20),
-			cfg->hugepages ? " from 2 MiB hugepages (see "
-					 "/proc/sys/vm/nr_hugepages)" : "",
-			strerror(-ret));
+		log_errf(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
+			 (unsigned long long)(cfg->mem_size >> 20),
+			 cfg->hugepages ? " from 2 MiB hugepages (see "
+					  "/proc/sys/vm/nr_hugepages)" : "",
+			 strerror(-ret));
 		return ret;
 	}
 	ret = memslots_create(vm->vm_fd, &vm->memslots);
 	if (ret) {
-		vm_fail(err, errlen, "memory slots: %s", strerror(-ret));
+		log_errf(err, errlen, "memory slots: %s", strerror(-ret));
 		return ret;
 	}
 	for (unsigned i = 0; i < vm->mem->nr_regions; i++) {
@@ -134,8 +122,8 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 
 		ret = memslot_add(vm->memslots, r->gpa, r->size, r->hva, false);
 		if (ret < 0) {
-			vm_fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
-				strerror(-ret));
+			log_errf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+				 strerror(-ret));
 			return ret;
 		}
 	}
@@ -167,7 +155,7 @@ static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 	ret = pci_host_create(vm->bus, vm->irq, mmio64, LAYOUT_MMIO64_SIZE,
 			      &vm->pci);
 	if (ret) {
-		vm_fail(err, errlen, "PCI host bridge: %s", strerror(-ret));
+		log_errf(err, errlen, "PCI host bridge: %s", strerror(-ret));
 		return ret;
 	}
 	for (unsigned i = 0; i < cfg->nr_devices; i++) {
@@ -176,7 +164,7 @@ static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		struct vm_device *slot = &vm->devices[vm->nr_devices];
 
 		if (!type) {
-			vm_fail(err, errlen, "unknown device '%s'", d->type);
+			log_errf(err, errlen, "unknown device '%s'", d->type);
 			return -EINVAL;
 		}
 		ret = type->create(vm, d, &slot->state, err, errlen);
@@ -202,7 +190,7 @@ static int vm_setup_boot(struct vm *vm, const struct vm_config *cfg,
 	acpi_cfg_default(&acfg, cfg->ncpus, gmem_end(vm->mem));
 	ret = acpi_build(vm->mem, &acfg, &bcfg.rsdp_gpa);
 	if (ret) {
-		vm_fail(err, errlen, "cannot build ACPI tables: %s", strerror(-ret));
+		log_errf(err, errlen, "cannot build ACPI tables: %s", strerror(-ret));
 		return ret;
 	}
 	return boot_load(vm->mem, &bcfg, entry, err, errlen);
@@ -218,14 +206,14 @@ static int vm_setup_vcpus(struct vm *vm, const struct vm_config *cfg,
 
 	ret = cpu_supported_cpuid(vm->kvm_fd, &cpuid);
 	if (ret) {
-		vm_fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		log_errf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
 		return ret;
 	}
 	for (unsigned i = 0; i < cfg->ncpus; i++) {
 		ret = vcpu_create(vm, i, &vm->vcpus[i]);
 		if (ret) {
-			vm_fail(err, errlen, "cannot create vCPU %u: %s", i,
-				strerror(-ret));
+			log_errf(err, errlen, "cannot create vCPU %u: %s", i,
+				 strerror(-ret));
 			goto out;
 		}
 		vm->ncpus++;
@@ -233,14 +221,14 @@ static int vm_setup_vcpus(struct vm *vm, const struct vm_config *cfg,
 		ret = cpu_setup(vcpu_fd(vm->vcpus[i]), cpuid, i, cfg->ncpus,
 				tsc_khz > 0 ? (uint32_t)tsc_khz : 0);
 		if (ret) {
-			vm_fail(err, errlen, "vCPU %u CPUID/MSR setup: %s", i,
-				strerror(-ret));
+			log_errf(err, errlen, "vCPU %u CPUID/MSR setup: %s", i,
+				 strerror(-ret));
 			goto out;
 		}
 	}
 	ret = vcpu_set_boot_state(vm->vcpus[0], entry);
 	if (ret)
-		vm_fail(err, errlen, "cannot set boot CPU state: %s", strerror(-ret));
+		log_errf(err, errlen, "cannot set boot CPU state: %s", strerror(-ret));
 out:
 	free(cpuid);
 	return ret;
@@ -255,7 +243,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 
 	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS ||
 	    cfg->nr_devices > VM_MAX_DEVICES) {
-		vm_fail(err, errlen, "invalid configuration");
+		log_errf(err, errlen, "invalid configuration");
 		return -EINVAL;
 	}
 	vm = calloc(1, sizeof(*vm));
@@ -272,13 +260,13 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	if (ret)
 		goto err;
 	if ((ret = bus_create(&vm->bus)) || (ret = ioloop_create(&vm->io))) {
-		vm_fail(err, errlen, "%s", strerror(-ret));
+		log_errf(err, errlen, "%s", strerror(-ret));
 		goto err;
 	}
 	ret = irq_create(vm->vm_fd, &vm->irq);
 	if (ret) {
-		vm_fail(err, errlen, "cannot create the in-kernel irqchip: %s",
-			strerror(-ret));
+		log_errf(err, errlen, "cannot create the in-kernel irqchip: %s",
+			 strerror(-ret));
 		goto err;
 	}
 	ret = vm_setup_devices(vm, cfg, err, errlen);

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 
 #include "core/boot/boot_priv.h"
 #include "core/layout.h"
+#include "core/log.h"
 #include "core/util.h"
 
 /* Control-register and EFER bits (Intel SDM Vol. 3A §2.5, §2.2.1). */
@@ -26,17 +26,6 @@
 #define X86_CR4_PAE  (1ULL << 5)
 #define X86_EFER_LME (1ULL << 8)
 #define X86_EFER_LMA (1ULL << 10)
-
-void boot_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int boot_file_open(struct boot_file *f, const char *path, char *err,
 		   size_t errlen)
@@ -49,17 +38,17 @@ int boot_file_open(struct boot_file *f, const char *path, char *err,
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0) {
 		ret = -errno;
-		boot_err(err, errlen, "%s: %s", path, strerror(-ret));
+		log_errf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(f->fd, &st) < 0) {
 		ret = -errno;
-		boot_err(err, errlen, "%s: %s", path, strerror(-ret));
+		log_errf(err, errlen, "%s: %s", path, strerror(-ret));
 		goto err_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = -EINVAL;
-		boot_err(err, errlen, "%s: not a regular file", path);
+		log_errf(err, errlen, "%s: not a regular file", path);
 		goto err_close;
 	}
 	f->size = (uint64_t)st.st_size;
@@ -232,7 +221,7 @@ int boot_load_initrd(struct gmem *mem, const char *path, uint64_t min_gpa,
 		return ret;
 	min_gpa = ALIGN_UP(min_gpa, 4096);
 	if (f.size > max_end || ALIGN_DOWN(max_end - f.size, 4096) < min_gpa) {
-		boot_err(err, errlen,
+		log_errf(err, errlen,
 			 "%s: initrd of %llu bytes does not fit in RAM between 0x%llx and 0x%llx",
 			 path, (unsigned long long)f.size,
 			 (unsigned long long)min_gpa,
@@ -243,7 +232,7 @@ int boot_load_initrd(struct gmem *mem, const char *path, uint64_t min_gpa,
 	gpa = ALIGN_DOWN(max_end - f.size, 4096);
 	ret = boot_file_to_guest(mem, &f, 0, f.size, gpa);
 	if (ret) {
-		boot_err(err, errlen, "%s: cannot read initrd: %s", path,
+		log_errf(err, errlen, "%s: cannot read initrd: %s", path,
 			 strerror(-ret));
 		goto out;
 	}
@@ -260,7 +249,7 @@ int boot_write_cmdline(struct gmem *mem, const char *cmdline, size_t max,
 	size_t len = cmdline ? strlen(cmdline) : 0;
 
 	if (len >= max || len >= BOOT_CMDLINE_MAX) {
-		boot_err(err, errlen,
+		log_errf(err, errlen,
 			 "command line of %zu bytes is too long (max %zu)",
 			 len, (max < BOOT_CMDLINE_MAX ? max :
 			       (size_t)BOOT_CMDLINE_MAX) - 1);
@@ -268,7 +257,7 @@ int boot_write_cmdline(struct gmem *mem, const char *cmdline, size_t max,
 	}
 	if (gmem_zero(mem, BOOT_CMDLINE_GPA, BOOT_CMDLINE_MAX) ||
 	    (len && gmem_write(mem, BOOT_CMDLINE_GPA, cmdline, len))) {
-		boot_err(err, errlen, "boot data area is not RAM");
+		log_errf(err, errlen, "boot data area is not RAM");
 		return -EFAULT;
 	}
 	return 0;
@@ -321,14 +310,14 @@ int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 	uint8_t head[0x206];
 	int ret;
 
-	boot_err(err, errlen, "ok");
+	log_errf(err, errlen, "ok");
 	memset(out, 0, sizeof(*out));
 	if (!cfg->kernel_path) {
-		boot_err(err, errlen, "no kernel given");
+		log_errf(err, errlen, "no kernel given");
 		return -EINVAL;
 	}
 	if (!gmem_is_ram(mem, 0, LAYOUT_BOOT_DATA_END)) {
-		boot_err(err, errlen, "guest RAM does not cover the boot data area");
+		log_errf(err, errlen, "guest RAM does not cover the boot data area");
 		return -EFBIG;
 	}
 	/* RAM always covers it in practice (kernels load at 1 MiB); a
@@ -337,7 +326,7 @@ int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 		ret = gmem_write(mem, LAYOUT_RESET_VECTOR, boot_reset_stub,
 				 sizeof(boot_reset_stub));
 		if (ret) {
-			boot_err(err, errlen, "cannot write the reset stub: %s",
+			log_errf(err, errlen, "cannot write the reset stub: %s",
 				 strerror(-ret));
 			return ret;
 		}
@@ -349,7 +338,7 @@ int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 	ret = boot_file_read(&f, 0, head, f.size < sizeof(head) ?
 			     (size_t)f.size : sizeof(head));
 	if (ret) {
-		boot_err(err, errlen, "%s: %s", f.path, strerror(-ret));
+		log_errf(err, errlen, "%s: %s", f.path, strerror(-ret));
 		goto out;
 	}
 	if (f.size >= 4 && !memcmp(head, elf_magic, 4)) {
@@ -357,7 +346,7 @@ int boot_load(struct gmem *mem, const struct boot_cfg *cfg,
 	} else if (f.size >= sizeof(head) && !memcmp(head + 0x202, "HdrS", 4)) {
 		ret = boot_linux_load(mem, cfg, &f, out, err, errlen);
 	} else {
-		boot_err(err, errlen,
+		log_errf(err, errlen,
 			 "%s: not an ELF (PVH) kernel nor a bzImage", f.path);
 		ret = -ENOEXEC;
 	}

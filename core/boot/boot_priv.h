@@ -71,9 +71,6 @@ int boot_file_read(const struct boot_file *f, uint64_t off, void *buf,
 int boot_file_to_guest(struct gmem *mem, const struct boot_file *f,
 		       uint64_t off, uint64_t len, uint64_t gpa);
 
-__attribute__((format(printf, 3, 4)))
-void boot_err(char *err, size_t errlen, const char *fmt, ...);
-
 /*
  * Check that a kernel range may be loaded: 0 if it is RAM at or above
  * 0x8000 and clear of boot data, the legacy hole and the ACPI area;

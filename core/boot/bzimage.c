@@ -15,6 +15,7 @@
 
 #include "core/boot/boot_priv.h"
 #include "core/layout.h"
+#include "core/log.h"
 #include "core/util.h"
 
 #define BP_ACPI_RSDP_ADDR   0x070
@@ -75,25 +76,25 @@ static int linux_parse(const struct boot_file *f, struct linux_image *li,
 	uint64_t sys;
 
 	if (boot_file_read(f, 0, h, sizeof(li->hdr))) {
-		boot_err(err, errlen, "%s: truncated bzImage header", f->path);
+		log_errf(err, errlen, "%s: truncated bzImage header", f->path);
 		return -EINVAL;
 	}
 	if (boot_get16(h, HDR_BOOT_FLAG) != 0xaa55) {
-		boot_err(err, errlen, "%s: bzImage boot_flag is not 0xaa55", f->path);
+		log_errf(err, errlen, "%s: bzImage boot_flag is not 0xaa55", f->path);
 		return -EINVAL;
 	}
 	li->version = boot_get16(h, HDR_VERSION);
 	if (li->version < BOOT_PROTO_MIN ||
 	    !(boot_get16(h, HDR_XLOADFLAGS) & XLF_KERNEL_64) ||
 	    !(h[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH)) {
-		boot_err(err, errlen, "%s: bzImage protocol %u.%02u without a 64-bit entry (need >= 2.12 and XLF_KERNEL_64)",
+		log_errf(err, errlen, "%s: bzImage protocol %u.%02u without a 64-bit entry (need >= 2.12 and XLF_KERNEL_64)",
 			 f->path, li->version >> 8, li->version & 0xff);
 		return -ENOEXEC;
 	}
 	sects = h[HDR_SETUP_SECTS] ? h[HDR_SETUP_SECTS] : 4;
 	li->setup_size = (uint64_t)(sects + 1) * 512;
 	if (li->setup_size >= f->size) {
-		boot_err(err, errlen, "%s: setup_sects %u runs past the end of the file",
+		log_errf(err, errlen, "%s: setup_sects %u runs past the end of the file",
 			 f->path, sects);
 		return -EINVAL;
 	}
@@ -101,7 +102,7 @@ static int linux_parse(const struct boot_file *f, struct linux_image *li,
 	/* syssize counts 16-byte paragraphs of the protected-mode kernel. */
 	sys = (uint64_t)boot_get32(h, HDR_SYSSIZE) * 16;
 	if (sys == 0 || sys > ALIGN_UP(li->kernel_size, 16)) {
-		boot_err(err, errlen, "%s: syssize says %llu kernel bytes, file has %llu (truncated?)",
+		log_errf(err, errlen, "%s: syssize says %llu kernel bytes, file has %llu (truncated?)",
 			 f->path, (unsigned long long)sys,
 			 (unsigned long long)li->kernel_size);
 		return -EINVAL;
@@ -127,7 +128,7 @@ static int linux_place(const struct gmem *mem, const struct boot_file *f,
 	}
 	if (!reloc && pref != LAYOUT_HIGH_MEM_START) {
 		ret = boot_check_kernel_range(mem, pref, li->need);
-		boot_err(err, errlen, "%s: non-relocatable kernel needs [0x%llx, +0x%llx), %s",
+		log_errf(err, errlen, "%s: non-relocatable kernel needs [0x%llx, +0x%llx), %s",
 			 f->path, (unsigned long long)pref,
 			 (unsigned long long)li->need,
 			 ret == -EFBIG ? "beyond guest RAM" : "not loadable");
@@ -135,7 +136,7 @@ static int linux_place(const struct gmem *mem, const struct boot_file *f,
 	}
 	ret = boot_check_kernel_range(mem, LAYOUT_HIGH_MEM_START, li->need);
 	if (ret) {
-		boot_err(err, errlen, "%s: kernel needs %llu bytes at 1 MiB, more than guest RAM",
+		log_errf(err, errlen, "%s: kernel needs %llu bytes at 1 MiB, more than guest RAM",
 			 f->path, (unsigned long long)li->need);
 		return ret == -EFBIG ? -EFBIG : -EINVAL;
 	}
@@ -225,7 +226,7 @@ int boot_linux_load(struct gmem *mem, const struct boot_cfg *cfg,
 	ret = boot_file_to_guest(mem, kernel, li.setup_size, li.kernel_size,
 				 li.load);
 	if (ret) {
-		boot_err(err, errlen, "%s: loading the kernel failed: %s",
+		log_errf(err, errlen, "%s: loading the kernel failed: %s",
 			 kernel->path, strerror(-ret));
 		return ret;
 	}
@@ -249,7 +250,7 @@ int boot_linux_load(struct gmem *mem, const struct boot_cfg *cfg,
 	if (!ret)
 		ret = boot_write_gdt(mem, true, out);
 	if (ret) {
-		boot_err(err, errlen, "cannot write boot data: %s", strerror(-ret));
+		log_errf(err, errlen, "cannot write boot data: %s", strerror(-ret));
 		return ret;
 	}
 	out->protocol = BOOT_LINUX64;
@@ -257,7 +258,7 @@ int boot_linux_load(struct gmem *mem, const struct boot_cfg *cfg,
 	out->rsi = BOOT_INFO_GPA;
 	out->boot_info_gpa = BOOT_INFO_GPA;
 	boot_entry_regs(out, true);
-	boot_err(err, errlen, "%s: bzImage protocol %u.%02u at 0x%llx",
+	log_errf(err, errlen, "%s: bzImage protocol %u.%02u at 0x%llx",
 		 kernel->path, li.version >> 8, li.version & 0xff,
 		 (unsigned long long)li.load);
 	return 0;

@@ -17,6 +17,7 @@
 
 #include "core/boot/boot_priv.h"
 #include "core/layout.h"
+#include "core/log.h"
 #include "core/util.h"
 
 #define PVH_MAX_PHDRS       64
@@ -66,25 +67,25 @@ static int pvh_read_phdrs(const struct boot_file *f, struct pvh_image *img,
 	memset(&eh, 0, sizeof(eh));
 	if (boot_file_read(f, 0, &eh, f->size < sizeof(eh) ? (size_t)f->size :
 			   sizeof(eh)) || f->size < sizeof(Elf32_Ehdr)) {
-		boot_err(err, errlen, "%s: truncated ELF header", f->path);
+		log_errf(err, errlen, "%s: truncated ELF header", f->path);
 		return -EINVAL;
 	}
 	is64 = eh.e64.e_ident[EI_CLASS] == ELFCLASS64;
 	if ((!is64 && eh.e64.e_ident[EI_CLASS] != ELFCLASS32) ||
 	    eh.e64.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e64.e_ident[EI_VERSION] != EV_CURRENT) {
-		boot_err(err, errlen, "%s: not a little-endian ELF32/ELF64 file",
+		log_errf(err, errlen, "%s: not a little-endian ELF32/ELF64 file",
 			 f->path);
 		return -ENOEXEC;
 	}
 	if (is64 && f->size < sizeof(Elf64_Ehdr)) {
-		boot_err(err, errlen, "%s: truncated ELF header", f->path);
+		log_errf(err, errlen, "%s: truncated ELF header", f->path);
 		return -EINVAL;
 	}
 	/* e_type and e_machine sit at the same offsets in both classes. */
 	if (eh.e64.e_type != ET_EXEC ||
 	    (eh.e64.e_machine != EM_X86_64 && eh.e64.e_machine != EM_386)) {
-		boot_err(err, errlen, "%s: not an x86 ELF executable", f->path);
+		log_errf(err, errlen, "%s: not an x86 ELF executable", f->path);
 		return -ENOEXEC;
 	}
 	phoff = is64 ? eh.e64.e_phoff : eh.e32.e_phoff;
@@ -92,12 +93,12 @@ static int pvh_read_phdrs(const struct boot_file *f, struct pvh_image *img,
 	entsz = is64 ? eh.e64.e_phentsize : eh.e32.e_phentsize;
 	if (entsz != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
 	    phnum == 0 || phnum > PVH_MAX_PHDRS) {
-		boot_err(err, errlen, "%s: bad program header table (%u x %u bytes)",
+		log_errf(err, errlen, "%s: bad program header table (%u x %u bytes)",
 			 f->path, phnum, entsz);
 		return -EINVAL;
 	}
 	if (boot_file_read(f, phoff, raw, (size_t)phnum * entsz)) {
-		boot_err(err, errlen, "%s: program headers lie outside the file",
+		log_errf(err, errlen, "%s: program headers lie outside the file",
 			 f->path);
 		return -EINVAL;
 	}
@@ -178,7 +179,7 @@ static int pvh_find_entry(const struct boot_file *f, struct pvh_image *img,
 			continue;
 		if (p->filesz > PVH_MAX_NOTE_BYTES ||
 		    boot_file_read(f, p->offset, buf, (size_t)p->filesz)) {
-			boot_err(err, errlen, "%s: note segment %u is outside the file or too large",
+			log_errf(err, errlen, "%s: note segment %u is outside the file or too large",
 				 f->path, i);
 			found = -EINVAL;
 			break;
@@ -186,17 +187,17 @@ static int pvh_find_entry(const struct boot_file *f, struct pvh_image *img,
 		found = pvh_walk_notes(buf, p->filesz, p->align == 8 ? 8 : 4,
 				       &img->entry);
 		if (found < 0)
-			boot_err(err, errlen, "%s: malformed note in segment %u",
+			log_errf(err, errlen, "%s: malformed note in segment %u",
 				 f->path, i);
 	}
 	free(buf);
 	if (found == 0) {
-		boot_err(err, errlen, "%s: ELF has no XEN_ELFNOTE_PHYS32_ENTRY note (not a PVH kernel)",
+		log_errf(err, errlen, "%s: ELF has no XEN_ELFNOTE_PHYS32_ENTRY note (not a PVH kernel)",
 			 f->path);
 		return -ENOEXEC;
 	}
 	if (found > 0 && img->entry > UINT32_MAX) {
-		boot_err(err, errlen, "%s: PVH entry 0x%llx is not a 32-bit address",
+		log_errf(err, errlen, "%s: PVH entry 0x%llx is not a 32-bit address",
 			 f->path, (unsigned long long)img->entry);
 		return -EINVAL;
 	}
@@ -217,20 +218,20 @@ static int pvh_check_loads(const struct gmem *mem, const struct boot_file *f,
 		if (p->type != PT_LOAD)
 			continue;
 		if (p->filesz > p->memsz) {
-			boot_err(err, errlen, "%s: segment %u has p_filesz > p_memsz",
+			log_errf(err, errlen, "%s: segment %u has p_filesz > p_memsz",
 				 f->path, i);
 			return -EINVAL;
 		}
 		if (p->memsz == 0)
 			continue;
 		if (p->offset > f->size || p->filesz > f->size - p->offset) {
-			boot_err(err, errlen, "%s: segment %u data lies outside the file",
+			log_errf(err, errlen, "%s: segment %u data lies outside the file",
 				 f->path, i);
 			return -EINVAL;
 		}
 		ret = boot_check_kernel_range(mem, p->paddr, p->memsz);
 		if (ret) {
-			boot_err(err, errlen, "%s: segment %u [0x%llx, +0x%llx) %s",
+			log_errf(err, errlen, "%s: segment %u [0x%llx, +0x%llx) %s",
 				 f->path, i, (unsigned long long)p->paddr,
 				 (unsigned long long)p->memsz,
 				 ret == -EFBIG ? "does not fit in guest RAM" :
@@ -243,11 +244,11 @@ static int pvh_check_loads(const struct gmem *mem, const struct boot_file *f,
 			   img->end;
 	}
 	if (!any) {
-		boot_err(err, errlen, "%s: ELF has no loadable segment", f->path);
+		log_errf(err, errlen, "%s: ELF has no loadable segment", f->path);
 		return -EINVAL;
 	}
 	if (img->entry < img->start || img->entry >= img->end) {
-		boot_err(err, errlen, "%s: PVH entry 0x%llx is outside the loaded image",
+		log_errf(err, errlen, "%s: PVH entry 0x%llx is outside the loaded image",
 			 f->path, (unsigned long long)img->entry);
 		return -EINVAL;
 	}
@@ -269,7 +270,7 @@ static int pvh_load_segments(struct gmem *mem, const struct boot_file *f,
 			ret = gmem_zero(mem, p->paddr + p->filesz,
 					p->memsz - p->filesz);
 		if (ret) {
-			boot_err(err, errlen, "%s: loading segment %u failed: %s",
+			log_errf(err, errlen, "%s: loading segment %u failed: %s",
 				 f->path, i, strerror(-ret));
 			return ret;
 		}
@@ -345,7 +346,7 @@ int boot_pvh_load(struct gmem *mem, const struct boot_cfg *cfg,
 	if (!ret)
 		ret = boot_write_gdt(mem, false, out);
 	if (ret) {
-		boot_err(err, errlen, "cannot write boot data: %s", strerror(-ret));
+		log_errf(err, errlen, "cannot write boot data: %s", strerror(-ret));
 		goto out;
 	}
 	out->protocol = BOOT_PVH;
@@ -353,7 +354,7 @@ int boot_pvh_load(struct gmem *mem, const struct boot_cfg *cfg,
 	out->rbx = BOOT_INFO_GPA;
 	out->boot_info_gpa = BOOT_INFO_GPA;
 	boot_entry_regs(out, false);
-	boot_err(err, errlen, "%s: PVH entry 0x%llx", kernel->path,
+	log_errf(err, errlen, "%s: PVH entry 0x%llx", kernel->path,
 		 (unsigned long long)img->entry);
 out:
 	free(img);
