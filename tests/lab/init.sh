@@ -75,6 +75,21 @@ load_modules() {
 load_modules
 echo "lab: modules loaded at t_ms=$(lab_ms): $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
+# ---- one idle KVM VM held open for the whole boot, so the guests the
+# scenarios start do not live-patch the scheduler's hot path twice each
+# (tests/lab/kvm-hold.c and docs/lab.md, "L1 hangs": that patching is what
+# locked L1 up under TCG). Off with lab.nokvmhold=1 (run.sh --append).
+kvm_hold=""
+if [ -c /dev/kvm ] && [ "$(karg lab.nokvmhold)" != 1 ]; then
+	kvm-hold >/tmp/kvm-hold.out 2>&1 &
+	kvm_hold=$!
+	if lab_wait 10 grep -q ready /tmp/kvm-hold.out; then
+		echo "lab: kvm-hold: one idle VM held open (pid $kvm_hold)"
+	else
+		echo "LAB-WARN kvm-hold did not start: $(cat /tmp/kvm-hold.out)"
+	fi
+fi
+
 # ---- heartbeat: lets the host tell a slow scenario from a hung L1. It goes
 # to the second serial port (run.sh gives it its own file), every 2 s, so a
 # hang is seen in seconds without filling the console; without that port,
@@ -154,6 +169,7 @@ for s in $(karg lab.scenarios | tr ',' ' '); do
 done
 LAB_SCENARIO=init
 kill "$heartbeat" 2>/dev/null
+[ -n "$kvm_hold" ] && kill "$kvm_hold" 2>/dev/null
 if [ "$fail" -ne 0 ]; then
 	echo "lab: ---- state after failures"
 	lab_pci_summary
