@@ -28,11 +28,16 @@
  * are blocked before vm_create() (every thread it starts inherits the mask)
  * and taken by one thread with sigwait(). Exit status 128 + signal number,
  * as a shell reports a killed command.
+ *
+ * While the VM is still being built there is nothing to stop in order, and
+ * vm_create() may wait without end (a vhost-user server waiting for its
+ * back end): the signal ends the process at once, as an unhandled one
+ * would. Leases die with the process (flock) and a stale socket is reused.
  */
 struct run_signals {
 	sigset_t set;
 	pthread_t thread;
-	struct vm *vm;
+	_Atomic(struct vm *) vm;  /* NULL while vm_create() runs */
 	atomic_bool done;
 };
 
@@ -42,8 +47,15 @@ static void *run_signal_thread(void *arg)
 	int sig;
 
 	while (!sigwait(&rs->set, &sig) && !atomic_load(&rs->done)) {
+		struct vm *vm = atomic_load(&rs->vm);
+
+		if (!vm) {
+			fprintf(stderr, "iovmm run: %s while building the VM\n",
+				strsignal(sig));
+			_exit(128 + sig);
+		}
 		log_info("run", "%s: stopping the VM", strsignal(sig));
-		vm_request_stop(rs->vm, 128 + sig);
+		vm_request_stop(vm, 128 + sig);
 	}
 	return NULL;
 }
@@ -80,21 +92,21 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&rs.set, SIGTERM);
 	sigaddset(&rs.set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &rs.set, NULL);
+	ret = pthread_create(&rs.thread, NULL, run_signal_thread, &rs);
+	if (ret) {
+		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(ret));
+		cli_run_free(&opts);
+		return VM_EXIT_FATAL;
+	}
 	ret = vm_create(&opts.vm, &vm, err, sizeof(err));
 	if (ret) {
+		run_signals_stop(&rs);
 		fprintf(stderr, "iovmm run: %s\n",
 			err[0] ? err : strerror(-ret));
 		cli_run_free(&opts);
 		return VM_EXIT_CONFIG;
 	}
-	rs.vm = vm;
-	ret = pthread_create(&rs.thread, NULL, run_signal_thread, &rs);
-	if (ret) {
-		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(ret));
-		vm_destroy(vm);
-		cli_run_free(&opts);
-		return VM_EXIT_FATAL;
-	}
+	atomic_store(&rs.vm, vm);
 	status = vm_run(vm);
 	run_signals_stop(&rs);
 	if (opts.stats)

@@ -47,5 +47,35 @@ expect 2 "unknown option 'backend'" -- $run --net "vhost-user,socket=$VHU_TMP/x.
 long=$(printf '%0120d' 0)
 # shellcheck disable=SC2086
 expect 2 "too long" -- $run --net "vhost-user,socket=/tmp/$long"
+# A server waiting for its first back end ends on SIGINT (exit 130), as
+# Ctrl-C would, instead of waiting on.
+# shellcheck disable=SC2086
+$run --net "vhost-user,socket=$VHU_TMP/wait.sock,server" </dev/null \
+	>"$VHU_TMP/wait.log" 2>&1 &
+pid=$!
+if vhu_wait "$VHU_TMP/wait.log" "waiting for a vhost-user back end" 10 "$pid"; then
+	kill -INT "$pid"
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		echo "FAIL: a server waiting for its back end ignored SIGINT"
+		failures=$((failures + 1))
+	else
+		wait "$pid"
+		got=$?
+		if [ "$got" -eq 130 ]; then
+			echo "ok:   SIGINT while waiting for a back end -> 130"
+		else
+			echo "FAIL: SIGINT while waiting for a back end -> $got (want 130)"
+			failures=$((failures + 1))
+		fi
+	fi
+else
+	echo "FAIL: the server never said it was waiting: $(cat "$VHU_TMP/wait.log")"
+	failures=$((failures + 1))
+fi
 [ "$failures" -eq 0 ] || exit 1
 echo "OK"
