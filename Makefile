@@ -11,7 +11,7 @@ endif
 
 IOVMM = $(BUILD)/tools/iovmm
 
-.PHONY: all deps build run check check-unit check-integ bench lab fuzz asan clean
+.PHONY: all deps build run check check-unit check-integ bench lab lab-bench fuzz asan clean
 
 all: build
 
@@ -48,6 +48,13 @@ bench: build
 # Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
 lab: build
 	ninja -C $(BUILD) lab
+
+# The lab's passthrough benchmarks (docs/benchmarks.md, "Lab: passthrough"):
+# one L1 boot, medians of LAB_BENCH_RUNS runs, a table with ratios and
+# $(BUILD)/lab-bench.json.
+LAB_BENCH_RUNS ?= 5
+lab-bench: build
+	tests/lab/bench.sh --build $(BUILD) --runs $(LAB_BENCH_RUNS)
 
 # libFuzzer targets, 1M executions each, under ASan/UBSan (clang).
 fuzz: deps

@@ -345,3 +345,48 @@ lab_iovmm() {
 lab_kit_result() {
 	grep "^RESULT test=$2 " "$1" | tail -n 1
 }
+
+# ---- benchmarks ----------------------------------------------------------------
+
+# QEMU inside L1 (scenarios with "# lab-initrd: bench" only: Debian's
+# qemu-system-x86_64 from the host, its libraries and firmware), and the
+# microvm firmware that works with vfio-pci devices (SeaBIOS's microvm
+# build: QEMU's default, qboot, never reaches the kernel with one).
+LAB_QEMU=/usr/bin/qemu-system-x86_64
+LAB_QEMU_MICROVM_BIOS=/usr/share/seabios/bios-microvm.bin
+
+# lab_karg KEY: the value of KEY=VALUE on L1's kernel command line (run.sh
+# --append), empty when absent.
+lab_karg() {
+	local w
+	for w in $(cat /proc/cmdline); do
+		case $w in "$1"=*) echo "${w#*=}" ;; esac
+	done
+}
+
+# lab_need_qemu: QEMU is in the initrd and runs.
+lab_need_qemu() {
+	[ -x "$LAB_QEMU" ] && [ -r "$LAB_QEMU_MICROVM_BIOS" ] ||
+		lab_err no-qemu-in-initrd || return 1
+	"$LAB_QEMU" --version >/dev/null 2>&1 || lab_err qemu-does-not-run
+}
+
+# lab_debugfs: debugfs mounted, with KVM's per-VM statistics (kvm-stats).
+lab_debugfs() {
+	[ -d /sys/kernel/debug/kvm ] && return 0
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -d /sys/kernel/debug/kvm ] || lab_err no-kvm-debugfs
+}
+
+# lab_median: the median of the numbers on stdin (one per line), nothing
+# when there are none.
+lab_median() {
+	sort -n | awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) exit
+			if (NR % 2) { print v[(NR + 1) / 2]; exit }
+			m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (m == int(m)) printf "%d\n", m
+			else printf "%.3f\n", m
+		}'
+}

@@ -17,7 +17,13 @@
 #   /lab/kit.elf           the guest kit
 #   /lab/vmlinuz           the lab kernel itself, for Linux L2 guests
 #   /usr/share/misc/pci.ids  when installed (names for `iovmm vfio list`)
-# Env: IOVMM_CACHE (see fetch.sh); LAB_MODULES_EXTRA="name ..." adds modules.
+#   only with LAB_INITRD_EXTRA=bench (the benchmarks, which compare with
+#   QEMU inside L1):
+#   /usr/bin/qemu-system-x86_64, its libraries, its microvm firmware
+#   /lab/bin/*             the helpers in BUILD_DIR/tests/lab/bench (kvm-stats)
+# Env: IOVMM_CACHE (see fetch.sh); LAB_MODULES_EXTRA="name ..." adds modules;
+# LAB_INITRD_EXTRA="bench" adds optional parts (run.sh sets it from the
+# scenarios' "# lab-initrd:" headers).
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: mkinitrd.sh BUILD_DIR OUT.cpio" >&2; exit 2; }
@@ -57,23 +63,61 @@ if [ -r /usr/share/misc/pci.ids ]; then
 	cp /usr/share/misc/pci.ids "$work/usr/share/misc/"
 fi
 
-# add_exe FILE: copy an executable to /lab/bin and, when it is dynamic,
-# every library ldd resolves for it plus the loader, at their own paths.
-add_exe() {
+# add_libs FILE: when FILE is dynamic, every library ldd resolves for it
+# plus the loader, at their own paths.
+add_libs() {
 	local f=$1 lib
-	install -m 0755 "$f" "$work/lab/bin/"
 	ldd "$f" >/dev/null 2>&1 || return 0	# static
 	for lib in $(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
 		mkdir -p "$work$(dirname "$lib")"
 		[ -e "$work$lib" ] || cp -L "$lib" "$work$lib"
 	done
 }
+
+# add_exe FILE: copy an executable to /lab/bin, with its libraries.
+add_exe() {
+	install -m 0755 "$1" "$work/lab/bin/"
+	add_libs "$1"
+}
+
+# add_qemu: Debian's QEMU (the host's binary: same package, same version as
+# the peer `iovmm bench` runs), at its own path because it finds its
+# firmware in ../share/qemu; the firmware `-M microvm` with a PVH -kernel
+# opens: qboot (its default bios-microvm.bin) with the PVH option ROM, and
+# SeaBIOS's microvm build (package seabios, a dependency of
+# qemu-system-x86), which the lab benchmarks pass with -bios because qboot
+# never reaches the kernel once a vfio-pci device is present (docs/
+# benchmarks.md, "Lab: passthrough"). About 50 MB with the libraries, so
+# only for the scenarios that ask.
+add_qemu() {
+	local q=/usr/bin/qemu-system-x86_64 f
+	[ -x "$q" ] || { echo "mkinitrd: $q missing (qemu-system-x86)" >&2; exit 1; }
+	mkdir -p "$work/usr/bin" "$work/usr/share/qemu" "$work/usr/share/seabios"
+	install -m 0755 "$q" "$work$q"
+	add_libs "$q"
+	for f in qemu/bios-microvm.bin qemu/pvh.bin seabios/bios-microvm.bin; do
+		cp -L "/usr/share/$f" "$work/usr/share/$f"
+	done
+}
+
 add_exe "$iovmm"
 if [ -d "$build/tests/lab" ]; then
 	for f in "$build"/tests/lab/*; do
 		[ -f "$f" ] && [ -x "$f" ] && add_exe "$f"
 	done
 fi
+
+for extra in ${LAB_INITRD_EXTRA:-}; do
+	case $extra in
+	bench)
+		add_qemu
+		for f in "$build"/tests/lab/bench/*; do
+			[ -f "$f" ] && [ -x "$f" ] && add_exe "$f"
+		done
+		;;
+	*) echo "mkinitrd: unknown LAB_INITRD_EXTRA part '$extra'" >&2; exit 2 ;;
+	esac
+done
 
 # Module order is slow to compute (objcopy per module); cache it per kernel
 # and module list.

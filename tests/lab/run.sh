@@ -117,6 +117,22 @@ for f in "${!wanted[@]}"; do
 	feature_args+=(${machine_features[$f]})
 done
 
+# Optional initrd parts a scenario asks for with "# lab-initrd: NAME...",
+# handed to mkinitrd.sh (LAB_INITRD_EXTRA), so the short pass's initrd
+# stays small.
+#   bench: Debian's qemu-system-x86_64 with its libraries and firmware (the
+#   VMM peer of the benchmarks, run inside L1 with -accel kvm, about 50 MB)
+#   and the benchmark helpers (BUILD/tests/lab/bench: kvm-stats).
+initrd_parts="bench"
+initrd_extra=""
+for s in "${scenarios[@]}"; do
+	for f in $(sed -n 's/^# lab-initrd: *//p' "$here/scenarios/$s.sh"); do
+		[[ " $initrd_parts " == *" $f "* ]] ||
+			{ echo "run.sh: scenario $s: unknown lab-initrd '$f'" >&2; exit 2; }
+		[[ " $initrd_extra " == *" $f "* ]] || initrd_extra="$initrd_extra $f"
+	done
+done
+
 qemu=$(command -v qemu-system-x86_64) ||
 	{ echo "SKIP: qemu-system-x86_64 is not installed (scripts/deps.sh)"; exit 77; }
 build=$(cd "$build" 2>/dev/null && pwd) ||
@@ -142,7 +158,8 @@ fi
 eval "$fetched"
 
 t=$(now_ms)
-"$here/mkinitrd.sh" "$build" "$labdir/initrd.cpio" | sed 's/^/lab: /'
+LAB_INITRD_EXTRA=$initrd_extra "$here/mkinitrd.sh" "$build" "$labdir/initrd.cpio" |
+	sed 's/^/lab: /'
 [ "${PIPESTATUS[0]}" -eq 0 ] || { say "FAIL: initrd build failed"; exit 1; }
 initrd_ms=$(( $(now_ms) - t ))
 
