@@ -11,7 +11,10 @@
 #                   command line lab.benchruns=N)
 #     --json FILE   default BUILD/lab-bench.json
 #     --from LOG    no lab run: print the table of a saved run (run.sh's
-#                   output; each run keeps it in BUILD/lab-bench.log)
+#                   output; each run keeps it in BUILD/lab-bench.log);
+#                   the JSON then has the medians only
+# The JSON has every scenario's result keys (medians, min-max ranges) and,
+# in "runs_raw", every run's numbers (from L1's console log).
 #   Other options go to run.sh (--timeout, --verbose, --keep-logs...).
 #
 # Scenarios: vfio-dma-bench (guest RAM DMA-map time, 4 KiB vs 2 MiB pages)
@@ -58,7 +61,9 @@ rows=$(sed -n 's/^lab: \(vfio-[a-z-]*bench\) *pass *[0-9]* *\(.*\)$/\1 \2/p' "$o
 [ -n "$rows" ] || { echo "lab-bench: no benchmark passed (status $rc)"; exit "${rc/#0/1}"; }
 
 echo
-echo "$rows" | awk -v json="$json" -v date="$(date -u +%FT%TZ)" '
+console=""
+[ -z "$from" ] && console=$build/lab-work/last-run.log
+echo "$rows" | awk -v json="$json" -v console="$console" -v date="$(date -u +%FT%TZ)" '
 function show(k, fmt) { return (k in v) ? sprintf(fmt, v[k]) : "n/a" }
 function ratio(a, b) {
 	if (!(a in v) || !(b in v) || v[b] + 0 <= 0) return "-"
@@ -135,6 +140,34 @@ END {
 		sep = ",\n"
 	}
 	if (last != "") printf "\n  }" > json
+	# Every run'"'"'s numbers, from the scenarios'"'"' log lines on L1'"'"'s console:
+	# "lab[vfio-nvme-bench]: CFG FIGURE: V V ..." (first_line_ms has the
+	# two runs of each set) and "lab[vfio-dma-bench]: run N: map_us 4k V
+	# 2m V".
+	nr = 0
+	while (console != "" && (getline line < console) > 0) {
+		if (line ~ /^lab\[vfio-nvme-bench\]: [a-z_]+ [a-z_]+: [0-9. ]+$/) {
+			split(line, w, " ")
+			key = "vfio-nvme-bench." w[2] "_" substr(w[3], 1, length(w[3]) - 1)
+			vals = ""
+			for (j = 4; j <= length(w); j++)
+				if (w[j] != "") vals = vals (vals == "" ? "" : ", ") w[j]
+			raw[++nr] = "    \"" key "\": [" vals "]"
+		} else if (line ~ /^lab\[vfio-dma-bench\]: run [0-9]+: map_us 4k [0-9]+ 2m [0-9]+$/) {
+			split(line, w, " ")
+			us4k = us4k (us4k == "" ? "" : ", ") w[6]
+			us2m = us2m (us2m == "" ? "" : ", ") w[8]
+		}
+	}
+	if (us4k != "") {
+		raw[++nr] = "    \"vfio-dma-bench.map_us_4k\": [" us4k "]"
+		raw[++nr] = "    \"vfio-dma-bench.map_us_2m\": [" us2m "]"
+	}
+	if (nr) {
+		printf ",\n  \"runs_raw\": {\n" > json
+		for (j = 1; j <= nr; j++)
+			printf "%s%s", raw[j], (j < nr ? ",\n" : "\n  }") > json
+	}
 	printf "\n}\n" > json
 	close(json)
 	print ""
