@@ -8,7 +8,7 @@
 # all inside L1 under nested KVM, QEMU as -M microvm,pcie=on (SeaBIOS's
 # microvm build) with the kit as its PVH -kernel, guest RAM 64 MiB on
 # 2 MiB pages everywhere.
-# Exits are KVM's own per-VM counters (tests/lab/kvm-stats.c: debugfs,
+# Exits are KVM's own per-VM counters (tests/lab/bench/kvm-stats.c: debugfs,
 # read after the VMM ends while the helper holds the VM), so both VMMs are
 # counted the same way. Per command: two runs that differ only in the
 # number of commands (count=LO and HI, the same seed), difference of the
@@ -40,7 +40,8 @@ command -v kvm-stats >/dev/null || lab_fail no-kvm-stats-in-initrd
 lab_debugfs || lab_fail "$LAB_ERR"
 lab_need_vf || lab_fail "$LAB_ERR"
 lab_bind_vfio "$LAB_VF" || lab_fail "$LAB_ERR"
-echo $(( mib / 2 * 2 + 8 )) >/proc/sys/vm/nr_hugepages
+# One guest at a time: its RAM in 2 MiB pages, and a few spare.
+echo $(( mib / 2 + 8 )) >/proc/sys/vm/nr_hugepages
 read -r irq_mask </proc/irq/default_smp_affinity
 trap 'echo "$irq_mask" >/proc/irq/default_smp_affinity' EXIT
 echo 1 >/proc/irq/default_smp_affinity || lab_fail irq-affinity
@@ -51,8 +52,8 @@ mkdir -p "$figs"
 
 # The guest RAM, platform and firmware both QEMU configurations share.
 # SeaBIOS's microvm build, not QEMU's default qboot: with a vfio-pci device
-# qboot never reaches the kit in L1 (its fw_cfg reads land at the wrong
-# guest addresses; docs/benchmarks.md), and both QEMU runs must boot alike.
+# qboot never reaches the kit in L1 (it ends in its panic() loop;
+# docs/benchmarks.md), and both QEMU runs must boot alike.
 qemu_base="-accel kvm -M microvm,pcie=on,memory-backend=ram -m ${mib}M
 	-bios $LAB_QEMU_MICROVM_BIOS
 	-object memory-backend-memfd,id=ram,size=${mib}M,hugetlb=on,hugetlbsize=2M
@@ -68,9 +69,10 @@ run() {
 	case $cfg in
 	iovmm_vf)
 		taskset -c $vmm_cpu kvm-stats --timeout 120 \
-			--first iovmm-kit: -- iovmm run --kernel "$LAB_KIT" --mem ${mib}M --hugepages \
-			--stats --device "vfio-pci,host=$LAB_VF" \
-			--cmdline "$cmdline" >"$out" 2>&1
+			--first iovmm-kit: -- iovmm run --kernel "$LAB_KIT" \
+			--mem ${mib}M --hugepages --stats \
+			--device "vfio-pci,host=$LAB_VF" --cmdline "$cmdline" \
+			>"$out" 2>&1
 		;;
 	qemu_vf)
 		# shellcheck disable=SC2086 # a list of words
