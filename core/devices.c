@@ -152,6 +152,7 @@ static int vhu_net_dev_create(struct vm *vm, const struct vm_device_cfg *cfg,
 		.socket = cfg->vhu.socket,
 		.server = cfg->vhu.server,
 		.queues = cfg->vhu.queues,
+		.cancel_fd = vm->cancel_fd,
 	};
 
 	nic_mac(vm, cfg->vhu.has_mac ? cfg->vhu.mac : NULL, ncfg.mac);

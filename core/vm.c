@@ -250,6 +250,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	if (!vm)
 		return -ENOMEM;
 	vm->kvm_fd = vm->vm_fd = -1;
+	vm->cancel_fd = cfg->cancel_fd;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 

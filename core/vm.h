@@ -104,6 +104,13 @@ struct vm_config {
 	const char *serial_path; /* for VM_SERIAL_FILE */
 	unsigned nr_devices;
 	struct vm_device_cfg devices[VM_MAX_DEVICES];
+	/*
+	 * An eventfd (borrowed) the caller signals to abandon vm_create()
+	 * while a step waits without a bound (a vhost-user server waiting
+	 * for its back end): the step fails with -ECANCELED and everything
+	 * built so far is unwound. -1: none.
+	 */
+	int cancel_fd;
 };
 
 struct vm;

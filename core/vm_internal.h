@@ -38,6 +38,7 @@ struct vm {
 	struct vm_device devices[VM_MAX_DEVICES];
 	unsigned ncpus;
 	struct vcpu *vcpus[VM_MAX_CPUS];
+	int cancel_fd;   /* vm_config.cancel_fd (borrowed), during vm_create */
 
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;

@@ -698,6 +698,7 @@ int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 	memset(out, 0, sizeof(*out));
 	out->vm.mem_size = CLI_DEFAULT_MEM;
 	out->vm.ncpus = 1;
+	out->vm.cancel_fd = -1;
 	out->vm.serial = VM_SERIAL_STDIO;
 
 	optind = 0; /* full re-initialisation: parse may run more than once */

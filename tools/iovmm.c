@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,35 +30,75 @@
  * and taken by one thread with sigwait(). Exit status 128 + signal number,
  * as a shell reports a killed command.
  *
- * While the VM is still being built there is nothing to stop in order, and
- * vm_create() may wait without end (a vhost-user server waiting for its
- * back end): the signal ends the process at once, as an unhandled one
- * would. Leases die with the process (flock) and a stale socket is reused.
+ * A signal while the VM is still being built is kept for when vm_create()
+ * returns (the VM is then destroyed without running), and it signals
+ * vm_config.cancel_fd so that a step waiting without a bound (a vhost-user
+ * server waiting for its back end) gives up and vm_create() unwinds.
  */
 struct run_signals {
 	sigset_t set;
 	pthread_t thread;
-	_Atomic(struct vm *) vm;  /* NULL while vm_create() runs */
+	int cancel_fd;        /* eventfd: vm_config.cancel_fd */
+	pthread_mutex_t lock;
+	struct vm *vm;        /* lock; NULL while vm_create() runs */
+	int pending;          /* lock; a signal that came during vm_create() */
 	atomic_bool done;
 };
 
 static void *run_signal_thread(void *arg)
 {
 	struct run_signals *rs = arg;
+	uint64_t one = 1;
+	struct vm *vm;
 	int sig;
 
 	while (!sigwait(&rs->set, &sig) && !atomic_load(&rs->done)) {
-		struct vm *vm = atomic_load(&rs->vm);
-
-		if (!vm) {
-			fprintf(stderr, "iovmm run: %s while building the VM\n",
-				strsignal(sig));
-			_exit(128 + sig);
+		pthread_mutex_lock(&rs->lock);
+		vm = rs->vm;
+		if (!vm && !rs->pending) {
+			rs->pending = sig;
+			if (write(rs->cancel_fd, &one, sizeof(one)) < 0)
+				log_err("run", "cancel eventfd: %s", strerror(errno));
 		}
+		pthread_mutex_unlock(&rs->lock);
 		log_info("run", "%s: stopping the VM", strsignal(sig));
-		vm_request_stop(vm, 128 + sig);
+		if (vm)
+			vm_request_stop(vm, 128 + sig);
 	}
 	return NULL;
+}
+
+static int run_signals_start(struct run_signals *rs)
+{
+	int ret;
+
+	sigemptyset(&rs->set);
+	sigaddset(&rs->set, SIGINT);
+	sigaddset(&rs->set, SIGTERM);
+	sigaddset(&rs->set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &rs->set, NULL);
+	rs->cancel_fd = eventfd(0, EFD_CLOEXEC);
+	if (rs->cancel_fd < 0)
+		return -errno;
+	pthread_mutex_init(&rs->lock, NULL);
+	ret = -pthread_create(&rs->thread, NULL, run_signal_thread, rs);
+	if (ret) {
+		pthread_mutex_destroy(&rs->lock);
+		close(rs->cancel_fd);
+	}
+	return ret;
+}
+
+/* The VM exists (vm non-NULL) or not: returns a signal already taken. */
+static int run_signals_built(struct run_signals *rs, struct vm *vm)
+{
+	int sig;
+
+	pthread_mutex_lock(&rs->lock);
+	rs->vm = vm;
+	sig = rs->pending;
+	pthread_mutex_unlock(&rs->lock);
+	return sig;
 }
 
 static void run_signals_stop(struct run_signals *rs)
@@ -65,15 +106,17 @@ static void run_signals_stop(struct run_signals *rs)
 	atomic_store(&rs->done, true);
 	pthread_kill(rs->thread, SIGTERM);
 	pthread_join(rs->thread, NULL);
+	pthread_mutex_destroy(&rs->lock);
+	close(rs->cancel_fd);
 }
 
 static int cmd_run(int argc, char **argv)
 {
 	struct run_signals rs = { 0 };
 	struct cli_run opts;
-	struct vm *vm;
+	struct vm *vm = NULL;
 	char err[512] = "";
-	int ret, status;
+	int ret, status, sig;
 
 	if (cli_parse_run(argc, argv, &opts, err, sizeof(err))) {
 		fprintf(stderr, "iovmm run: %s\n", err);
@@ -87,27 +130,28 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (opts.quiet)
 		log_set_level(LOG_ERR);
-	sigemptyset(&rs.set);
-	sigaddset(&rs.set, SIGINT);
-	sigaddset(&rs.set, SIGTERM);
-	sigaddset(&rs.set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &rs.set, NULL);
-	ret = pthread_create(&rs.thread, NULL, run_signal_thread, &rs);
+	ret = run_signals_start(&rs);
 	if (ret) {
-		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(ret));
+		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(-ret));
 		cli_run_free(&opts);
 		return VM_EXIT_FATAL;
 	}
+	opts.vm.cancel_fd = rs.cancel_fd;
 	ret = vm_create(&opts.vm, &vm, err, sizeof(err));
+	sig = run_signals_built(&rs, ret ? NULL : vm);
 	if (ret) {
 		run_signals_stop(&rs);
-		fprintf(stderr, "iovmm run: %s\n",
-			err[0] ? err : strerror(-ret));
+		if (sig)
+			fprintf(stderr, "iovmm run: %s while building the VM\n",
+				strsignal(sig));
+		else
+			fprintf(stderr, "iovmm run: %s\n",
+				err[0] ? err : strerror(-ret));
 		cli_run_free(&opts);
-		return VM_EXIT_CONFIG;
+		return sig ? 128 + sig : VM_EXIT_CONFIG;
 	}
-	atomic_store(&rs.vm, vm);
-	status = vm_run(vm);
+	/* Stopped before it ran: destroyed in order all the same. */
+	status = sig ? 128 + sig : vm_run(vm);
 	run_signals_stop(&rs);
 	if (opts.stats)
 		stats_print(stderr, vm);

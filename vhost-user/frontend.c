@@ -742,14 +742,21 @@ static int fe_listen(struct vhu_frontend *fe, char *err, size_t errlen)
 /* Server: wait for the first back end (it decides the guest's features). */
 static int fe_first_accept(struct vhu_frontend *fe, char *err, size_t errlen)
 {
-	struct pollfd p = { .fd = fe->listen_fd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = fe->listen_fd, .events = POLLIN },
+		{ .fd = fe->cfg.cancel_fd > 0 ? fe->cfg.cancel_fd : -1,
+		  .events = POLLIN },
+	};
 	int tmo = fe->cfg.accept_timeout_ms > 0 ? fe->cfg.accept_timeout_ms : -1;
 	int ret, sock;
 
 	log_info(fe->name, "waiting for a vhost-user back end on %s", fe->path);
 	do {
-		ret = poll(&p, 1, tmo);
+		ret = poll(p, 2, tmo);
 	} while (ret < 0 && errno == EINTR);
+	if (ret > 0 && p[1].revents)
+		return fe_err(err, errlen, -ECANCELED,
+			      "gave up waiting for a back end on %s", fe->path);
 	if (ret == 0)
 		return fe_err(err, errlen, -ETIMEDOUT,
 			      "no back end connected to %s", fe->path);

@@ -99,6 +99,12 @@ struct vhu_frontend_config {
 	 * end, so a server waits for it, as QEMU does by default.
 	 */
 	int accept_timeout_ms;
+	/*
+	 * Server mode: an eventfd (borrowed) that, once readable, ends that
+	 * wait with -ECANCELED (the user gave up: Ctrl-C). -1 or 0: none
+	 * (0 so that zero-initialised configs have none; stdin is no eventfd).
+	 */
+	int cancel_fd;
 };
 
 /* What the device tells vhu_fe_start() about one ring. */
@@ -130,6 +136,7 @@ struct vhu_fe_stats {
  *   -ECONNREFUSED  client: nobody listens there
  *   -EADDRINUSE    server: path exists and is not a stale socket
  *   -ETIMEDOUT     server: no back end within accept_timeout_ms
+ *   -ECANCELED     server: cfg->cancel_fd was signalled while waiting
  *   -EPROTONOSUPPORT  the back end lacks VERSION_1 (or MQ for nr_pairs)
  *   -errno         socket errors, protocol errors (-EBADMSG, -EPROTO...)
  */

@@ -376,6 +376,7 @@ int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
 		.features = VHU_NET_BACKEND_BITS, .mem = mem, .io = io,
 		.lock = &n->vdev.lock, .ops = &vn_fe_ops, .opaque = n,
 		.timeout_ms = cfg->timeout_ms,
+		.cancel_fd = cfg->cancel_fd,
 	};
 	ret = vhu_fe_create(&fcfg, &n->fe, why, sizeof(why));
 	if (ret) {

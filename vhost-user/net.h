@@ -49,6 +49,8 @@ struct vhu_net_config {
 	uint8_t mac[6];       /* required: the caller picks it */
 	const char *name;     /* for logs; NULL: "vhost-user-net" */
 	int timeout_ms;       /* back-end reply timeout; 0: 5000 ms */
+	int cancel_fd;        /* server: eventfd that ends the wait for the
+			       * first back end (-ECANCELED); -1 or 0: none */
 };
 
 struct vhu_net_stats {
