@@ -40,10 +40,12 @@ check-unit: build
 check-integ: build
 	meson test -C $(BUILD) --print-errorlogs --suite integ
 
+# Tables on stdout, JSON and SVG charts (tools/bench-chart.py) in this dir.
 bench: build
-	$(IOVMM) bench exits
-	$(IOVMM) bench net
-	$(IOVMM) bench vhost
+	$(IOVMM) bench exits --json bench-exits.json
+	$(IOVMM) bench net --json bench-net.json
+	$(IOVMM) bench vhost --json bench-vhost.json
+	tools/bench-chart.py bench-exits.json bench-net.json bench-vhost.json
 
 # Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
 lab: build

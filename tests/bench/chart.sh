@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tools/bench-chart.py on the JSON of real `iovmm bench` runs (fixtures/,
+# measured on 2026-12-05): one SVG per chart, with every series and group
+# of the input; failed runs (null, -1) left out without breaking the chart;
+# a file that is not a bench JSON refused with status 1.
+#   chart.sh CHART_PY FIXTURES_DIR
+set -u
+chart=$1 fixtures=$2
+command -v gnuplot >/dev/null 2>&1 || { echo "SKIP: gnuplot not installed"; exit 77; }
+tmp=$(mktemp -d /tmp/iovmm-chart.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$chart" --out-dir "$tmp" "$fixtures/bench-exits.json" "$fixtures/bench-net.json" \
+	"$fixtures/bench-vhost.json" || fail "bench-chart.py exited $?"
+for f in bench-exits bench-net bench-vhost bench-vhost-2; do
+	grep -q '<svg' "$tmp/$f.svg" 2>/dev/null || fail "$f.svg missing or not SVG"
+done
+# Every series and group label of the input is drawn.
+for want in iovmm 'raw KVM' QEMU 'mmio (cpl3)' ioeventfd 'pio (cpl0)'; do
+	grep -qF "$want" "$tmp/bench-exits.svg" || fail "bench-exits.svg lacks '$want'"
+done
+for want in 'e1000 64 B' 'virtio packed 1500 B'; do
+	grep -qF "$want" "$tmp/bench-net.svg" || fail "bench-net.svg lacks '$want'"
+done
+for want in iovmm-vswitch 'testpmd vhost' 'dpdk virtio-user 64 B'; do
+	grep -qF "$want" "$tmp/bench-vhost.svg" || fail "bench-vhost.svg lacks '$want'"
+done
+grep -qF 'testpmd-vhost 1500 B' "$tmp/bench-vhost-2.svg" || fail "bench-vhost-2.svg lacks a group"
+
+# Failed runs: a series with no valid run at all, and one null among runs.
+python3 - "$fixtures/bench-exits.json" "$tmp/failed.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["tests"][0]["ns_per_op"]["qemu"]["runs"] = [None] * len(d["tests"][0]["ns_per_op"]["qemu"]["runs"])
+d["tests"][1]["ns_per_op"]["raw"]["runs"][0] = -1
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$chart" --out-dir "$tmp" "$tmp/failed.json" >/dev/null || fail "a failed run broke the chart"
+grep -q '<svg' "$tmp/failed.svg" || fail "failed.svg not drawn"
+
+echo '{"benchmark": "nonsense"}' >"$tmp/other.json"
+out=$("$chart" --out-dir "$tmp" "$tmp/other.json" 2>&1)
+[ $? -eq 1 ] || fail "a non-bench JSON was accepted"
+echo "$out" | grep -q "not the JSON of iovmm bench" || fail "no reason given: $out"
+echo OK
