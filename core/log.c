@@ -38,14 +38,18 @@ void log_msg(enum log_level level, const char *who, const char *fmt, ...)
 		prefix[level], line);
 }
 
+void log_verrf(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+}
+
 void log_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || !errlen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	log_verrf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 

@@ -8,6 +8,7 @@
 #ifndef IOVMM_LOG_H
 #define IOVMM_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,9 @@ bool log_ratelimit_ok(struct log_ratelimit *rl);
  */
 __attribute__((format(printf, 3, 4)))
 void log_errf(char *err, size_t errlen, const char *fmt, ...);
+/* The same for wrappers that take their own arguments. */
+__attribute__((format(printf, 3, 0)))
+void log_verrf(char *err, size_t errlen, const char *fmt, va_list ap);
 
 #define log_err(who, ...) log_msg(LOG_ERR, who, __VA_ARGS__)
 #define log_warn(who, ...) log_msg(LOG_WARN, who, __VA_ARGS__)

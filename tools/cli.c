@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mac.h"
 #include "core/util.h"
 #include "core/vm_internal.h"
@@ -83,7 +84,7 @@ static int cli_error(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	log_verrf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }

@@ -179,15 +179,14 @@ void vhu_fe_disconnect(struct vhu_frontend *fe, const char *why)
 /* ---- handshake ---- */
 
 __attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 4, 5)))
 static int fe_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	log_verrf(err, errlen, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 
