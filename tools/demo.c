@@ -135,7 +135,9 @@ static bool demo_path_row(const char *self, const char *kit,
 	char net[PATH_MAX + 64], cmdline[128], figures[96] = "";
 	const char *nic = p->net && !strncmp(p->net, "e1000", 5) ? "e1000"
 								 : "virtio";
-	bool pin = access("/usr/bin/taskset", X_OK) == 0;
+	/* vhost-user: the switch's forwarding lcore has CPU 0, keep the
+	 * vCPU off it. The others need both CPUs (vCPU and I/O thread). */
+	bool pin = !p->net && access("/usr/bin/taskset", X_OK) == 0;
 	struct bench_kvs res, stats;
 	struct bench_proc pr;
 	const char *status = "error";
@@ -149,7 +151,6 @@ static bool demo_path_row(const char *self, const char *kit,
 		snprintf(net, sizeof(net), "vhost-user,socket=%s", sock);
 	snprintf(cmdline, sizeof(cmdline),
 		 "test=net-loopback nic=%s count=%u size=64", nic, DEMO_NET_COUNT);
-	/* The switch's forwarding lcore has CPU 0: keep the vCPU off it. */
 	if (pin) {
 		argv[a++] = "taskset";
 		argv[a++] = "-c";
