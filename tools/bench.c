@@ -964,8 +964,7 @@ static void bench_exits_usage(FILE *f)
 		"  --timeout SEC     per child process (default 60 + count/1000)\n");
 }
 
-static int bench_parse_num(const char *s, uint64_t min, uint64_t max,
-			   uint64_t *out)
+int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;

@@ -59,6 +59,14 @@ const char *bench_kv_get(const struct bench_kvs *kvs, const char *key);
 int bench_kv_get_double(const struct bench_kvs *kvs, const char *key,
 			double *out);
 
+/*
+ * A command-line number: decimal digits only (no sign, no blanks), within
+ * [min, max]. 0 and *out, or -EINVAL.
+ */
+int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* The guest kit's largest net-loopback count= (guest/test_net.c). */
+#define BENCH_KIT_MAX_COUNT 100000000ULL
+
 /* `key` as an unsigned decimal integer: 0, -ENOENT or -EINVAL. */
 int bench_kv_get_u64(const struct bench_kvs *kvs, const char *key,
 		     uint64_t *out);

@@ -270,23 +270,23 @@ static int net_parse(int argc, char **argv, struct net_cfg *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	uint64_t v;
 	int opt;
-	char *end;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			cfg->runs = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !cfg->runs || cfg->runs > NET_MAX_RUNS) {
+			if (bench_parse_num(optarg, 1, NET_MAX_RUNS, &v)) {
 				fprintf(stderr, "bench net: --runs: 1 to %d\n", NET_MAX_RUNS);
 				return -EINVAL;
 			}
+			cfg->runs = (unsigned)v;
 			break;
 		case 'c':
-			cfg->count = strtoull(optarg, &end, 10);
-			if (*end || !cfg->count) {
-				fprintf(stderr, "bench net: --count: a positive number\n");
+			if (bench_parse_num(optarg, 1, BENCH_KIT_MAX_COUNT, &cfg->count)) {
+				fprintf(stderr, "bench net: --count: 1 to %llu\n",
+					BENCH_KIT_MAX_COUNT);
 				return -EINVAL;
 			}
 			break;

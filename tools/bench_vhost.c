@@ -522,6 +522,7 @@ static int vh_parse(int argc, char **argv, struct vh_cfg *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	uint64_t v;
 	int opt;
 	char *end;
 
@@ -529,11 +530,11 @@ static int vh_parse(int argc, char **argv, struct vh_cfg *cfg)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			cfg->runs = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !cfg->runs || cfg->runs > VH_MAX_RUNS) {
+			if (bench_parse_num(optarg, 1, VH_MAX_RUNS, &v)) {
 				fprintf(stderr, "bench vhost: --runs: 1 to %d\n", VH_MAX_RUNS);
 				return -EINVAL;
 			}
+			cfg->runs = (unsigned)v;
 			break;
 		case 's':
 			cfg->seconds = strtod(optarg, &end);
@@ -543,9 +544,9 @@ static int vh_parse(int argc, char **argv, struct vh_cfg *cfg)
 			}
 			break;
 		case 'c':
-			cfg->count = strtoull(optarg, &end, 10);
-			if (*end || !cfg->count) {
-				fprintf(stderr, "bench vhost: --count: a positive number\n");
+			if (bench_parse_num(optarg, 1, BENCH_KIT_MAX_COUNT, &cfg->count)) {
+				fprintf(stderr, "bench vhost: --count: 1 to %llu\n",
+					BENCH_KIT_MAX_COUNT);
 				return -EINVAL;
 			}
 			break;
