@@ -964,6 +964,16 @@ static void bench_exits_usage(FILE *f)
 		"  --timeout SEC     per child process (default 60 + count/1000)\n");
 }
 
+const char *bench_fmt(char *buf, size_t len, double v, int prec,
+		      const char *suffix)
+{
+	if (isnan(v) || isinf(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f%s", prec, v, suffix);
+	return buf;
+}
+
 int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;

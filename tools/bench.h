@@ -67,6 +67,11 @@ int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* The guest kit's largest net-loopback count= (guest/test_net.c). */
 #define BENCH_KIT_MAX_COUNT 100000000ULL
 
+/* v as "%.<prec>f<suffix>" in buf, or "-" for a failed (NaN) or
+ * meaningless (infinite) figure; returns buf. */
+const char *bench_fmt(char *buf, size_t len, double v, int prec,
+		      const char *suffix);
+
 /* `key` as an unsigned decimal integer: 0, -ENOENT or -EINVAL. */
 int bench_kv_get_u64(const struct bench_kvs *kvs, const char *key,
 		     uint64_t *out);

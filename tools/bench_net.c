@@ -202,10 +202,14 @@ static void net_print(const struct net_cfg *cfg, const struct net_data *d)
 			double ratio = ip / qp;
 			const char *verdict = isnan(ratio) ? "-" :
 					      ratio >= NET_TARGET_RATIO ? "PASS" : "MISS";
+			char b[5][32];
 
-			printf("%-5u %-14s %12.0f %12.0f %9.2fx %12.1f %10.3f  %s (>= %.1fx qemu)\n",
-			       net_sizes[s], net_nics[n].label, ip, qp, ratio,
-			       ib / 1e6, ex, verdict, NET_TARGET_RATIO);
+			printf("%-5u %-14s %12s %12s %10s %12s %10s  %s (>= %.1fx qemu)\n",
+			       net_sizes[s], net_nics[n].label,
+			       bench_fmt(b[0], 32, ip, 0, ""), bench_fmt(b[1], 32, qp, 0, ""),
+			       bench_fmt(b[2], 32, ratio, 2, "x"),
+			       bench_fmt(b[3], 32, ib / 1e6, 1, ""),
+			       bench_fmt(b[4], 32, ex, 3, ""), verdict, NET_TARGET_RATIO);
 		}
 	}
 }

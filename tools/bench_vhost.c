@@ -353,17 +353,6 @@ static double vh_median(const double *v, unsigned n)
 	return bench_median(tmp, n);
 }
 
-/* "%*.Nf" of v, or "-" when v is NaN (a failed or skipped measurement). */
-static const char *vh_num(char *buf, size_t len, double v, int prec,
-			  const char *suffix)
-{
-	if (isnan(v) || isinf(v))
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.*f%s", prec, v, suffix);
-	return buf;
-}
-
 static const char *vh_verdict(double ratio, double target)
 {
 	return isnan(ratio) ? "-" : ratio >= target ? "PASS" : "MISS";
@@ -382,8 +371,8 @@ static void vh_print_backends(const struct vh_cfg *cfg, const struct vh_data *d)
 			if (!cfg->fe_on[fe])
 				continue;
 			printf("%-5u %-17s %14s %14s %9s  %s (iovmm-vswitch >= %.1fx testpmd)\n",
-			       vh_sizes[s], vh_fe_name[fe], vh_num(b1, 32, v, 0, ""),
-			       vh_num(b2, 32, t, 0, ""), vh_num(b3, 32, v / t, 2, "x"),
+			       vh_sizes[s], vh_fe_name[fe], bench_fmt(b1, 32, v, 0, ""),
+			       bench_fmt(b2, 32, t, 0, ""), bench_fmt(b3, 32, v / t, 2, "x"),
 			       vh_verdict(v / t, VH_TARGET_BACKEND),
 			       VH_TARGET_BACKEND);
 		}
@@ -402,9 +391,9 @@ static void vh_print_frontends(const struct vh_cfg *cfg, const struct vh_data *d
 			char b1[32], b2[32], b3[32], b4[32];
 
 			printf("%-5u %-14s %12s %12s %9s %10s  %s (iovmm >= %.1fx qemu, exits ~0)\n",
-			       vh_sizes[s], vh_be_name[be], vh_num(b1, 32, i, 0, ""),
-			       vh_num(b2, 32, q, 0, ""), vh_num(b3, 32, i / q, 2, "x"),
-			       vh_num(b4, 32, ex, 3, ""),
+			       vh_sizes[s], vh_be_name[be], bench_fmt(b1, 32, i, 0, ""),
+			       bench_fmt(b2, 32, q, 0, ""), bench_fmt(b3, 32, i / q, 2, "x"),
+			       bench_fmt(b4, 32, ex, 3, ""),
 			       vh_verdict(i / q, VH_TARGET_FRONTEND),
 			       VH_TARGET_FRONTEND);
 		}
