@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/layout.h"
 #include "core/log.h"
@@ -245,14 +244,6 @@ static void vfio_leases_drop(struct vm *vm, unsigned below,
 		sriov_pool_release(leases[k]);
 }
 
-static uint64_t vfio_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * pf=: lease a free VF of the PF, apply the VF settings and bind it to
  * vfio-pci (sriov_pool_acquire() repairs what crashed iovmm processes left
@@ -263,7 +254,7 @@ static int vfio_dev_lease(struct vfio_dev *vd, const struct vm_vfio_cfg *cfg,
 			  char bdf[SRIOV_BDF_SIZE], char *err, size_t errlen)
 {
 	const struct sriov_vf_settings *s = &cfg->vf_settings;
-	uint64_t t0 = vfio_now_ms();
+	uint64_t t0 = util_now_ms();
 	struct sriov_env env;
 	char msg[384] = "";
 	int ret;
@@ -280,7 +271,7 @@ static int vfio_dev_lease(struct vfio_dev *vd, const struct vm_vfio_cfg *cfg,
 	vd->nleases = 1;
 	log_info("vfio-pci", "VF %s from the pool of %s (leased and bound in "
 		 "%llu ms)", bdf, cfg->pf,
-		 (unsigned long long)(vfio_now_ms() - t0));
+		 (unsigned long long)(util_now_ms() - t0));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -31,6 +32,15 @@ static inline int ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
 				 uint64_t blen)
 {
 	return alen && blen && a <= b + blen - 1 && b <= a + alen - 1;
+}
+
+/* CLOCK_MONOTONIC in milliseconds, for durations that are logged. */
+static inline uint64_t util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 #endif

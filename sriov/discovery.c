@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -45,14 +44,6 @@ int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		log_errf(err, errlen, "writing '%.*s' to %s: %s",
 			 (int)strcspn(val, "\n"), val, path, strerror(-ret));
 	return ret;
-}
-
-uint64_t sriov_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- environment ---- */

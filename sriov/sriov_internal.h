@@ -24,7 +24,6 @@ int sriov_dev_write(const struct sriov_env *env, const char *bdf,
 		    const char *attr, const char *val, char *err,
 		    size_t errlen);
 /* Milliseconds on CLOCK_MONOTONIC (for the timings the CLI prints). */
-uint64_t sriov_now_ms(void);
 
 /* The first network interface of device bdf: name ("" when none), its
  * ifindex (0) and address (""); each output may be NULL. */
