@@ -57,21 +57,8 @@ vsw_hugepages() {
 	[ "$_free" -ge "$_n" ] || vsw_skip "the kernel gave only $_free free hugepages"
 }
 
-# vsw_wait FILE PATTERN SECONDS [PID]: until grep -E finds PATTERN in FILE;
-# fails early when PID (if given) has exited.
-vsw_wait() {
-	_f=$1 _pat=$2 _secs=$3 _pid=${4:-}
-	_i=0
-	while [ "$_i" -lt $((_secs * 10)) ]; do
-		grep -Eq "$_pat" "$_f" 2>/dev/null && return 0
-		if [ -n "$_pid" ] && ! kill -0 "$_pid" 2>/dev/null; then
-			return 1
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+. "$(dirname "$0")/../wait.sh"
+vsw_wait() { integ_wait "$@"; }
 
 # vsw_start NAME CMD...: runs CMD in the background, output in NAME.log;
 # sets VSW_LAST_PID.
