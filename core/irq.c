@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The one place that talks to KVM about interrupts: in-kernel irqchip and
- * PIT, the GSI routing table, irqfd, MSI injection; and ioeventfd, the
- * mirror-image eventfd mechanism for guest-to-host notification.
+ * Interrupt policy: the GSI routing table and its MSI allocator, argument
+ * checks, and rollback when the back end refuses a change. What reaches the
+ * hypervisor goes through struct irq_ops (core/irq_kvm.c for KVM).
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so we keep the table here and
  * rewrite it on every change. The first 24 GSIs mirror what KVM installs by
@@ -10,31 +10,26 @@
  * also -> the PIC pins), so rewriting never loses legacy interrupts.
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "core/irq.h"
 #include "core/layout.h"
-#include "core/log.h"
 #include "core/util.h"
 
 /* Upper bound of GSIs we hand out; KVM allows up to KVM_MAX_IRQ_ROUTES. */
 #define IRQ_MAX_GSI 1024
 
 struct irq {
-	int vm_fd;             /* borrowed from the VM */
-	bool any_length_ioeventfd;
+	struct irq_backend *be; /* borrowed, or owned when own_be */
+	bool own_be;
 	pthread_mutex_t lock;
-	/* The routing table as last given to KVM. lock: lock */
+	/* The routing table as last given to the back end. lock: lock */
 	struct kvm_irq_routing *table;
 	/* GSIs in use by MSI routes. lock: lock */
 	uint64_t msi_used[IRQ_MAX_GSI / 64];
 };
-
-static const char who[] = "irq";
 
 /*
  * The legacy routes, as a PC chipset wires them: GSIs 0-15 reach the PIC
@@ -73,22 +68,28 @@ static void irq_default_routes(struct irq *irq)
 
 static int irq_commit(struct irq *irq)
 {
-	if (ioctl(irq->vm_fd, KVM_SET_GSI_ROUTING, irq->table) < 0)
-		return -errno;
-	return 0;
+	return irq->be->ops->set_routing(irq->be, irq->table);
 }
 
-int irq_create(int vm_fd, struct irq **out)
+static void irq_release_backend(struct irq_backend *be, bool own)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
-	struct irq *irq;
+	if (own && be->ops->destroy)
+		be->ops->destroy(be);
+}
+
+int irq_create(struct irq_backend *be, bool own, struct irq **out)
+{
 	size_t max_entries = 16 + LAYOUT_GSI_IOAPIC_PINS + IRQ_MAX_GSI;
+	struct irq *irq;
 	int ret;
 
 	irq = calloc(1, sizeof(*irq));
-	if (!irq)
-		return -ENOMEM;
-	irq->vm_fd = vm_fd;
+	if (!irq) {
+		ret = -ENOMEM;
+		goto err_backend;
+	}
+	irq->be = be;
+	irq->own_be = own;
 	pthread_mutex_init(&irq->lock, NULL);
 	irq->table = calloc(1, sizeof(*irq->table) +
 				       max_entries * sizeof(irq->table->entries[0]));
@@ -96,18 +97,6 @@ int irq_create(int vm_fd, struct irq **out)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	if (ioctl(vm_fd, KVM_CREATE_IRQCHIP) < 0) {
-		ret = -errno;
-		log_err(who, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		goto err_free;
-	}
-	/* The in-kernel PIT (i8254 + speaker port 0x61), where KVM offers it. */
-	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2) > 0 &&
-	    ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		log_warn(who, "KVM_CREATE_PIT2: %s (continuing without a PIT)",
-			 strerror(errno));
-	irq->any_length_ioeventfd =
-		ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
 	irq_default_routes(irq);
 	ret = irq_commit(irq);
 	if (ret)
@@ -119,6 +108,8 @@ err_free:
 	free(irq->table);
 	pthread_mutex_destroy(&irq->lock);
 	free(irq);
+err_backend:
+	irq_release_backend(be, own);
 	return ret;
 }
 
@@ -126,6 +117,7 @@ void irq_destroy(struct irq *irq)
 {
 	if (!irq)
 		return;
+	irq_release_backend(irq->be, irq->own_be);
 	free(irq->table);
 	pthread_mutex_destroy(&irq->lock);
 	free(irq);
@@ -133,26 +125,14 @@ void irq_destroy(struct irq *irq)
 
 int irq_line_set(struct irq *irq, uint32_t gsi, int level)
 {
-	struct kvm_irq_level line = { .irq = gsi, .level = !!level };
-
 	if (gsi >= LAYOUT_GSI_IOAPIC_PINS)
 		return -EINVAL;
-	if (ioctl(irq->vm_fd, KVM_IRQ_LINE, &line) < 0)
-		return -errno;
-	return 0;
+	return irq->be->ops->set_line(irq->be, gsi, !!level);
 }
 
 int irq_msi_inject(struct irq *irq, uint64_t addr, uint32_t data)
 {
-	struct kvm_msi msi = {
-		.address_lo = (uint32_t)addr,
-		.address_hi = (uint32_t)(addr >> 32),
-		.data = data,
-	};
-	int ret = ioctl(irq->vm_fd, KVM_SIGNAL_MSI, &msi);
-
-	/* 0 means the guest blocked it (e.g. LAPIC disabled): not our error. */
-	return ret < 0 ? -errno : 0;
+	return irq->be->ops->signal_msi(irq->be, addr, data);
 }
 
 static struct kvm_irq_routing_entry *irq_find_msi(struct irq *irq, uint32_t gsi)
@@ -240,7 +220,7 @@ int irq_msi_route_del(struct irq *irq, uint32_t gsi)
 		irq->table->nr--;
 		ret = irq_commit(irq);
 		if (ret) {
-			/* Put the table back exactly as KVM still has it. */
+			/* Put the table back exactly as the back end has it. */
 			irq->table->nr++;
 			*last = *e;
 			*e = old;
@@ -254,59 +234,46 @@ int irq_msi_route_del(struct irq *irq, uint32_t gsi)
 
 int irq_irqfd_attach(struct irq *irq, uint32_t gsi, int efd, int resample_fd)
 {
-	struct kvm_irqfd req = { .fd = (uint32_t)efd, .gsi = gsi };
-
 	if (efd < 0)
 		return -EBADF;
-	if (resample_fd >= 0) {
-		req.flags = KVM_IRQFD_FLAG_RESAMPLE;
-		req.resamplefd = (uint32_t)resample_fd;
-	}
-	return ioctl(irq->vm_fd, KVM_IRQFD, &req) < 0 ? -errno : 0;
+	return irq->be->ops->irqfd_attach(irq->be, gsi, efd, resample_fd);
 }
 
 int irq_irqfd_detach(struct irq *irq, uint32_t gsi, int efd)
 {
-	struct kvm_irqfd req = {
-		.fd = (uint32_t)efd,
-		.gsi = gsi,
-		.flags = KVM_IRQFD_FLAG_DEASSIGN,
-	};
-
-	return ioctl(irq->vm_fd, KVM_IRQFD, &req) < 0 ? -errno : 0;
+	if (efd < 0)
+		return -EBADF;
+	return irq->be->ops->irqfd_detach(irq->be, gsi, efd);
 }
 
-static int irq_ioeventfd(struct irq *irq, const struct irq_ioeventfd *ioev,
-			 uint32_t extra_flags)
+/* What KVM accepts (KVM_IOEVENTFD, Documentation/virt/kvm/api.rst). */
+static int irq_ioeventfd_check(struct irq *irq, const struct irq_ioeventfd *ioev)
 {
-	struct kvm_ioeventfd req = {
-		.datamatch = ioev->datamatch ? ioev->data : 0,
-		.addr = ioev->addr,
-		.len = ioev->len,
-		.fd = ioev->efd,
-		.flags = extra_flags,
-	};
-
 	if (ioev->efd < 0)
 		return -EBADF;
-	if (ioev->space == BUS_PIO)
-		req.flags |= KVM_IOEVENTFD_FLAG_PIO;
-	if (ioev->datamatch)
-		req.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+	if (ioev->space != BUS_PIO && ioev->space != BUS_MMIO)
+		return -EINVAL;
+	if (ioev->len != 0 && ioev->len != 1 && ioev->len != 2 &&
+	    ioev->len != 4 && ioev->len != 8)
+		return -EINVAL;
 	/* Zero-length (any width) matches exist only for MMIO, and only lately. */
 	if (ioev->len == 0 &&
 	    (ioev->space != BUS_MMIO || ioev->datamatch ||
-	     !irq->any_length_ioeventfd))
+	     !irq->be->any_length_ioeventfd))
 		return -EOPNOTSUPP;
-	return ioctl(irq->vm_fd, KVM_IOEVENTFD, &req) < 0 ? -errno : 0;
+	return 0;
 }
 
 int irq_ioeventfd_add(struct irq *irq, const struct irq_ioeventfd *ioev)
 {
-	return irq_ioeventfd(irq, ioev, 0);
+	int ret = irq_ioeventfd_check(irq, ioev);
+
+	return ret ? ret : irq->be->ops->ioeventfd_add(irq->be, ioev);
 }
 
 int irq_ioeventfd_del(struct irq *irq, const struct irq_ioeventfd *ioev)
 {
-	return irq_ioeventfd(irq, ioev, KVM_IOEVENTFD_FLAG_DEASSIGN);
+	int ret = irq_ioeventfd_check(irq, ioev);
+
+	return ret ? ret : irq->be->ops->ioeventfd_del(irq->be, ioev);
 }

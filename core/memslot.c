@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/memslot.h"
@@ -13,36 +11,27 @@
 #define MEMSLOT_MAX 512
 
 struct memslots {
-	int vm_fd;
+	struct memslot_backend *be; /* borrowed, or owned when own_be */
+	bool own_be;
 	int nr;                         /* usable slot ids: 0 .. nr-1 */
 	pthread_mutex_t lock;
 	uint64_t used[MEMSLOT_MAX / 64]; /* lock: lock */
 };
 
-static int memslot_set(int vm_fd, int slot, uint64_t gpa, uint64_t size,
-		       void *hva, uint32_t flags)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-	};
-
-	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-}
-
-int memslots_create(int vm_fd, struct memslots **out)
+int memslots_create(struct memslot_backend *be, bool own,
+		    struct memslots **out)
 {
 	struct memslots *ms = calloc(1, sizeof(*ms));
-	int nr;
 
-	if (!ms)
+	if (!ms) {
+		if (own && be->ops->destroy)
+			be->ops->destroy(be);
 		return -ENOMEM;
-	nr = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	ms->nr = nr > 0 && nr < MEMSLOT_MAX ? nr : MEMSLOT_MAX;
-	ms->vm_fd = vm_fd;
+	}
+	ms->be = be;
+	ms->own_be = own;
+	ms->nr = be->nr_slots > 0 && be->nr_slots < MEMSLOT_MAX ? be->nr_slots
+								  : MEMSLOT_MAX;
 	pthread_mutex_init(&ms->lock, NULL);
 	*out = ms;
 	return 0;
@@ -54,7 +43,9 @@ void memslots_destroy(struct memslots *ms)
 		return;
 	for (int i = 0; i < ms->nr; i++)
 		if (ms->used[i / 64] & (1ULL << (i % 64)))
-			memslot_set(ms->vm_fd, i, 0, 0, NULL, 0);
+			ms->be->ops->set(ms->be, i, 0, 0, NULL, false);
+	if (ms->own_be && ms->be->ops->destroy)
+		ms->be->ops->destroy(ms->be);
 	pthread_mutex_destroy(&ms->lock);
 	free(ms);
 }
@@ -74,8 +65,7 @@ int memslot_add(struct memslots *ms, uint64_t gpa, uint64_t size, void *hva,
 	for (slot = 0; slot < ms->nr; slot++) {
 		if (ms->used[slot / 64] & (1ULL << (slot % 64)))
 			continue;
-		ret = memslot_set(ms->vm_fd, slot, gpa, size, hva,
-				  readonly ? KVM_MEM_READONLY : 0);
+		ret = ms->be->ops->set(ms->be, slot, gpa, size, hva, readonly);
 		if (!ret) {
 			ms->used[slot / 64] |= 1ULL << (slot % 64);
 			ret = slot;
@@ -94,8 +84,7 @@ int memslot_del(struct memslots *ms, int slot)
 		return -ENOENT;
 	pthread_mutex_lock(&ms->lock);
 	if (ms->used[slot / 64] & (1ULL << (slot % 64))) {
-		/* A zero-sized region deletes the slot (KVM API). */
-		ret = memslot_set(ms->vm_fd, slot, 0, 0, NULL, 0);
+		ret = ms->be->ops->set(ms->be, slot, 0, 0, NULL, false);
 		if (!ret)
 			ms->used[slot / 64] &= ~(1ULL << (slot % 64));
 	}

@@ -112,7 +112,7 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 			 strerror(-ret));
 		return ret;
 	}
-	ret = memslots_create(vm->vm_fd, &vm->memslots);
+	ret = memslots_kvm_create(vm->vm_fd, &vm->memslots);
 	if (ret) {
 		log_errf(err, errlen, "memory slots: %s", strerror(-ret));
 		return ret;
@@ -264,7 +264,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 		log_errf(err, errlen, "%s", strerror(-ret));
 		goto err;
 	}
-	ret = irq_create(vm->vm_fd, &vm->irq);
+	ret = irq_kvm_create(vm->vm_fd, &vm->irq);
 	if (ret) {
 		log_errf(err, errlen, "cannot create the in-kernel irqchip: %s",
 			 strerror(-ret));

@@ -3,13 +3,8 @@
 #ifndef IOVMM_TEST_PCI_UTIL_H
 #define IOVMM_TEST_PCI_UTIL_H
 
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "core/bus.h"
 #include "core/layout.h"
@@ -60,24 +55,6 @@ static inline void t_cf8_write(struct bus *bus, unsigned slot, uint32_t reg,
 static inline uint64_t t_ecam(unsigned slot, uint32_t reg)
 {
 	return LAYOUT_ECAM_START + ((uint64_t)slot << 15) + reg;
-}
-
-/* A VM fd for tests that need KVM; exits 77 (skip) without /dev/kvm. */
-static inline int t_kvm_vm(int *kvm_fd)
-{
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
-
-	if (kvm < 0) {
-		printf("SKIP: /dev/kvm not available\n");
-		exit(77);
-	}
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0) {
-		printf("SKIP: KVM_CREATE_VM failed\n");
-		exit(77);
-	}
-	*kvm_fd = kvm;
-	return vm;
 }
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The passthrough PCI device over a fake VFIO transport holding config
- * spaces captured from real functions (captured.h), on a real KVM VM for
- * the interrupt plumbing (GSI routes, irqfds) and the BAR memory slots.
+ * spaces captured from real functions (captured.h), with the recording
+ * back ends of core's seams for the interrupt plumbing (fake_irq: GSI
+ * routes, irqfds) and the BAR memory slots (fake_memslot).
  */
 #include <check.h>
 #include <errno.h>
@@ -16,14 +17,17 @@
 #include "core/pci/msi.h"
 #include "core/pci/msix.h"
 #include "core/util.h"
+#include "fake_irq.h"
+#include "fake_memslot.h"
 #include "fake_vfio.h"
 #include "tests/unit/pci/pci_test_util.h"
 #include "vfio/pci_internal.h"
 
 #define MMIO64_BASE (64 * GiB)
 
-static int kvm_fd = -1, vm_fd = -1;
 static struct irq *irq;
+static struct fake_irq *fake;
+static struct fake_memslots *fslots;
 static struct bus *bus;
 static struct pci_host *host;
 static struct memslots *slots;
@@ -31,12 +35,11 @@ static struct vfio_ctx ctx;
 
 static void setup(void)
 {
-	vm_fd = t_kvm_vm(&kvm_fd);
-	ck_assert_int_eq(irq_create(vm_fd, &irq), 0);
+	ck_assert_int_eq(fake_irq_create(&irq, &fake), 0);
 	ck_assert_int_eq(bus_create(&bus), 0);
 	ck_assert_int_eq(pci_host_create(bus, irq, MMIO64_BASE, LAYOUT_MMIO64_SIZE,
 					 &host), 0);
-	ck_assert_int_eq(memslots_create(vm_fd, &slots), 0);
+	ck_assert_int_eq(fake_memslots_create(&slots, &fslots), 0);
 	ctx = (struct vfio_ctx){ .irq = irq, .bus = bus, .slots = slots };
 }
 
@@ -46,8 +49,6 @@ static void teardown(void)
 	memslots_destroy(slots);
 	bus_destroy(bus);
 	irq_destroy(irq);
-	close(vm_fd);
-	close(kvm_fd);
 }
 
 /* Config accesses through ECAM (reaches the extended space too). */
@@ -228,6 +229,26 @@ START_TEST(e1000e_bars_rom_command)
 }
 END_TEST
 
+/* The memory slot at gpa maps size bytes of hva, writable. */
+static void t_expect_slot(uint64_t gpa, uint64_t size, void *hva)
+{
+	struct fake_memslot m;
+
+	ck_assert(fake_memslots_lookup(fslots, gpa, &m));
+	ck_assert_uint_eq(m.gpa, gpa);
+	ck_assert_uint_eq(m.size, size);
+	ck_assert_ptr_eq(m.hva, hva);
+	ck_assert(!m.readonly);
+}
+
+/* Polling the irqfds delivers one MSI with this data. */
+static void t_expect_msi(uint32_t data)
+{
+	ck_assert_uint_eq(fake_irq_poll(fake), 1);
+	ck_assert_uint_eq(fake_irq_msi_get(fake, fake_irq_msi_count(fake) - 1).data,
+			  data);
+}
+
 START_TEST(bar_memslots_follow_the_bar)
 {
 	struct fake_vfio *f = fake_nvme_vf();
@@ -244,6 +265,7 @@ START_TEST(bar_memslots_follow_the_bar)
 	ck_assert(!b->spans[1].mmap && b->spans[1].size == 0x2000);
 	ck_assert_int_ge(b->slots[0], 0);
 	ck_assert_uint_eq(b->gpa, addr);
+	t_expect_slot(addr, 0x2000, b->maps[0]);
 	/* The mmap is the device's memory: trapped reads see mmap writes. */
 	memcpy((uint8_t *)b->maps[0] + 0x10, &x, 4);
 	ck_assert_uint_eq(t_mmio_read(bus, addr + 0x10, 4), x);
@@ -258,9 +280,12 @@ START_TEST(bar_memslots_follow_the_bar)
 	ck_assert_uint_eq(pci_dev_bar_mapped(vfio_pci_dev(v), 0), moved);
 	ck_assert_uint_eq(b->gpa, moved);
 	ck_assert_int_ge(b->slots[0], 0);
+	t_expect_slot(moved, 0x2000, b->maps[0]);
+	ck_assert(!fake_memslots_lookup(fslots, addr, &(struct fake_memslot){ 0 }));
 	/* Memory decode off: no slot; on: back. */
 	wr(1, PCI_COMMAND, 0, 2);
 	ck_assert_int_eq(b->slots[0], -1);
+	ck_assert_uint_eq(fake_memslots_count(fslots), 0);
 	ck_assert_uint_eq(b->gpa, PCI_BAR_UNMAPPED);
 	ck_assert_uint_eq(f->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY, 0);
 	wr(1, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
@@ -341,15 +366,18 @@ START_TEST(msix_vectors_route_mask_pending)
 	ck_assert_uint_ge(gsi, LAYOUT_GSI_IOAPIC_PINS);
 	ck_assert_int_eq(f->trigger[VFIO_PCI_MSIX_IRQ_INDEX][1], efd);
 	ck_assert_uint_eq(t_mmio_read(bus, bar3 + 16 + 8, 4), 0x41);
-	/* The device fires: KVM's irqfd consumes it, nothing pending. */
+	/* The device fires: the irqfd delivers the entry's message. */
 	signal_fd(efd);
+	t_expect_msi(0x41);
 	ck_assert(!readable(efd));
 	ck_assert_uint_eq(msix_pba(bar3), 0);
 	/* Masked: the irqfd is detached, the message waits in the eventfd. */
 	t_mmio_write(bus, bar3 + 16 + 12, 1, 4);
 	ck_assert_int_eq(vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att), 0);
 	ck_assert(!att);
+	ck_assert_int_eq(fake_irq_irqfd_gsi(fake, efd, &gsi), -ENOENT);
 	signal_fd(efd);
+	ck_assert_uint_eq(fake_irq_poll(fake), 0);
 	ck_assert(readable(efd));
 	ck_assert_uint_eq(msix_pba(bar3), 1u << 1);
 	ck_assert_uint_eq(t_mmio_read(bus, bar3 + 0x2000, 4), 1u << 1);
@@ -361,6 +389,8 @@ START_TEST(msix_vectors_route_mask_pending)
 	ck_assert(att);
 	ck_assert_uint_eq(msix_pba(bar3), 0);
 	ck_assert_uint_eq(v->msix.vec[1].r_data, 0x42);
+	/* ...and the message that waited goes out through the new route. */
+	t_expect_msi(0x42);
 	/* Function mask detaches every vector. */
 	wr(1, 0xa2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
 	vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att);
@@ -393,6 +423,7 @@ START_TEST(msi_and_intx)
 	struct fake_vfio *f = fake_e1000e();
 	struct vfio_pci_config cfg = { 0 };
 	struct vfio_pci *v = make(f, &cfg);
+	uint32_t gsi;
 	int fd;
 
 	/* INTx: pin reported once wired, trigger + unmask eventfds in VFIO. */
@@ -403,7 +434,13 @@ START_TEST(msi_and_intx)
 	fd = f->trigger[VFIO_PCI_INTX_IRQ_INDEX][0];
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_ge(f->unmask[0], 0);
-	signal_fd(fd); /* a level-triggered irqfd with resample takes it */
+	/* A level-triggered irqfd whose resample fd is VFIO's unmask. */
+	ck_assert_int_eq(fake_irq_irqfd_gsi(fake, fd, &gsi), 0);
+	ck_assert_uint_eq(gsi, 10);
+	ck_assert_int_eq(fake_irq_irqfd_resample(fake, fd), f->unmask[0]);
+	signal_fd(fd);
+	ck_assert_uint_eq(fake_irq_poll(fake), 1);
+	ck_assert_int_eq(fake_irq_line(fake, 10), 1);
 	ck_assert(!readable(fd));
 	/* MSI (cap 0xd0, 64-bit, not maskable): INTx goes off. */
 	wr(1, 0xd4, 0xfee00000, 4);
@@ -414,7 +451,10 @@ START_TEST(msi_and_intx)
 	fd = f->trigger[VFIO_PCI_MSI_IRQ_INDEX][0];
 	ck_assert_int_ge(fd, 0);
 	ck_assert(v->msi.attached[0] && v->msi.routed[0]);
+	ck_assert_int_eq(fake_irq_irqfd_gsi(fake, fd, &gsi), 0);
+	ck_assert_uint_ge(gsi, LAYOUT_GSI_IOAPIC_PINS);
 	signal_fd(fd);
+	t_expect_msi(0x51);
 	ck_assert(!readable(fd));
 	/* Disable MSI: INTx comes back. */
 	wr(1, 0xd2, 0, 2);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * vhost-user-net (vhost-user/net.c) on a real PCI host and KVM VM, with a
+ * vhost-user-net (vhost-user/net.c) on a real PCI host with the recording
+ * interrupt back end (fake_irq), and a
  * scripted back end: the guest-visible features and config, rings handed
  * over at DRIVER_OK (guest GPAs -> iovmm addresses, the transport's
  * eventfds), link down/up around a back-end restart with the rings resumed
@@ -21,6 +22,7 @@
 #include "vhost-user/net.h"
 #include "../virtio/vq_driver.h"
 #include "fake_backend.h"
+#include "fake_irq.h"
 #include "guest_pci.h"
 
 #define F_MAC (1ULL << 5)
@@ -36,8 +38,8 @@
 struct bus *gp_bus;
 unsigned gp_slot = 1;
 
-static int kvm_fd = -1, vm_fd = -1;
 static struct irq *irq;
+static struct fake_irq *fake;
 static struct pci_host *host;
 static struct gmem *mem;
 static struct ioloop *io;
@@ -51,8 +53,7 @@ static void setup(void)
 	struct gmem_opts o = { .size = 16 * MiB, .low_max = LAYOUT_LOW_RAM_MAX,
 			       .high_base = LAYOUT_RAM_HIGH_START };
 
-	vm_fd = t_kvm_vm(&kvm_fd);
-	ck_assert_int_eq(irq_create(vm_fd, &irq), 0);
+	ck_assert_int_eq(fake_irq_create(&irq, &fake), 0);
 	ck_assert_int_eq(bus_create(&gp_bus), 0);
 	ck_assert_int_eq(pci_host_create(gp_bus, irq, 0, 0, &host), 0);
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
@@ -75,8 +76,6 @@ static void teardown(void)
 	gmem_destroy(mem);
 	bus_destroy(gp_bus);
 	irq_destroy(irq);
-	close(vm_fd);
-	close(kvm_fd);
 }
 
 static void create(unsigned queues)

@@ -2,12 +2,9 @@
 /* The test driver of vdrv.h: virtio 1.2 §3.1 init, §2.7/§2.8 driver side. */
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,17 +44,7 @@ void vdrv_env_init(struct vdrv_env *env)
 			       .high_base = LAYOUT_RAM_HIGH_START };
 
 	memset(env, 0, sizeof(*env));
-	env->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (env->kvm_fd < 0) {
-		printf("SKIP: /dev/kvm not available\n");
-		exit(77);
-	}
-	env->vm_fd = ioctl(env->kvm_fd, KVM_CREATE_VM, 0);
-	if (env->vm_fd < 0) {
-		printf("SKIP: KVM_CREATE_VM failed\n");
-		exit(77);
-	}
-	ck_assert_int_eq(irq_create(env->vm_fd, &env->irq), 0);
+	ck_assert_int_eq(fake_irq_create(&env->irq, &env->fake_irq), 0);
 	ck_assert_int_eq(bus_create(&env->bus), 0);
 	ck_assert_int_eq(pci_host_create(env->bus, env->irq, 0, 0, &env->host), 0);
 	ck_assert_int_eq(gmem_create(&o, &env->mem), 0);
@@ -79,8 +66,6 @@ void vdrv_env_fini(struct vdrv_env *env)
 	gmem_destroy(env->mem);
 	bus_destroy(env->bus);
 	irq_destroy(env->irq);
-	close(env->vm_fd);
-	close(env->kvm_fd);
 }
 
 uint64_t vdrv_alloc(struct vdrv_env *env, uint64_t size, uint64_t align)

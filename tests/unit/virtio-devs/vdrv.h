@@ -17,12 +17,13 @@
 #include "core/gmem.h"
 #include "core/ioloop.h"
 #include "core/irq.h"
+#include "fake_irq.h"
 #include "core/pci/host.h"
 
 /* The machine around the device under test. */
 struct vdrv_env {
-	int kvm_fd, vm_fd;
 	struct irq *irq;
+	struct fake_irq *fake_irq; /* irq's back end */
 	struct bus *bus;
 	struct pci_host *host;
 	struct gmem *mem;
@@ -30,7 +31,7 @@ struct vdrv_env {
 	uint64_t next_gpa; /* bump allocator */
 };
 
-/* Exits 77 without /dev/kvm. The ioloop is started. */
+/* Interrupts go to a recording fake (fake_irq.h). The ioloop is started. */
 void vdrv_env_init(struct vdrv_env *env);
 /* Stop the I/O thread and the host bridge (before destroying devices). */
 void vdrv_env_stop(struct vdrv_env *env);
