@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "core/vm_internal.h"
 #include "emul-devices/e1000/e1000.h"
+#include "emul-devices/net/backend.h"
 #include "emul-devices/testdevs.h"
 #include "sriov/sriov.h"
 #include "vfio/sysfs.h"
@@ -182,11 +183,35 @@ static void virtio_blk_dev_destroy(void *state)
 	virtio_blk_destroy(state);
 }
 
+/*
+ * The back end opens (a tap device this user may not create or attach to
+ * fails here) and is closed again; a transient tap goes with it and is
+ * made again with the device.
+ */
+static int net_dev_check(const struct vm_device_cfg *cfg, char *err,
+			 size_t errlen)
+{
+	struct net_backend *be;
+	struct ioloop *io;
+	int ret = ioloop_create(&io);
+
+	if (ret) {
+		snprintf(err, errlen, "I/O loop: %s", strerror(-ret));
+		return ret;
+	}
+	ret = net_backend_create(cfg->net.backend, io, &be, err, errlen);
+	if (!ret)
+		net_backend_destroy(be);
+	ioloop_destroy(io);
+	return ret;
+}
+
 static const struct vm_device_type virtio_net_type = {
 	.name = "virtio-net",
 	.help = "virtio-net served in iovmm (--net virtio,...)",
 	.create = virtio_net_dev_create,
 	.destroy = virtio_net_dev_destroy,
+	.check = net_dev_check,
 };
 
 static const struct vm_device_type e1000_type = {
@@ -194,6 +219,7 @@ static const struct vm_device_type e1000_type = {
 	.help = "emulated Intel 82540EM (--net e1000,...)",
 	.create = e1000_dev_create,
 	.destroy = e1000_dev_destroy,
+	.check = net_dev_check,
 };
 
 static const struct vm_device_type vhu_net_type = {
@@ -382,11 +408,32 @@ static void vfio_dev_destroy(void *state)
 	free(vd);
 }
 
+/* The host side, read only: the function (host=) or the PF (pf=) exists
+ * and is usable, before anything is leased, bound or opened. */
+static int vfio_dev_check(const struct vm_device_cfg *cfg, char *err,
+			  size_t errlen)
+{
+	char bdf[SRIOV_BDF_SIZE], msg[384] = "";
+	struct sriov_env env;
+	int ret;
+
+	if (!cfg->vfio.pf[0])
+		return vfio_pci_host_check(cfg->vfio.host, NULL, NULL, err,
+					   errlen);
+	sriov_env_default(&env);
+	ret = sriov_pf_resolve(&env, cfg->vfio.pf, bdf, msg, sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "vfio-pci: pf=%s: %s", cfg->vfio.pf,
+			 msg[0] ? msg : strerror(-ret));
+	return ret;
+}
+
 static const struct vm_device_type vfio_type = {
 	.name = "vfio-pci",
 	.help = "assigned host PCI function: host=BDF or pf=PF (a pooled SR-IOV VF)",
 	.create = vfio_dev_create,
 	.destroy = vfio_dev_destroy,
+	.check = vfio_dev_check,
 };
 
 static const struct vm_device_type testdev_type = {

@@ -93,7 +93,7 @@ static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
+static int vm_alloc_memory(struct vm *vm, const struct vm_config *cfg,
 			   char *err, size_t errlen)
 {
 	struct gmem_opts opts = {
@@ -104,15 +104,20 @@ static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg,
 	};
 	int ret = gmem_create(&opts, &vm->mem);
 
-	if (ret) {
+	if (ret)
 		log_errf(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
 			 (unsigned long long)(cfg->mem_size >> 20),
 			 cfg->hugepages ? " from 2 MiB hugepages (see "
 					  "/proc/sys/vm/nr_hugepages)" : "",
 			 strerror(-ret));
-		return ret;
-	}
-	ret = memslots_kvm_create(vm->vm_fd, &vm->memslots);
+	return ret;
+}
+
+/* Guest RAM into KVM memory slots. */
+static int vm_map_memory(struct vm *vm, char *err, size_t errlen)
+{
+	int ret = memslots_kvm_create(vm->vm_fd, &vm->memslots);
+
 	if (ret) {
 		log_errf(err, errlen, "memory slots: %s", strerror(-ret));
 		return ret;
@@ -141,13 +146,14 @@ static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 {
 	struct legacy_config lcfg = {
 		.serial = cfg->serial,
-		.serial_path = cfg->serial_path,
+		.serial_fd = vm->serial_fd,
 		.on_stop = vm_stop_cb,
 		.opaque = vm,
 	};
 	uint64_t mmio64 = layout_mmio64_base(gmem_end(vm->mem));
 	int ret;
 
+	vm->serial_fd = -1; /* legacy_devices_create() takes it */
 	ret = legacy_devices_create(vm->bus, vm->irq, vm->io, &lcfg,
 				    &vm->legacy, err, errlen);
 	if (ret)
@@ -163,10 +169,6 @@ static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		const struct vm_device_type *type = vm_device_type_find(d->type);
 		struct vm_device *slot = &vm->devices[vm->nr_devices];
 
-		if (!type) {
-			log_errf(err, errlen, "unknown device '%s'", d->type);
-			return -EINVAL;
-		}
 		ret = type->create(vm, d, &slot->state, err, errlen);
 		if (ret)
 			return ret;
@@ -234,11 +236,14 @@ out:
 	return ret;
 }
 
-int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
-	      size_t errlen)
+/*
+ * Everything the configuration names that can be refused without a VM:
+ * device types and what their host side must offer (the type's check),
+ * and the serial output file, which is opened here (vm->serial_fd).
+ */
+static int vm_check_config(struct vm *vm, const struct vm_config *cfg,
+			   char *err, size_t errlen)
 {
-	struct boot_entry entry;
-	struct vm *vm;
 	int ret;
 
 	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS ||
@@ -246,18 +251,66 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 		log_errf(err, errlen, "invalid configuration");
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < cfg->nr_devices; i++) {
+		const struct vm_device_cfg *d = &cfg->devices[i];
+		const struct vm_device_type *type = vm_device_type_find(d->type);
+
+		if (!type) {
+			log_errf(err, errlen, "unknown device '%s'", d->type);
+			return -EINVAL;
+		}
+		if (type->check && (ret = type->check(d, err, errlen)))
+			return ret;
+	}
+	if (cfg->serial == VM_SERIAL_FILE) {
+		vm->serial_fd = open(cfg->serial_path,
+				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				     0644);
+		if (vm->serial_fd < 0) {
+			ret = -errno;
+			log_errf(err, errlen, "serial output %s: %s",
+				 cfg->serial_path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
+	      size_t errlen)
+{
+	struct boot_entry entry;
+	struct vm *vm;
+	int ret;
+
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->serial_fd = -1;
 	vm->cancel_fd = cfg->cancel_fd;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 
+	/*
+	 * The user's own mistakes first (a kernel that is not one, a serial
+	 * file that cannot be written, a device the host does not have), and
+	 * on a host without KVM too: the configuration, guest RAM and the
+	 * loaded kernel need no KVM, so they come before /dev/kvm is opened.
+	 */
+	ret = vm_check_config(vm, cfg, err, errlen);
+	if (ret)
+		goto err;
+	ret = vm_alloc_memory(vm, cfg, err, errlen);
+	if (ret)
+		goto err;
+	ret = vm_setup_boot(vm, cfg, &entry, err, errlen);
+	if (ret)
+		goto err;
+
 	ret = vm_open_kvm(vm, err, errlen);
 	if (ret)
 		goto err;
-	ret = vm_setup_memory(vm, cfg, err, errlen);
+	ret = vm_map_memory(vm, err, errlen);
 	if (ret)
 		goto err;
 	if ((ret = bus_create(&vm->bus)) || (ret = ioloop_create(&vm->io))) {
@@ -271,9 +324,6 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 		goto err;
 	}
 	ret = vm_setup_devices(vm, cfg, err, errlen);
-	if (ret)
-		goto err;
-	ret = vm_setup_boot(vm, cfg, &entry, err, errlen);
 	if (ret)
 		goto err;
 	ret = vm_setup_vcpus(vm, cfg, &entry, err, errlen);
@@ -349,6 +399,8 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = vm->nr_devices; i-- > 0;)
 		vm->devices[i].type->destroy(vm->devices[i].state);
 	legacy_devices_destroy(vm->legacy);
+	if (vm->serial_fd >= 0)
+		close(vm->serial_fd);
 	irq_destroy(vm->irq);
 	ioloop_destroy(vm->io);
 	bus_destroy(vm->bus);

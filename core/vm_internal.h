@@ -39,6 +39,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu *vcpus[VM_MAX_CPUS];
 	int cancel_fd;   /* vm_config.cancel_fd (borrowed), during vm_create */
+	int serial_fd;   /* the serial file until legacy devices take it */
 
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
@@ -53,6 +54,12 @@ struct vm_device_type {
 	int (*create)(struct vm *vm, const struct vm_device_cfg *cfg,
 		      void **state, char *err, size_t errlen);
 	void (*destroy)(void *state);
+	/*
+	 * Optional: refuse a configuration before the VM is built (no KVM
+	 * yet), e.g. a host device that does not exist. Must not change
+	 * anything on the host.
+	 */
+	int (*check)(const struct vm_device_cfg *cfg, char *err, size_t errlen);
 };
 
 const struct vm_device_type *vm_device_type_find(const char *name);

@@ -19,9 +19,9 @@ struct legacy_devices {
 	struct i8042 *i8042;
 };
 
-static int legacy_open_serial(const struct legacy_config *cfg,
-			      struct legacy_devices *devs, int *out_fd,
-			      int *in_fd, char *err, size_t errlen)
+static int legacy_serial_fds(const struct legacy_config *cfg,
+			     struct legacy_devices *devs, int *out_fd,
+			     int *in_fd)
 {
 	*out_fd = *in_fd = -1;
 	switch (cfg->serial) {
@@ -30,16 +30,6 @@ static int legacy_open_serial(const struct legacy_config *cfg,
 		*in_fd = STDIN_FILENO;
 		return 0;
 	case VM_SERIAL_FILE:
-		devs->serial_fd = open(cfg->serial_path,
-				       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				       0644);
-		if (devs->serial_fd < 0) {
-			int ret = -errno;
-
-			snprintf(err, errlen, "serial output %s: %s",
-				 cfg->serial_path, strerror(errno));
-			return ret;
-		}
 		*out_fd = devs->serial_fd;
 		return 0;
 	case VM_SERIAL_NONE:
@@ -55,13 +45,16 @@ int legacy_devices_create(struct bus *bus, struct irq *irq, struct ioloop *io,
 	struct legacy_devices *devs = calloc(1, sizeof(*devs));
 	int out_fd, in_fd, ret;
 
-	if (!devs)
+	if (!devs) {
+		if (cfg->serial == VM_SERIAL_FILE)
+			close(cfg->serial_fd);
 		return -ENOMEM;
+	}
 	devs->bus = bus;
-	devs->serial_fd = -1;
-	ret = legacy_open_serial(cfg, devs, &out_fd, &in_fd, err, errlen);
+	devs->serial_fd = cfg->serial == VM_SERIAL_FILE ? cfg->serial_fd : -1;
+	ret = legacy_serial_fds(cfg, devs, &out_fd, &in_fd);
 	if (ret)
-		goto err;
+		goto err_msg;
 	if ((ret = uart_create(irq, io, out_fd, in_fd, &devs->uart)) ||
 	    (ret = debug_exit_create(cfg->on_stop, cfg->opaque,
 				     &devs->debug_exit)) ||
@@ -82,7 +75,6 @@ int legacy_devices_create(struct bus *bus, struct irq *irq, struct ioloop *io,
 
 err_msg:
 	snprintf(err, errlen, "legacy devices: %s", strerror(-ret));
-err:
 	legacy_devices_destroy(devs);
 	return ret;
 }

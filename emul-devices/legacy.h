@@ -20,7 +20,9 @@ typedef void (*legacy_stop_fn)(void *opaque, int status);
 
 struct legacy_config {
 	enum vm_serial_kind serial;
-	const char *serial_path; /* VM_SERIAL_FILE: created/truncated */
+	/* VM_SERIAL_FILE: the open output file; legacy_devices_create()
+	 * takes ownership of it, also when it fails. */
+	int serial_fd;
 	legacy_stop_fn on_stop;
 	void *opaque;
 };

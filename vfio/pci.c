@@ -350,6 +350,31 @@ static int host_checks(const char *sys, const char *dev_root, const char *bdf,
 	return 0;
 }
 
+/* "host=" as a canonical BDF, or -EINVAL with the reason. */
+static int host_bdf(const char *host, char bdf[VFIO_BDF_LEN], char *err,
+		    size_t errlen)
+{
+	if (!host || vfio_sysfs_parse_bdf(host, bdf)) {
+		log_errf(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
+			 host ? host : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vfio_pci_host_check(const char *host, const char *sysfs_root,
+			const char *dev_root, char *err, size_t errlen)
+{
+	char bdf[VFIO_BDF_LEN];
+	int group, ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = host_bdf(host, bdf, err, errlen);
+	return ret ? ret : host_checks(vfio_sysfs_root(sysfs_root), dev_root,
+				       bdf, &group, err, errlen);
+}
+
 int vfio_pci_create(const struct vfio_pci_config *cfg,
 		    const struct vfio_ctx *ctx, struct vfio_pci **out,
 		    char *err, size_t errlen)
@@ -364,11 +389,9 @@ int vfio_pci_create(const struct vfio_pci_config *cfg,
 		err[0] = '\0';
 	if (!ctx->container || !ctx->mem)
 		return -EINVAL;
-	if (!cfg->host || vfio_sysfs_parse_bdf(cfg->host, bdf)) {
-		log_errf(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
-			 cfg->host ? cfg->host : "");
-		return -EINVAL;
-	}
+	ret = host_bdf(cfg->host, bdf, err, errlen);
+	if (ret)
+		return ret;
 	ret = host_checks(sys, ctx->dev_root, bdf, &group, err, errlen);
 	if (ret)
 		return ret;

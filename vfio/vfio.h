@@ -59,6 +59,15 @@ struct vfio_ctx {
 struct vfio_pci;
 
 /*
+ * The checks vfio_pci_create() makes of the host before it opens anything
+ * (the function exists, VFIO is loaded, it is bound to vfio-pci, its IOMMU
+ * group is viable), for refusing a bad --device before the VM is built.
+ * Roots as in struct vfio_ctx (NULL: /sys, /dev). Same errors as below.
+ */
+int vfio_pci_host_check(const char *host, const char *sysfs_root,
+			const char *dev_root, char *err, size_t errlen);
+
+/*
  * Open host function cfg->host through VFIO and build the guest-visible PCI
  * device on it: virtual config space (BARs sized from the host's), MSI/MSI-X
  * virtualization, BAR mmaps, device reset. The caller then plugs it with

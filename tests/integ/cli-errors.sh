@@ -99,10 +99,21 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 			"$iovmm" run --kernel "$tmp/kit.elf" --net virtio,backend=tap:iovmmnope0
 	fi
 	# No /dev/kvm at all: an empty /dev in a private mount namespace.
+	# The user's own mistakes are still reported first: iovmm checks the
+	# kernel, the serial file and the devices before it opens /dev/kvm.
 	if unshare -m true 2>/dev/null; then
-		expect 2 "/dev/kvm does not exist" -- unshare -m sh -c \
-			'mount -t tmpfs none /dev && exec "$0" run --kernel "$1"' \
+		nokvm='mount -t tmpfs none /dev && exec "$0" run --kernel "$@"'
+		expect 2 "/dev/kvm does not exist" -- unshare -m sh -c "$nokvm" \
 			"$iovmm" "$tmp/kit.elf"
+		expect 2 "ELF" -- unshare -m sh -c "$nokvm" "$iovmm" /bin/true
+		expect 2 "$tmp/truncated.elf" -- unshare -m sh -c "$nokvm" \
+			"$iovmm" "$tmp/truncated.elf"
+		expect 2 "serial output" -- unshare -m sh -c "$nokvm" "$iovmm" \
+			"$tmp/kit.elf" --serial "file:$tmp/no/such/dir"
+		expect 2 "no PCI device 0000:99:1f.7" -- unshare -m sh -c "$nokvm" \
+			"$iovmm" "$tmp/kit.elf" --device vfio-pci,host=0000:99:1f.7
+		expect 2 "unknown PF 'nosuch0'" -- unshare -m sh -c "$nokvm" \
+			"$iovmm" "$tmp/kit.elf" --device vfio-pci,pf=nosuch0
 	fi
 else
 	echo "note: not root; permission and missing-/dev/kvm cases not run"
