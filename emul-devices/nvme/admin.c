@@ -5,7 +5,7 @@
  * Asynchronous Event Request; Identify and Get Log Page live in
  * identify.c. Opcodes and features are tables; an opcode that is not in
  * the table (including every optional command: Firmware, Format, Namespace
- * Management, Security, ...) is Invalid Command Opcode (§5, Figure 138).
+ * Management, Security, ...) is Invalid Command Opcode.
  */
 #include <string.h>
 
@@ -197,7 +197,8 @@ static uint16_t set_pm(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 	return 0;
 }
 
-/* §5.27.1.4: TMPSEL 19:16 (0 = composite, the only sensor), THSEL 21:20. */
+/* Temperature Threshold: TMPSEL 19:16 (0 = composite, the only sensor),
+ * THSEL 21:20 (0 over, 1 under). */
 static uint16_t temp_sel(const struct nvme_sqe *sqe, bool *under)
 {
 	uint32_t tmpsel = (sqe->cdw11 >> 16) & 0xf, thsel = (sqe->cdw11 >> 20) & 3;
@@ -277,7 +278,8 @@ static uint16_t get_numq(const struct nvme_features *f,
 	return 0;
 }
 
-/* §5.27.1.7: NSQR 15:0, NCQR 31:16, 0's based; 65535 is invalid. */
+/* Number of Queues (§5.27.1): NSQR 15:0, NCQR 31:16, 0's based; 65535
+ * is invalid. */
 static uint16_t set_numq(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 			 uint32_t *dw0)
 {
@@ -302,10 +304,10 @@ static uint16_t get_coal(const struct nvme_features *f,
 }
 
 /*
- * §5.27.1.8: aggregation threshold and time are kept and reported but
- * not acted upon: every doorbell's completions raise one interrupt per
- * CQ at once, which a driver must accept (coalescing is a permission to
- * delay, not an obligation).
+ * Interrupt Coalescing (§5.27.1): aggregation threshold and time are
+ * kept and reported but not acted upon: every doorbell's completions
+ * raise one interrupt per CQ at once, which a driver must accept
+ * (coalescing permits the controller to delay, it does not oblige it).
  */
 static uint16_t set_coal(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 			 uint32_t *dw0)
@@ -364,12 +366,12 @@ static uint16_t set_aec(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 			uint32_t *dw0)
 {
 	/* Gates SMART and notice events, none of which this controller
-	 * raises; error events cannot be masked (§5.27.1.11). */
+	 * raises; error events cannot be masked (§5.2). */
 	c->feat.async_config = sqe->cdw11;
 	return 0;
 }
 
-/* The mandatory features of an NVM controller on PCIe (Base Figure 317). */
+/* The features an NVM controller on PCIe must support (§5.27.1). */
 static const struct nvme_feat_desc nvme_feats[] = {
 	{ 0x01, "arbitration", get_arb, set_arb },
 	{ 0x02, "power management", get_pm, set_pm },

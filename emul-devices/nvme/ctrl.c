@@ -4,7 +4,7 @@
  * and the transport's hooks (interrupt mode, reset, statistics). The
  * registers themselves are in regs.c, the queues in queue.c.
  *
- * Access widths (Base §3.1.4): registers are dwords and qwords; a driver
+ * Access widths (Base §3.1.3): registers are dwords and qwords; a driver
  * may split a qword into two dwords, low first. Narrower accesses are
  * merged into the stored dword without read side effects (there are
  * none), as e1000 does. Doorbells take dword writes only; a qword write

@@ -44,7 +44,7 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/* ASCII fields are space padded, not terminated (§1.5, "ASCII string"). */
+/* Identify's ASCII fields are space padded, not NUL terminated. */
 static void put_str(uint8_t *p, const char *s, size_t len)
 {
 	size_t n = strnlen(s, len);
@@ -105,7 +105,7 @@ static void id_ctrl(struct nvme_ctrl *c, uint8_t *d)
 	for (size_t i = strlen(nqn); i > 0 && nqn[i - 1] == ' '; i--)
 		nqn[i - 1] = '\0';
 	memcpy(d + 768, nqn, strlen(nqn));
-	/* Power state 0 (Figure 276): 25.00 W, operational. */
+	/* Power state descriptor 0: 25.00 W, operational. */
 	put16(psd0 + 0, 2500);
 	put32(psd0 + 4, 16);       /* ENLAT, us */
 	put32(psd0 + 8, 4);        /* EXLAT, us */
@@ -126,7 +126,7 @@ static void id_ns(struct nvme_ctrl *c, uint8_t *d)
 	d[128 + 2] = NVME_LBA_SHIFT; /* LBAF0: MS 0, LBADS 9, RP 0 */
 }
 
-/* Namespace Identification Descriptor list (Base Figure 278): the NGUID. */
+/* Namespace Identification Descriptor list (CNS 03h): the NGUID. */
 static void id_ns_descs(struct nvme_ctrl *c, uint8_t *d)
 {
 	d[0] = 2;                  /* NIDT: NGUID */
@@ -176,7 +176,7 @@ static void put128(uint8_t *p, uint64_t v)
 	put64(p + 8, 0);
 }
 
-/* Error Information (Base Figure 205), newest first. */
+/* Error Information log (§5.16.1.2), newest first. */
 static uint32_t log_error(struct nvme_ctrl *c, uint8_t *d)
 {
 	for (unsigned i = 0; i < NVME_ERRLOG_N; i++) {
@@ -197,7 +197,7 @@ static uint32_t log_error(struct nvme_ctrl *c, uint8_t *d)
 	return NVME_ERRLOG_N * 64;
 }
 
-/* SMART / Health Information (Base Figure 207), controller wide. */
+/* SMART / Health Information log (§5.16.1.3), controller wide. */
 static uint32_t log_smart(struct nvme_ctrl *c, uint8_t *d)
 {
 	const struct nvme_ctrl_stats *s = &c->stats;
@@ -215,7 +215,7 @@ static uint32_t log_smart(struct nvme_ctrl *c, uint8_t *d)
 	return 512;
 }
 
-/* Firmware Slot Information (Base Figure 209). */
+/* Firmware Slot Information log (§5.16.1.4). */
 static uint32_t log_fw(struct nvme_ctrl *c, uint8_t *d)
 {
 	d[0] = 1;                  /* AFI: slot 1 active */

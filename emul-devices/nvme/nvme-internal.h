@@ -40,7 +40,7 @@
 #define NVME_VERSION       0x00010400u /* 1.4.0 */
 #define NVME_CAP_TO        1u      /* 500 ms: RDY follows EN at once */
 
-/* ---- controller registers (Base §3.1.4, Figure 35) ---- */
+/* ---- controller registers (Base §3.1.3) ---- */
 
 #define NVME_REG_CAP       0x00
 #define NVME_REG_VS        0x08
@@ -72,7 +72,7 @@
 #define NVME_CSTS_SHST_MASK (0x3u << 2)
 #define NVME_CSTS_SHST_DONE (0x2u << 2)
 
-/* ---- opcodes (Base Figure 138, NVM Figure 17) ---- */
+/* ---- opcodes (Base §5, NVM §3) ---- */
 
 #define NVME_ADM_DELETE_SQ 0x00
 #define NVME_ADM_CREATE_SQ 0x01
@@ -105,7 +105,7 @@
 #define NVME_SC_PRP_OFFSET       0x13
 #define NVME_SC_NS_WRITE_PROTECTED 0x20
 #define NVME_SC_LBA_RANGE        0x80
-/* SCT 1 (Base Figure 101) */
+/* SCT 1: command specific (§4.6.1.2.2) */
 #define NVME_SC_CQ_INVALID       (NVME_SCT_CMD | 0x00)
 #define NVME_SC_QID_INVALID      (NVME_SCT_CMD | 0x01)
 #define NVME_SC_QSIZE_INVALID    (NVME_SCT_CMD | 0x02)
@@ -115,7 +115,7 @@
 #define NVME_SC_QUEUE_DELETION   (NVME_SCT_CMD | 0x0c)
 #define NVME_SC_NOT_SAVEABLE     (NVME_SCT_CMD | 0x0d)
 
-/* Asynchronous events (Base §5.2, Figures 145-146). */
+/* Asynchronous events (Base §5.2). */
 #define NVME_AER_TYPE_ERROR      0u
 #define NVME_AER_TYPE_SMART      1u
 #define NVME_AER_ERR_INVALID_DB  0x00u /* write to invalid doorbell register */
@@ -126,7 +126,7 @@
 
 /* ---- queue entries ---- */
 
-/* Submission queue entry (Base §4.2, Figure 88), copied out of guest RAM. */
+/* Submission queue entry (Base §4.2), copied out of guest RAM. */
 struct nvme_sqe {
 	uint8_t opcode;
 	uint8_t flags;     /* FUSE 1:0, PSDT 7:6 */

@@ -1,27 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
  * Submission and completion queues (Base §3.3.1, §4.1), doorbells, the
- * completion queue entry and its phase tag (§4.6), interrupts (§3.5.x,
- * MSI-X or INTA#) and asynchronous events (§5.2).
+ * completion queue entry and its phase tag (§4.6), interrupts (MSI-X or
+ * INTA#, NVMe 1.4 §7.5) and asynchronous events (§5.2).
  *
  * Processing model: a doorbell write arrives as an MMIO exit on the vCPU
  * that wrote it, and the queues it affects are run right there, inside the
  * write. An ioeventfd would spare the exit but carries no data, and an
  * NVMe doorbell *is* its data (the new tail or head); QEMU only uses
- * ioeventfds together with shadow doorbells (Doorbell Buffer Config,
- * §5.8), a later optimisation. Running on the vCPU also keeps the model
- * simple: one mutex, no I/O thread handoff, and a command's completion is
- * in the CQ by the time the doorbell write retires. The cost is that a
- * slow disk stalls the writing vCPU (bounded: at most a queue's worth of
- * commands of at most MDTS each per doorbell).
+ * ioeventfds together with shadow doorbells (the Doorbell Buffer Config
+ * command), a later optimisation. Running on the vCPU also keeps the
+ * model simple: one mutex, no I/O thread handoff, and a command's
+ * completion is in the CQ by the time the doorbell write retires. The
+ * cost is that a slow disk stalls the writing vCPU (bounded: at most a
+ * queue's worth of commands of at most MDTS each per doorbell).
  *
  * Flow control: a command is fetched only when its CQ has a free slot, so
  * a completion is never dropped or overwritten; a full CQ stops its SQs
- * until the host moves the CQ head doorbell, which resumes them (§3.3.1.x
- * "a full Completion Queue"). Every command but an Asynchronous Event
- * Request completes before the next is fetched.
+ * until the host moves the CQ head doorbell, which resumes them (§3.3.1,
+ * "full queue"). Every command but an Asynchronous Event Request
+ * completes before the next is fetched.
  *
- * Hostile hosts (Base §4.1, "invalid doorbell write"): a doorbell of a
+ * Hostile hosts (NVMe 1.3d §4.1, as QEMU quotes it): a doorbell of a
  * queue that does not exist, a value at or past the queue size, or a CQ
  * head that releases entries the controller never posted is reported as an
  * error asynchronous event when an AER is outstanding and that event type
@@ -55,8 +55,9 @@ void nvme_fatal(struct nvme_ctrl *c, const char *why)
 /* ---- interrupts ---- */
 
 /*
- * INTA# (pin-based, §3.5.x): asserted while a CQ with interrupts enabled
- * holds entries the host has not consumed, unless INTMS bit 0 masks it.
+ * INTA# (pin-based, NVMe 1.4 §7.5.1): asserted while a CQ with
+ * interrupts enabled holds entries the host has not consumed, unless
+ * INTMS bit 0 masks it.
  * With pin-based interrupts every CQ uses vector 0, hence one mask bit.
  */
 void nvme_irq_update(struct nvme_ctrl *c)
@@ -108,7 +109,7 @@ void nvme_errlog_add(struct nvme_ctrl *c, uint16_t sqid, uint16_t cid,
 }
 
 /*
- * Post one CQE for a command of SQ sqid (§4.6, Figure 90): DW0 command
+ * Post one CQE for a command of SQ sqid (§4.6): DW0 command
  * specific, DW2 SQ head and SQ id, DW3 CID, phase tag and status. The
  * dword with the phase tag is stored last, with release ordering, so a
  * host that sees the new phase sees the whole entry. The caller made
@@ -158,7 +159,7 @@ void nvme_aer_flush(struct nvme_ctrl *c)
 	       !nvme_cq_full(&c->cq[0])) {
 		struct nvme_aer_event ev = c->aer_ev[0];
 		struct nvme_cpl cpl = {
-			/* §5.2, Figure 145: type 2:0, info 15:8, log page 23:16 */
+			/* §5.2, DW0: type 2:0, info 15:8, log page 23:16 */
 			.dw0 = ev.type | (uint32_t)ev.info << 8 |
 			       (uint32_t)ev.lid << 16,
 		};
@@ -239,7 +240,7 @@ static void nvme_cq_resume(struct nvme_ctrl *c, uint16_t cqid)
 }
 
 /*
- * §3.1.4.23-24 (CAP.DSTRD = 0): SQyTDBL at 1000h + 8y, CQyHDBL at
+ * §3.1.3.23-24 (CAP.DSTRD = 0): SQyTDBL at 1000h + 8y, CQyHDBL at
  * 1000h + 8y + 4. Bits 31:16 are reserved and ignored.
  */
 void nvme_doorbell(struct nvme_ctrl *c, uint32_t off, uint32_t val)
@@ -284,7 +285,7 @@ out:
 
 /* ---- enable and reset ---- */
 
-/* CC.EN 0 -> 1 (§3.5.1 steps 3-5): check CC and the admin queue registers. */
+/* CC.EN 0 -> 1 (§3.5.1, initialization): check CC and the admin queues. */
 int nvme_queues_enable(struct nvme_ctrl *c, const char **why)
 {
 	uint32_t cc = nvme_reg(c, NVME_REG_CC), aqa = nvme_reg(c, NVME_REG_AQA);
@@ -321,7 +322,10 @@ int nvme_queues_enable(struct nvme_ctrl *c, const char **why)
 	return 0;
 }
 
-/* §3.7.2: every queue deleted, outstanding commands (AERs) dropped. */
+/*
+ * §3.7.2 (controller level reset): every queue deleted, outstanding
+ * commands (AERs) dropped.
+ */
 void nvme_queues_reset(struct nvme_ctrl *c)
 {
 	memset(c->sq, 0, sizeof(c->sq));

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The NVMe controller registers (Base §3.1.4, Figure 35) as a table:
- * offset -> {name, reset, writable mask, write handler}. Offsets not in the
- * table (CMB, boot partitions, PMR, NSSR: none of them offered in CAP)
- * read 0 and drop writes. Everything is kept in dwords: the 64-bit
+ * The NVMe controller registers (Base §3.1.3, controller properties) as a
+ * table: offset -> {name, reset, writable mask, write handler}. Offsets
+ * not in the table (CMB, boot partitions, PMR, NSSR: none of them offered
+ * in CAP) read 0 and drop writes. Everything is kept in dwords: the 64-bit
  * registers (CAP, ASQ, ACQ) take one 8-byte access or two 4-byte ones,
  * which the dispatcher splits, low dword first, so a driver's two halves
  * land exactly as one qword would.
  *
- * CC carries the state machine (Base §3.5 and §3.7.2):
+ * CC carries the state machine (Base §3.5.1 initialization, §3.6
+ * shutdown, §3.7.2 controller level reset):
  *   EN 0 -> 1  validate AQA/ASQ/ACQ and CC, bring the admin queues up,
  *              CSTS.RDY = 1; a bad value sets CSTS.CFS instead;
  *   EN 1 -> 0  controller reset: every queue deleted, outstanding AERs
@@ -33,7 +34,7 @@ struct nvme_reg_desc {
 	uint32_t (*read)(struct nvme_ctrl *c);
 };
 
-/* INTMS/INTMC (§3.1.4.3-4): set / clear mask bits; both read the mask. */
+/* INTMS/INTMC (§3.1.3.3-4): set / clear mask bits; both read the mask. */
 static void wr_intms(struct nvme_ctrl *c, uint32_t val, uint32_t old)
 {
 	nvme_set_reg(c, NVME_REG_INTMS, old | val);
@@ -82,7 +83,7 @@ static void wr_cc(struct nvme_ctrl *c, uint32_t val, uint32_t old)
 		cc_enable(c);
 	}
 	if (NVME_CC_SHN(cc) && !NVME_CC_SHN(old)) {
-		/* §3.6.1: normal and abrupt alike; data reaches the disk. */
+		/* §3.6: normal and abrupt alike; data reaches the disk. */
 		nvme_ns_flush(c);
 		nvme_set_reg(c, NVME_REG_CSTS,
 			     (nvme_reg(c, NVME_REG_CSTS) & ~NVME_CSTS_SHST_MASK) |
@@ -108,9 +109,9 @@ static const struct nvme_reg_desc nvme_regs[] = {
 	{ .off = NVME_REG_CC, .name = "CC", .wmask = NVME_CC_WMASK,
 	  .write = wr_cc },
 	{ .off = NVME_REG_CSTS, .name = "CSTS" },
-	/* §3.1.4.8: ASQS 11:0, ACQS 27:16, 0's based. */
+	/* §3.1.3.8: ASQS 11:0, ACQS 27:16, 0's based. */
 	{ .off = NVME_REG_AQA, .name = "AQA", .wmask = 0x0fff0fffu },
-	/* §3.1.4.9-10: page aligned with CC.MPS = 0, low 12 bits reserved. */
+	/* §3.1.3.9-10: page aligned with CC.MPS = 0, low 12 bits reserved. */
 	{ .off = NVME_REG_ASQ, .name = "ASQ", .wmask = ~NVME_PAGE_MASK },
 	{ .off = NVME_REG_ASQ + 4, .name = "ASQ.hi", .wmask = 0xffffffffu },
 	{ .off = NVME_REG_ACQ, .name = "ACQ", .wmask = ~NVME_PAGE_MASK },
