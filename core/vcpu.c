@@ -147,7 +147,7 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 
 	/* rep ins/outs arrive as count back-to-back items in one exit. */
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		bus_access(vcpu->vm->bus, BUS_PIO, run->io.port, data,
+		bus_access(vcpu->vm->parts.bus, BUS_PIO, run->io.port, data,
 			   run->io.size, is_write);
 		data += run->io.size;
 	}
@@ -157,7 +157,7 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	bus_access(vcpu->vm->bus, BUS_MMIO, run->mmio.phys_addr,
+	bus_access(vcpu->vm->parts.bus, BUS_MMIO, run->mmio.phys_addr,
 		   run->mmio.data, run->mmio.len, run->mmio.is_write);
 }
 

@@ -24,8 +24,6 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm_internal.h"
-#include "emul-devices/legacy.h"
-#include "vfio/vfio.h"
 
 /* Addresses KVM needs on Intel for real-mode emulation; above the LAPIC. */
 #define VM_TSS_ADDR 0xfffbd000UL
@@ -102,7 +100,7 @@ static int vm_alloc_memory(struct vm *vm, const struct vm_config *cfg,
 		.low_max = LAYOUT_LOW_RAM_MAX,
 		.high_base = LAYOUT_RAM_HIGH_START,
 	};
-	int ret = gmem_create(&opts, &vm->mem);
+	int ret = gmem_create(&opts, &vm->parts.mem);
 
 	if (ret)
 		log_errf(err, errlen, "cannot allocate %llu MiB of guest RAM%s: %s",
@@ -116,64 +114,21 @@ static int vm_alloc_memory(struct vm *vm, const struct vm_config *cfg,
 /* Guest RAM into KVM memory slots. */
 static int vm_map_memory(struct vm *vm, char *err, size_t errlen)
 {
-	int ret = memslots_kvm_create(vm->vm_fd, &vm->memslots);
+	int ret = memslots_kvm_create(vm->vm_fd, &vm->parts.slots);
 
 	if (ret) {
 		log_errf(err, errlen, "memory slots: %s", strerror(-ret));
 		return ret;
 	}
-	for (unsigned i = 0; i < vm->mem->nr_regions; i++) {
-		const struct gmem_region *r = &vm->mem->regions[i];
+	for (unsigned i = 0; i < vm->parts.mem->nr_regions; i++) {
+		const struct gmem_region *r = &vm->parts.mem->regions[i];
 
-		ret = memslot_add(vm->memslots, r->gpa, r->size, r->hva, false);
+		ret = memslot_add(vm->parts.slots, r->gpa, r->size, r->hva, false);
 		if (ret < 0) {
 			log_errf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
 				 strerror(-ret));
 			return ret;
 		}
-	}
-	return 0;
-}
-
-/* Devices (debug-exit, i8042 reset) end the VM through this. */
-static void vm_stop_cb(void *opaque, int status)
-{
-	vm_request_stop(opaque, status);
-}
-
-static int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
-			    char *err, size_t errlen)
-{
-	struct legacy_config lcfg = {
-		.serial = cfg->serial,
-		.serial_fd = vm->serial_fd,
-		.on_stop = vm_stop_cb,
-		.opaque = vm,
-	};
-	uint64_t mmio64 = layout_mmio64_base(gmem_end(vm->mem));
-	int ret;
-
-	vm->serial_fd = -1; /* legacy_devices_create() takes it */
-	ret = legacy_devices_create(vm->bus, vm->irq, vm->io, &lcfg,
-				    &vm->legacy, err, errlen);
-	if (ret)
-		return ret;
-	ret = pci_host_create(vm->bus, vm->irq, mmio64, LAYOUT_MMIO64_SIZE,
-			      &vm->pci);
-	if (ret) {
-		log_errf(err, errlen, "PCI host bridge: %s", strerror(-ret));
-		return ret;
-	}
-	for (unsigned i = 0; i < cfg->nr_devices; i++) {
-		const struct vm_device_cfg *d = &cfg->devices[i];
-		const struct vm_device_type *type = vm_device_type_find(d->type);
-		struct vm_device *slot = &vm->devices[vm->nr_devices];
-
-		ret = type->create(vm, d, &slot->state, err, errlen);
-		if (ret)
-			return ret;
-		slot->type = type;
-		vm->nr_devices++;
 	}
 	return 0;
 }
@@ -189,13 +144,13 @@ static int vm_setup_boot(struct vm *vm, const struct vm_config *cfg,
 	};
 	int ret;
 
-	acpi_cfg_default(&acfg, cfg->ncpus, gmem_end(vm->mem));
-	ret = acpi_build(vm->mem, &acfg, &bcfg.rsdp_gpa);
+	acpi_cfg_default(&acfg, cfg->ncpus, gmem_end(vm->parts.mem));
+	ret = acpi_build(vm->parts.mem, &acfg, &bcfg.rsdp_gpa);
 	if (ret) {
 		log_errf(err, errlen, "cannot build ACPI tables: %s", strerror(-ret));
 		return ret;
 	}
-	return boot_load(vm->mem, &bcfg, entry, err, errlen);
+	return boot_load(vm->parts.mem, &bcfg, entry, err, errlen);
 }
 
 static int vm_setup_vcpus(struct vm *vm, const struct vm_config *cfg,
@@ -236,44 +191,28 @@ out:
 	return ret;
 }
 
-/*
- * Everything the configuration names that can be refused without a VM:
- * device types and what their host side must offer (the type's check),
- * and the serial output file, which is opened here (vm->serial_fd).
- */
-static int vm_check_config(struct vm *vm, const struct vm_config *cfg,
-			   char *err, size_t errlen)
+/* The PIO/MMIO bus, the I/O loop, the in-kernel irqchip, the host bridge. */
+static int vm_setup_platform(struct vm *vm, char *err, size_t errlen)
 {
+	uint64_t mmio64 = layout_mmio64_base(gmem_end(vm->parts.mem));
 	int ret;
 
-	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS ||
-	    cfg->nr_devices > VM_MAX_DEVICES) {
-		log_errf(err, errlen, "invalid configuration");
-		return -EINVAL;
+	if ((ret = bus_create(&vm->parts.bus)) ||
+	    (ret = ioloop_create(&vm->parts.io))) {
+		log_errf(err, errlen, "%s", strerror(-ret));
+		return ret;
 	}
-	for (unsigned i = 0; i < cfg->nr_devices; i++) {
-		const struct vm_device_cfg *d = &cfg->devices[i];
-		const struct vm_device_type *type = vm_device_type_find(d->type);
-
-		if (!type) {
-			log_errf(err, errlen, "unknown device '%s'", d->type);
-			return -EINVAL;
-		}
-		if (type->check && (ret = type->check(d, err, errlen)))
-			return ret;
+	ret = irq_kvm_create(vm->vm_fd, &vm->parts.irq);
+	if (ret) {
+		log_errf(err, errlen, "cannot create the in-kernel irqchip: %s",
+			 strerror(-ret));
+		return ret;
 	}
-	if (cfg->serial == VM_SERIAL_FILE) {
-		vm->serial_fd = open(cfg->serial_path,
-				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				     0644);
-		if (vm->serial_fd < 0) {
-			ret = -errno;
-			log_errf(err, errlen, "serial output %s: %s",
-				 cfg->serial_path, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	ret = pci_host_create(vm->parts.bus, vm->parts.irq, mmio64,
+			      LAYOUT_MMIO64_SIZE, &vm->parts.pci);
+	if (ret)
+		log_errf(err, errlen, "PCI host bridge: %s", strerror(-ret));
+	return ret;
 }
 
 int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
@@ -283,23 +222,23 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	struct vm *vm;
 	int ret;
 
+	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS) {
+		log_errf(err, errlen, "invalid configuration: %u vCPUs",
+			 cfg->ncpus);
+		return -EINVAL;
+	}
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	vm->kvm_fd = vm->vm_fd = vm->serial_fd = -1;
-	vm->cancel_fd = cfg->cancel_fd;
+	vm->kvm_fd = vm->vm_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 
 	/*
-	 * The user's own mistakes first (a kernel that is not one, a serial
-	 * file that cannot be written, a device the host does not have), and
-	 * on a host without KVM too: the configuration, guest RAM and the
-	 * loaded kernel need no KVM, so they come before /dev/kvm is opened.
+	 * Guest RAM and the loaded kernel need no KVM, so they come before
+	 * /dev/kvm is opened: a kernel that is not one is reported as such,
+	 * on a host without KVM too.
 	 */
-	ret = vm_check_config(vm, cfg, err, errlen);
-	if (ret)
-		goto err;
 	ret = vm_alloc_memory(vm, cfg, err, errlen);
 	if (ret)
 		goto err;
@@ -313,17 +252,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	ret = vm_map_memory(vm, err, errlen);
 	if (ret)
 		goto err;
-	if ((ret = bus_create(&vm->bus)) || (ret = ioloop_create(&vm->io))) {
-		log_errf(err, errlen, "%s", strerror(-ret));
-		goto err;
-	}
-	ret = irq_kvm_create(vm->vm_fd, &vm->irq);
-	if (ret) {
-		log_errf(err, errlen, "cannot create the in-kernel irqchip: %s",
-			 strerror(-ret));
-		goto err;
-	}
-	ret = vm_setup_devices(vm, cfg, err, errlen);
+	ret = vm_setup_platform(vm, err, errlen);
 	if (ret)
 		goto err;
 	ret = vm_setup_vcpus(vm, cfg, &entry, err, errlen);
@@ -334,6 +263,20 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 err:
 	vm_destroy(vm);
 	return ret;
+}
+
+const struct vm_parts *vm_parts(const struct vm *vm)
+{
+	return &vm->parts;
+}
+
+int vm_adopt(struct vm *vm, void *obj, void (*release)(void *obj))
+{
+	if (vm->nr_adopted == VM_MAX_ADOPTED)
+		return -ENOSPC;
+	vm->adopted[vm->nr_adopted++] =
+		(struct vm_adopted){ .obj = obj, .release = release };
+	return 0;
 }
 
 void vm_request_stop(struct vm *vm, int status)
@@ -362,7 +305,7 @@ int vm_run(struct vm *vm)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 
-	ret = ioloop_start(vm->io);
+	ret = ioloop_start(vm->parts.io);
 	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
 		ret = vcpu_start(vm->vcpus[i]);
 	if (ret) {
@@ -377,9 +320,8 @@ int vm_run(struct vm *vm)
 
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
-	ioloop_stop(vm->io);
+	ioloop_stop(vm->parts.io);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	legacy_devices_flush(vm->legacy);
 	return vm->exit_status;
 }
 
@@ -390,22 +332,19 @@ void vm_destroy(struct vm *vm)
 	/* Threads first: nothing may touch a device while it is freed. */
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
-	if (vm->io)
-		ioloop_stop(vm->io);
+	if (vm->parts.io)
+		ioloop_stop(vm->parts.io);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(vm->vcpus[i]);
 	/* The host bridge unmaps every BAR, so it goes before its devices. */
-	pci_host_destroy(vm->pci);
-	for (unsigned i = vm->nr_devices; i-- > 0;)
-		vm->devices[i].type->destroy(vm->devices[i].state);
-	legacy_devices_destroy(vm->legacy);
-	if (vm->serial_fd >= 0)
-		close(vm->serial_fd);
-	irq_destroy(vm->irq);
-	ioloop_destroy(vm->io);
-	bus_destroy(vm->bus);
-	memslots_destroy(vm->memslots);
-	gmem_destroy(vm->mem);
+	pci_host_destroy(vm->parts.pci);
+	for (unsigned i = vm->nr_adopted; i-- > 0;)
+		vm->adopted[i].release(vm->adopted[i].obj);
+	irq_destroy(vm->parts.irq);
+	ioloop_destroy(vm->parts.io);
+	bus_destroy(vm->parts.bus);
+	memslots_destroy(vm->parts.slots);
+	gmem_destroy(vm->parts.mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -417,7 +356,7 @@ void vm_destroy(struct vm *vm)
 
 uint64_t vm_guest_ram_resident(const struct vm *vm)
 {
-	const struct gmem *mem = vm->mem;
+	const struct gmem *mem = vm->parts.mem;
 	size_t pages = mem->size / (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char *vec = malloc(pages);
 	uint64_t resident = 0;
@@ -429,17 +368,6 @@ uint64_t vm_guest_ram_resident(const struct vm *vm)
 			resident += vec[i] & 1;
 	free(vec);
 	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-void vm_vfio_dma_stats(const struct vm *vm, unsigned *entries, uint64_t *bytes,
-		       uint64_t *map_ns)
-{
-	struct iommu_dma_stats st;
-
-	vfio_container_dma_stats(vm->vfio, &st);
-	*entries = st.entries;
-	*bytes = st.bytes;
-	*map_ns = st.map_ns;
 }
 
 uint64_t vm_exit_count(const struct vm *vm)

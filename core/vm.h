@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A virtual machine: KVM VM, guest RAM, buses, interrupts, devices, vCPUs.
+ * A virtual machine engine: KVM VM, guest RAM and the loaded kernel, the
+ * PIO/MMIO bus, interrupts, the I/O thread, the PCI host bridge and the
+ * vCPUs. It knows no device type: the machine layer above (machine/)
+ * builds devices on the VM's parts and hands them to vm_adopt() so they
+ * are torn down in order.
  *
  * vm_create() builds everything in a fixed order and unwinds in reverse on
  * failure; vm_run() starts the vCPU and I/O threads and returns when the guest
@@ -14,10 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sriov/sriov.h"
-
 #define VM_MAX_CPUS 64
-#define VM_MAX_DEVICES 32
+#define VM_MAX_ADOPTED 64
 
 /* How the VM ended; also iovmm's process exit status. */
 enum vm_exit_status {
@@ -27,72 +29,6 @@ enum vm_exit_status {
 	/* debug-exit: (value << 1) | 1, as QEMU's isa-debug-exit */
 };
 
-enum vm_serial_kind { VM_SERIAL_STDIO, VM_SERIAL_FILE, VM_SERIAL_NONE };
-
-#define VM_DEVICE_TYPE_MAX 32
-#define VM_BACKEND_MAX 64
-#define VM_NET_MAX_QUEUES 8
-
-/* --net MODEL,backend=...: a NIC and where its frames go. */
-struct vm_net_cfg {
-	char backend[VM_BACKEND_MAX]; /* "tap:NAME", "loopback" or "null" */
-	uint8_t mac[6];
-	bool has_mac;                 /* else iovmm picks 52:54:00:12:34:(56+n) */
-	unsigned queues;              /* queue pairs (virtio only), 1..8 */
-	bool packed;                  /* virtio: offer VIRTIO_F_RING_PACKED */
-};
-
-/*
- * --net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]: a virtio-net
- * function whose rings a vhost-user back end serves (vhost-user/net.h).
- */
-#define VM_VHU_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
-struct vm_vhu_cfg {
-	char socket[VM_VHU_SOCKET_MAX]; /* NUL-terminated, < 108 bytes */
-	bool server;                    /* listen instead of connect */
-	unsigned queues;                /* queue pairs, 1..8 */
-	uint8_t mac[6];
-	bool has_mac;                   /* else iovmm picks one, as for --net */
-};
-
-/* --disk virtio,path=FILE[,readonly][,ring=split|packed] */
-struct vm_disk_cfg {
-	const char *path;
-	bool readonly;
-	bool packed;  /* offer VIRTIO_F_RING_PACKED */
-};
-
-/*
- * --device vfio-pci,host=BDF[,no-mmap=N][,rom=off][,x-keep-vendor-caps], or
- * --device vfio-pci,pf=PF[,mac=..][,vlan=..[,qos=..]][,trust=..]...: a VF
- * taken from PF's pool at VM start (sriov/sriov.h), configured with
- * `vf_settings` and returned when the VM ends. Exactly one of host, pf.
- */
-#define VM_VFIO_HOST_MAX 256
-struct vm_vfio_cfg {
-	char host[VM_VFIO_HOST_MAX]; /* BDF or sysfs path */
-	char pf[VM_VFIO_HOST_MAX];   /* PF BDF or network interface */
-	struct sriov_vf_settings vf_settings; /* pf= only; .set == 0: none */
-	uint32_t no_mmap_bars;       /* bit n: trap BAR n */
-	bool rom_off;
-	bool keep_vendor_caps;
-};
-
-/*
- * One device, already parsed: `type` names an entry of the device table
- * (core/devices.c); the union member matching the type holds its settings.
- * Devices never see option strings.
- */
-struct vm_device_cfg {
-	char type[VM_DEVICE_TYPE_MAX];
-	union {
-		struct vm_net_cfg net;   /* virtio-net, e1000 */
-		struct vm_disk_cfg disk; /* virtio-blk */
-		struct vm_vfio_cfg vfio; /* vfio-pci */
-		struct vm_vhu_cfg vhu;   /* vhost-user-net */
-	};
-};
-
 struct vm_config {
 	uint64_t mem_size;
 	bool hugepages;
@@ -100,30 +36,45 @@ struct vm_config {
 	const char *kernel;
 	const char *initrd;  /* optional */
 	const char *cmdline; /* optional */
-	enum vm_serial_kind serial;
-	const char *serial_path; /* for VM_SERIAL_FILE */
-	unsigned nr_devices;
-	struct vm_device_cfg devices[VM_MAX_DEVICES];
-	/*
-	 * An eventfd (borrowed) the caller signals to abandon vm_create()
-	 * while a step waits without a bound (a vhost-user server waiting
-	 * for its back end): the step fails with -ECANCELED and everything
-	 * built so far is unwound. -1: none.
-	 */
-	int cancel_fd;
 };
 
 struct vm;
 
 /*
- * Build a VM. On failure returns -errno and writes a one-line human reason to
- * err (what failed and why, e.g. "/dev/kvm: permission denied").
+ * Build a VM: guest RAM and the kernel loaded into it first (they need no
+ * KVM, so a kernel that is not one is reported as such on any host), then
+ * KVM, memory slots, bus, I/O loop, interrupts, PCI host bridge and vCPUs.
+ * On failure returns -errno and writes a one-line human reason to err (what
+ * failed and why, e.g. "/dev/kvm: permission denied").
  */
 int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	      size_t errlen);
 /* Run until the guest stops. Returns the vm_exit_status / debug-exit code. */
 int vm_run(struct vm *vm);
+/*
+ * Join the threads, destroy the vCPUs and the PCI host bridge (which unmaps
+ * every BAR), release what was adopted in reverse order, then the rest.
+ */
 void vm_destroy(struct vm *vm);
+
+/* What devices are built on; owned by the VM, valid until vm_destroy(). */
+struct vm_parts {
+	struct gmem *mem;
+	struct bus *bus;
+	struct irq *irq;
+	struct ioloop *io;
+	struct pci_host *pci;
+	struct memslots *slots;
+};
+const struct vm_parts *vm_parts(const struct vm *vm);
+
+/*
+ * Hand obj to the VM: vm_destroy() calls release(obj) once every thread is
+ * stopped and the PCI host bridge is gone, in the reverse order of adoption,
+ * before the interrupts, bus and memory go. -ENOSPC beyond VM_MAX_ADOPTED
+ * (obj is not released then: the caller still owns it).
+ */
+int vm_adopt(struct vm *vm, void *obj, void (*release)(void *obj));
 
 /*
  * Ask every vCPU to stop; the first request's status wins. Safe from any
@@ -133,13 +84,6 @@ void vm_request_stop(struct vm *vm, int status);
 
 /* Sum of userspace exits (PIO + MMIO) over all vCPUs so far. */
 uint64_t vm_exit_count(const struct vm *vm);
-
-/*
- * Guest RAM DMA mapping of assigned devices: entries, bytes, map time.
- * All zero without a vfio-pci device.
- */
-void vm_vfio_dma_stats(const struct vm *vm, unsigned *entries, uint64_t *bytes,
-		       uint64_t *map_ns);
 
 /* Bytes of guest RAM the guest has touched (resident in the memfd). */
 uint64_t vm_guest_ram_resident(const struct vm *vm);

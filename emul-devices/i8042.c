@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "core/vm.h"
 #include "emul-devices/legacy.h"
 
 #define I8042_DATA 0

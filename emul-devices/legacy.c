@@ -25,14 +25,14 @@ static int legacy_serial_fds(const struct legacy_config *cfg,
 {
 	*out_fd = *in_fd = -1;
 	switch (cfg->serial) {
-	case VM_SERIAL_STDIO:
+	case LEGACY_SERIAL_STDIO:
 		*out_fd = STDOUT_FILENO;
 		*in_fd = STDIN_FILENO;
 		return 0;
-	case VM_SERIAL_FILE:
+	case LEGACY_SERIAL_FILE:
 		*out_fd = devs->serial_fd;
 		return 0;
-	case VM_SERIAL_NONE:
+	case LEGACY_SERIAL_NONE:
 		return 0;
 	}
 	return -EINVAL;
@@ -46,12 +46,12 @@ int legacy_devices_create(struct bus *bus, struct irq *irq, struct ioloop *io,
 	int out_fd, in_fd, ret;
 
 	if (!devs) {
-		if (cfg->serial == VM_SERIAL_FILE)
+		if (cfg->serial == LEGACY_SERIAL_FILE)
 			close(cfg->serial_fd);
 		return -ENOMEM;
 	}
 	devs->bus = bus;
-	devs->serial_fd = cfg->serial == VM_SERIAL_FILE ? cfg->serial_fd : -1;
+	devs->serial_fd = cfg->serial == LEGACY_SERIAL_FILE ? cfg->serial_fd : -1;
 	ret = legacy_serial_fds(cfg, devs, &out_fd, &in_fd);
 	if (ret)
 		goto err_msg;

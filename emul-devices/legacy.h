@@ -13,14 +13,16 @@
 #include "core/bus.h"
 #include "core/ioloop.h"
 #include "core/irq.h"
-#include "core/vm.h"
+
+/* Where COM1 goes. */
+enum legacy_serial { LEGACY_SERIAL_STDIO, LEGACY_SERIAL_FILE, LEGACY_SERIAL_NONE };
 
 /* Called from a vCPU thread when the guest asks to stop the machine. */
 typedef void (*legacy_stop_fn)(void *opaque, int status);
 
 struct legacy_config {
-	enum vm_serial_kind serial;
-	/* VM_SERIAL_FILE: the open output file; legacy_devices_create()
+	enum legacy_serial serial;
+	/* LEGACY_SERIAL_FILE: the open output file; legacy_devices_create()
 	 * takes ownership of it, also when it fails. */
 	int serial_fd;
 	legacy_stop_fn on_stop;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Command-line parsing for `iovmm run`: strings in, a typed vm_config out. */
+/*
+ * Command-line parsing for `iovmm run`: strings in, a typed machine_config
+ * out. Device options are parsed by their types (machine/devices.c).
+ */
 #ifndef IOVMM_CLI_H
 #define IOVMM_CLI_H
 
@@ -7,10 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/vm.h"
+#include <stdio.h>
+
+#include "machine/machine.h"
 
 struct cli_run {
-	struct vm_config vm;
+	struct machine_config machine;
 	bool stats;  /* print iovmm-stats at exit */
 	bool help;   /* --help was given: print usage, run nothing */
 	bool quiet;
@@ -18,8 +23,8 @@ struct cli_run {
 
 /*
  * Parse `run` arguments (argv[0] is "run"). Returns 0, or -EINVAL with a
- * one-line message in err. Strings in the result point into argv, except
- * disk paths, which cli_run_free() releases.
+ * one-line message in err. Strings in the result point into argv; device
+ * options are the types' own, which cli_run_free() releases.
  */
 int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 		  size_t errlen);
@@ -33,11 +38,7 @@ void cli_run_free(struct cli_run *run);
  */
 int cli_parse_size(const char *s, uint64_t *out);
 
-/* "52:54:00:12:34:56" -> bytes. -EINVAL malformed, -EDOM not unicast. */
-int cli_parse_mac(const char *s, uint8_t mac[6]);
-/* A --net back-end spec: tap:NAME, loopback or null. 0 or -EINVAL + err. */
-int cli_check_backend(const char *s, char *err, size_t errlen);
-
-extern const char cli_run_usage[];
+/* `iovmm run --help`: the options above and every device type's. */
+void cli_print_run_usage(FILE *out);
 
 #endif

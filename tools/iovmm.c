@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/vm.h"
+#include "machine/machine.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
@@ -26,22 +27,23 @@
  * SIGINT, SIGTERM and SIGHUP end the VM the orderly way (vm_request_stop),
  * so what it borrowed from the host goes back at once: a pooled VF's
  * settings, driver and lease (docs/sriov.md), assigned devices reset. They
- * are blocked before vm_create() (every thread it starts inherits the mask)
+ * are blocked before machine_create() (every thread it starts inherits the mask)
  * and taken by one thread with sigwait(). Exit status 128 + signal number,
  * as a shell reports a killed command.
  *
- * A signal while the VM is still being built is kept for when vm_create()
- * returns (the VM is then destroyed without running), and it signals
- * vm_config.cancel_fd so that a step waiting without a bound (a vhost-user
- * server waiting for its back end) gives up and vm_create() unwinds.
+ * A signal while the VM is still being built is kept for when
+ * machine_create() returns (the VM is then destroyed without running), and
+ * it signals machine_config.cancel_fd so that a step waiting without a
+ * bound (a vhost-user server waiting for its back end) gives up and
+ * machine_create() unwinds.
  */
 struct run_signals {
 	sigset_t set;
 	pthread_t thread;
-	int cancel_fd;        /* eventfd: vm_config.cancel_fd */
+	int cancel_fd;        /* eventfd: machine_config.cancel_fd */
 	pthread_mutex_t lock;
-	struct vm *vm;        /* lock; NULL while vm_create() runs */
-	int pending;          /* lock; a signal that came during vm_create() */
+	struct vm *vm;        /* lock; NULL while machine_create() runs */
+	int pending;          /* lock; a signal that came during machine_create() */
 	atomic_bool done;
 };
 
@@ -113,8 +115,8 @@ static void run_signals_stop(struct run_signals *rs)
 static int cmd_run(int argc, char **argv)
 {
 	struct run_signals rs = { 0 };
+	struct machine *m = NULL;
 	struct cli_run opts;
-	struct vm *vm = NULL;
 	char err[512] = "";
 	int ret, status, sig;
 
@@ -124,7 +126,7 @@ static int cmd_run(int argc, char **argv)
 		return VM_EXIT_CONFIG;
 	}
 	if (opts.help) {
-		fputs(cli_run_usage, stdout);
+		cli_print_run_usage(stdout);
 		cli_run_free(&opts);
 		return 0;
 	}
@@ -136,9 +138,9 @@ static int cmd_run(int argc, char **argv)
 		cli_run_free(&opts);
 		return VM_EXIT_FATAL;
 	}
-	opts.vm.cancel_fd = rs.cancel_fd;
-	ret = vm_create(&opts.vm, &vm, err, sizeof(err));
-	sig = run_signals_built(&rs, ret ? NULL : vm);
+	opts.machine.cancel_fd = rs.cancel_fd;
+	ret = machine_create(&opts.machine, &m, err, sizeof(err));
+	sig = run_signals_built(&rs, ret ? NULL : machine_vm(m));
 	if (ret) {
 		run_signals_stop(&rs);
 		if (sig)
@@ -151,11 +153,11 @@ static int cmd_run(int argc, char **argv)
 		return sig ? 128 + sig : VM_EXIT_CONFIG;
 	}
 	/* Stopped before it ran: destroyed in order all the same. */
-	status = sig ? 128 + sig : vm_run(vm);
+	status = sig ? 128 + sig : machine_run(m);
 	run_signals_stop(&rs);
 	if (opts.stats)
-		stats_print(stderr, vm);
-	vm_destroy(vm);
+		stats_print(stderr, m);
+	machine_destroy(m);
 	cli_run_free(&opts);
 	return status;
 }

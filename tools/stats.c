@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/vm.h"
+#include "machine/machine.h"
 #include "tools/stats.h"
 
 static long status_kb(const char *text, const char *key)
@@ -16,8 +17,9 @@ static long status_kb(const char *text, const char *key)
 	return v;
 }
 
-void stats_print(FILE *out, const struct vm *vm)
+void stats_print(FILE *out, const struct machine *m)
 {
+	const struct vm *vm = machine_vm(m);
 	char buf[4096];
 	size_t n = 0;
 	unsigned dma_entries;
@@ -36,7 +38,7 @@ void stats_print(FILE *out, const struct vm *vm)
 		status_kb(buf, "VmHWM:"), status_kb(buf, "RssAnon:"),
 		status_kb(buf, "RssFile:"), status_kb(buf, "RssShmem:"),
 		vm_guest_ram_resident(vm) >> 10, vm_exit_count(vm));
-	vm_vfio_dma_stats(vm, &dma_entries, &dma_bytes, &dma_ns);
+	machine_vfio_dma_stats(m, &dma_entries, &dma_bytes, &dma_ns);
 	if (dma_entries)
 		fprintf(out, "iovmm-vfio: dma_entries=%u dma_mib=%" PRIu64
 			" dma_map_us=%" PRIu64 "\n", dma_entries, dma_bytes >> 20,

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-struct vm;
+struct machine;
 
 /*
  * Prints "iovmm-stats: rss_hwm_kb=.. rss_anon_kb=.. rss_file_kb=..
@@ -15,6 +15,6 @@ struct vm;
  * "iovmm-vfio: dma_entries=.. dma_mib=.. dma_map_us=..", reports how guest
  * RAM was mapped for DMA.
  */
-void stats_print(FILE *out, const struct vm *vm);
+void stats_print(FILE *out, const struct machine *m);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "core/bus.h"
 #include "core/layout.h"
+#include "core/vm.h"
 #include "emul-devices/legacy.h"
 
 static int stop_status = -1;

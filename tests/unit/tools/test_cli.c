@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "machine/dev_opts.h"
+#include "machine/devtypes.h"
 #include "tools/cli.h"
 
 static int parse(struct cli_run *r, char *err, const char *const *args)
@@ -53,22 +55,22 @@ START_TEST(test_run_ok)
 			       "--cpus", "4", "--cmdline", "test=mmio count=5",
 			       "--serial", "file:/tmp/x", "--device", "pci-testdev",
 			       "--device", "edu", "--stats"), 0);
-	ck_assert_str_eq(r.vm.kernel, "/bin/sh");
-	ck_assert_uint_eq(r.vm.mem_size, 2 * GiB);
-	ck_assert_uint_eq(r.vm.ncpus, 4);
-	ck_assert_str_eq(r.vm.cmdline, "test=mmio count=5");
-	ck_assert_int_eq(r.vm.serial, VM_SERIAL_FILE);
-	ck_assert_str_eq(r.vm.serial_path, "/tmp/x");
-	ck_assert_uint_eq(r.vm.nr_devices, 2);
-	ck_assert_str_eq(r.vm.devices[0].type, "pci-testdev");
-	ck_assert_str_eq(r.vm.devices[1].type, "edu");
+	ck_assert_str_eq(r.machine.vm.kernel, "/bin/sh");
+	ck_assert_uint_eq(r.machine.vm.mem_size, 2 * GiB);
+	ck_assert_uint_eq(r.machine.vm.ncpus, 4);
+	ck_assert_str_eq(r.machine.vm.cmdline, "test=mmio count=5");
+	ck_assert_int_eq(r.machine.serial, LEGACY_SERIAL_FILE);
+	ck_assert_str_eq(r.machine.serial_path, "/tmp/x");
+	ck_assert_uint_eq(r.machine.nr_devices, 2);
+	ck_assert_str_eq(r.machine.devices[0].type->name, "pci-testdev");
+	ck_assert_str_eq(r.machine.devices[1].type->name, "edu");
 	ck_assert(r.stats);
 	cli_run_free(&r);
 	/* Defaults. */
 	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh"), 0);
-	ck_assert_uint_eq(r.vm.mem_size, 512 * MiB);
-	ck_assert_uint_eq(r.vm.ncpus, 1);
-	ck_assert_int_eq(r.vm.serial, VM_SERIAL_STDIO);
+	ck_assert_uint_eq(r.machine.vm.mem_size, 512 * MiB);
+	ck_assert_uint_eq(r.machine.vm.ncpus, 1);
+	ck_assert_int_eq(r.machine.serial, LEGACY_SERIAL_STDIO);
 	ck_assert_int_eq(PARSE(&r, err, "--help"), 0);
 	ck_assert(r.help);
 }
@@ -76,52 +78,85 @@ END_TEST
 
 START_TEST(test_net_and_disk)
 {
+	const struct machine_net_opts *n;
+	const struct machine_disk_opts *b;
 	struct cli_run r;
 	char err[256] = "";
-	const struct vm_device_cfg *d;
 
 	ck_assert_msg(PARSE(&r, err, "--kernel", "/bin/sh",
 			    "--net", "virtio,backend=tap:tap0,mac=52:54:00:aa:bb:cc,queues=4,ring=packed",
 			    "--net", "e1000,backend=loopback",
 			    "--disk", "virtio,path=/bin/sh,readonly",
 			    "--net", "virtio,backend=null") == 0, "%s", err);
-	ck_assert_uint_eq(r.vm.nr_devices, 4);
-	d = &r.vm.devices[0];
-	ck_assert_str_eq(d->type, "virtio-net");
-	ck_assert_str_eq(d->net.backend, "tap:tap0");
-	ck_assert(d->net.has_mac);
-	ck_assert_uint_eq(d->net.mac[0], 0x52);
-	ck_assert_uint_eq(d->net.mac[5], 0xcc);
-	ck_assert_uint_eq(d->net.queues, 4);
-	ck_assert(d->net.packed);
-	d = &r.vm.devices[1];
-	ck_assert_str_eq(d->type, "e1000");
-	ck_assert_str_eq(d->net.backend, "loopback");
-	ck_assert(!d->net.has_mac);
-	ck_assert_uint_eq(d->net.queues, 1);
-	d = &r.vm.devices[2];
-	ck_assert_str_eq(d->type, "virtio-blk");
-	ck_assert_str_eq(d->disk.path, "/bin/sh");
-	ck_assert(d->disk.readonly);
-	ck_assert(!r.vm.devices[3].net.packed);
+	ck_assert_uint_eq(r.machine.nr_devices, 4);
+	ck_assert_str_eq(r.machine.devices[0].type->name, "virtio-net");
+	n = r.machine.devices[0].opts;
+	ck_assert_str_eq(n->backend, "tap:tap0");
+	ck_assert(n->has_mac);
+	ck_assert_uint_eq(n->mac[0], 0x52);
+	ck_assert_uint_eq(n->mac[5], 0xcc);
+	ck_assert_uint_eq(n->queues, 4);
+	ck_assert(n->packed);
+	ck_assert_str_eq(r.machine.devices[1].type->name, "e1000");
+	n = r.machine.devices[1].opts;
+	ck_assert_str_eq(n->backend, "loopback");
+	ck_assert(!n->has_mac);
+	ck_assert_uint_eq(n->queues, 1);
+	ck_assert_str_eq(r.machine.devices[2].type->name, "virtio-blk");
+	b = r.machine.devices[2].opts;
+	ck_assert_str_eq(b->path, "/bin/sh");
+	ck_assert(b->readonly);
+	n = r.machine.devices[3].opts;
+	ck_assert(!n->packed);
 	cli_run_free(&r);
+}
+END_TEST
+
+/* What a type checks on the host before any VM: a disk's file. */
+START_TEST(test_disk_checked_before_the_vm)
+{
+	static const struct {
+		const char *disk, *msg;
+	} cases[] = {
+		{ "virtio,path=/nonexistent", "disk /nonexistent: No such file" },
+		{ "virtio,path=/tmp", "Is a directory" },
+		{ "virtio,path=/dev/null,readonly", "not a file or block device" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct machine_device_cfg *d;
+		struct cli_run r;
+		char err[256] = "";
+
+		ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh", "--disk",
+				       cases[i].disk), 0);
+		d = &r.machine.devices[0];
+		ck_assert_int_ne(d->type->check(d->opts, err, sizeof(err)), 0);
+		ck_assert_msg(strstr(err, cases[i].msg), "'%s' lacks '%s'", err,
+			      cases[i].msg);
+		cli_run_free(&r);
+	}
 }
 END_TEST
 
 START_TEST(test_mac)
 {
+	char err[256];
 	uint8_t m[6];
 
-	ck_assert_int_eq(cli_parse_mac("52:54:00:12:34:56", m), 0);
+	ck_assert_int_eq(machine_opt_mac("52:54:00:12:34:56", m, err, sizeof(err)), 0);
 	ck_assert_uint_eq(m[5], 0x56);
-	ck_assert_int_eq(cli_parse_mac("01:00:5e:00:00:01", m), -EDOM);
-	ck_assert_int_eq(cli_parse_mac("ff:ff:ff:ff:ff:ff", m), -EDOM);
-	ck_assert_int_eq(cli_parse_mac("00:00:00:00:00:00", m), -EDOM);
-	ck_assert_int_eq(cli_parse_mac("52:54:00:12:34", m), -EINVAL);
-	ck_assert_int_eq(cli_parse_mac("52:54:00:12:34:567", m), -EINVAL);
-	ck_assert_int_eq(cli_parse_mac("52-54-00-12-34-56", m), -EINVAL);
-	ck_assert_int_eq(cli_parse_mac("zz:54:00:12:34:56", m), -EINVAL);
-	ck_assert_int_eq(cli_parse_mac("52:54:00:12:34:5g", m), -EINVAL);
+	static const char *const bad[] = {
+		"01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00",
+		"52:54:00:12:34", "52:54:00:12:34:567", "52-54-00-12-34-56",
+		"zz:54:00:12:34:56", "52:54:00:12:34:5g",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(machine_opt_mac(bad[i], m, err, sizeof(err)),
+				 -EINVAL);
+		ck_assert_msg(strstr(err, i < 3 ? "not a unicast" : "invalid MAC"),
+			      "%s: %s", bad[i], err);
+	}
 }
 END_TEST
 
@@ -164,8 +199,6 @@ START_TEST(test_run_errors)
 		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=null,speed=10" }, "unknown option 'speed'" },
 		{ { "--kernel", "/bin/sh", "--disk", "virtio" }, "path= is required" },
 		{ { "--kernel", "/bin/sh", "--disk", "scsi,path=/bin/sh" }, "unknown disk model" },
-		{ { "--kernel", "/bin/sh", "--disk", "virtio,path=/nonexistent" }, "No such file" },
-		{ { "--kernel", "/bin/sh", "--disk", "virtio,path=/tmp" }, "Is a directory" },
 		{ { "--kernel", "/bin/sh", "--disk", "virtio,path=/bin/sh,readonly=maybe" }, "expected on or off" },
 		{ { "--kernel", "/bin/sh", "--disk", "virtio,path=/bin/sh,cache=none" }, "unknown option 'cache'" },
 		{ { "--kernel", "/bin/sh", "--bogus" }, "unknown option" },
@@ -197,6 +230,7 @@ int main(void)
 	tcase_add_test(tc, test_run_ok);
 	tcase_add_test(tc, test_run_errors);
 	tcase_add_test(tc, test_net_and_disk);
+	tcase_add_test(tc, test_disk_checked_before_the_vm);
 	tcase_add_test(tc, test_mac);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -9,9 +9,12 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
+#include "machine/dev_opts.h"
+#include "machine/devtypes.h"
 #include "tools/cli.h"
 
 static int parse_dev(struct cli_run *r, char *err, size_t errlen,
@@ -35,16 +38,16 @@ static int parse_dev(struct cli_run *r, char *err, size_t errlen,
 
 START_TEST(test_host)
 {
-	const struct vm_vfio_cfg *v;
+	const struct machine_vfio_opts *v;
 	struct cli_run r;
 	char err[256] = "";
 
 	ck_assert_msg(parse_dev(&r, err, sizeof(err),
 				"vfio-pci,host=0000:01:00.1,no-mmap=0,no-mmap=2,rom=off",
 				NULL) == 0, "%s", err);
-	ck_assert_uint_eq(r.vm.nr_devices, 1);
-	ck_assert_str_eq(r.vm.devices[0].type, "vfio-pci");
-	v = &r.vm.devices[0].vfio;
+	ck_assert_uint_eq(r.machine.nr_devices, 1);
+	ck_assert_str_eq(r.machine.devices[0].type->name, "vfio-pci");
+	v = r.machine.devices[0].opts;
 	ck_assert_str_eq(v->host, "0000:01:00.1");
 	ck_assert_str_eq(v->pf, "");
 	ck_assert_uint_eq(v->no_mmap_bars, 0x5);
@@ -56,19 +59,19 @@ END_TEST
 
 START_TEST(test_pf_plain)
 {
-	const struct vm_vfio_cfg *v;
+	const struct machine_vfio_opts *v;
 	struct cli_run r;
 	char err[256] = "";
 
 	/* A netdev name and a short BDF: resolved at VM start, not here. */
 	ck_assert_msg(parse_dev(&r, err, sizeof(err), "vfio-pci,pf=enp59s0f0",
 				"vfio-pci,pf=3b:00.0,rom=off") == 0, "%s", err);
-	ck_assert_uint_eq(r.vm.nr_devices, 2);
-	v = &r.vm.devices[0].vfio;
+	ck_assert_uint_eq(r.machine.nr_devices, 2);
+	v = r.machine.devices[0].opts;
 	ck_assert_str_eq(v->pf, "enp59s0f0");
 	ck_assert_str_eq(v->host, "");
 	ck_assert_uint_eq(v->vf_settings.set, 0);
-	v = &r.vm.devices[1].vfio;
+	v = r.machine.devices[1].opts;
 	ck_assert_str_eq(v->pf, "3b:00.0");
 	ck_assert(v->rom_off);
 	cli_run_free(&r);
@@ -85,7 +88,7 @@ START_TEST(test_pf_settings)
 				"vfio-pci,pf=0000:3b:00.0,mac=52:54:00:12:34:01,"
 				"vlan=100,qos=3,trust=on,spoofchk=off,max-rate=2000,"
 				"min-rate=500,link=enable", NULL) == 0, "%s", err);
-	s = &r.vm.devices[0].vfio.vf_settings;
+	s = &((const struct machine_vfio_opts *)r.machine.devices[0].opts)->vf_settings;
 	ck_assert_uint_eq(s->set, SRIOV_SET(SRIOV_KEY_MAC) |
 			  SRIOV_SET(SRIOV_KEY_VLAN) | SRIOV_SET(SRIOV_KEY_TRUST) |
 			  SRIOV_SET(SRIOV_KEY_SPOOFCHK) | SRIOV_SET(SRIOV_KEY_RATE) |
@@ -106,7 +109,7 @@ START_TEST(test_pf_settings)
 	ck_assert_msg(parse_dev(&r, err, sizeof(err),
 				"vfio-pci,qos=7,vlan-proto=802.1ad,vlan=4094,pf=eth0",
 				NULL) == 0, "%s", err);
-	s = &r.vm.devices[0].vfio.vf_settings;
+	s = &((const struct machine_vfio_opts *)r.machine.devices[0].opts)->vf_settings;
 	ck_assert_uint_eq(s->set, SRIOV_SET(SRIOV_KEY_VLAN));
 	ck_assert_uint_eq(s->vlan, 4094);
 	ck_assert_uint_eq(s->qos, 7);
@@ -181,15 +184,15 @@ END_TEST
 /* A pf= value at the size limit is kept whole; one past it is refused. */
 START_TEST(test_long_values)
 {
-	char dev[VM_VFIO_HOST_MAX + 32], err[256] = "";
+	char dev[MACHINE_VFIO_HOST_MAX + 32], err[256] = "";
 	struct cli_run r;
 	int n;
 
 	n = snprintf(dev, sizeof(dev), "vfio-pci,pf=");
-	memset(dev + n, 'p', VM_VFIO_HOST_MAX - 1);
-	dev[n + VM_VFIO_HOST_MAX - 1] = '\0';
+	memset(dev + n, 'p', MACHINE_VFIO_HOST_MAX - 1);
+	dev[n + MACHINE_VFIO_HOST_MAX - 1] = '\0';
 	ck_assert_msg(parse_dev(&r, err, sizeof(err), dev, NULL) == 0, "%s", err);
-	ck_assert_uint_eq(strlen(r.vm.devices[0].vfio.pf), VM_VFIO_HOST_MAX - 1);
+	ck_assert_uint_eq(strlen(((const struct machine_vfio_opts *)r.machine.devices[0].opts)->pf), MACHINE_VFIO_HOST_MAX - 1);
 	cli_run_free(&r);
 	strcat(dev, "p");
 	ck_assert_int_eq(parse_dev(&r, err, sizeof(err), dev, NULL), -EINVAL);
@@ -200,10 +203,20 @@ END_TEST
 
 START_TEST(test_usage)
 {
-	/* `iovmm run --help` documents the pool. */
-	ck_assert_ptr_nonnull(strstr(cli_run_usage, "--device vfio-pci,pf=PF"));
-	ck_assert_ptr_nonnull(strstr(cli_run_usage, "trust=on|off"));
-	ck_assert_ptr_nonnull(strstr(cli_run_usage, "Not with host="));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	/* `iovmm run --help` documents the pool (the table's usage/help). */
+	ck_assert_ptr_nonnull(f);
+	cli_print_run_usage(f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "--device vfio-pci,pf=PF"));
+	ck_assert_ptr_nonnull(strstr(text, "trust=on|off"));
+	ck_assert_ptr_nonnull(strstr(text, "Not with host="));
+	ck_assert_ptr_nonnull(strstr(text, "--net vhost-user,socket=PATH"));
+	ck_assert_ptr_nonnull(strstr(text, "--device edu"));
+	free(text);
 }
 END_TEST
 

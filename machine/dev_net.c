@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NICs: virtio-net served in iovmm and the emulated e1000, both on a
+ * network back end (emul-devices/net), and virtio-net whose rings a
+ * vhost-user back end serves (vhost-user/net.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ioloop.h"
+#include "emul-devices/e1000/e1000.h"
+#include "emul-devices/net/backend.h"
+#include "emul-devices/virtio/net.h"
+#include "machine/dev_opts.h"
+#include "machine/devtypes.h"
+#include "vhost-user/net.h"
+
+/* A back-end spec: tap:NAME, loopback or null. */
+static int net_check_backend(const char *s, char *err, size_t errlen)
+{
+	if (!strcmp(s, "loopback") || !strcmp(s, "null"))
+		return 0;
+	if (!strncmp(s, "tap:", 4)) {
+		size_t n = strlen(s + 4);
+
+		if (n == 0 || n > 15 || strpbrk(s + 4, "/ \t:"))
+			return machine_opt_error(err, errlen,
+						 "backend=%s: invalid tap interface name", s);
+		return 0;
+	}
+	return machine_opt_error(err, errlen,
+				 "backend=%s: unknown back end (tap:NAME, loopback or null)",
+				 s);
+}
+
+/* --net virtio|e1000,...: queues= and ring= are virtio's only. */
+static int net_parse(const char *cursor, bool virtio, void **out, char *err,
+		     size_t errlen)
+{
+	static const char *const keys[] = { "backend", "mac", "queues", "ring" };
+	struct machine_net_opts *o = calloc(1, sizeof(*o));
+	char key[32], val[MACHINE_BACKEND_MAX];
+	unsigned seen = 0;
+	int ret;
+
+	if (!o)
+		return -ENOMEM;
+	*out = o;
+	o->queues = 1;
+	while ((ret = machine_opt_next(&cursor, key, sizeof(key), val,
+				       sizeof(val)))) {
+		if (ret < 0)
+			return machine_opt_error(err, errlen, "--net: option too long");
+		ret = machine_opt_key(keys, 4, key, &seen);
+		if (ret == -ENOENT)
+			return machine_opt_error(err, errlen,
+						 "--net: unknown option '%s'", key);
+		if (ret == -EEXIST)
+			return machine_opt_error(err, errlen,
+						 "--net: %s= given twice", key);
+		if (ret >= 2 && !virtio)
+			return machine_opt_error(err, errlen,
+						 "%s= conflicts with --net e1000 (virtio only)",
+						 key);
+		switch (ret) {
+		case 0:
+			if (net_check_backend(val, err, errlen))
+				return -EINVAL;
+			snprintf(o->backend, sizeof(o->backend), "%s", val);
+			break;
+		case 1:
+			if (machine_opt_mac(val, o->mac, err, errlen))
+				return -EINVAL;
+			o->has_mac = true;
+			break;
+		case 2:
+			if (machine_opt_queues(val, &o->queues, err, errlen))
+				return -EINVAL;
+			break;
+		case 3:
+			if (strcmp(val, "split") && strcmp(val, "packed"))
+				return machine_opt_error(err, errlen,
+							 "ring=%s: expected split or packed",
+							 val);
+			o->packed = !strcmp(val, "packed");
+			break;
+		}
+	}
+	if (!o->backend[0])
+		return machine_opt_error(err, errlen,
+					 "--net %s: backend= is required (tap:NAME, loopback or null)",
+					 virtio ? "virtio" : "e1000");
+	return 0;
+}
+
+static int virtio_net_parse(const char *opts, void **out, char *err,
+			    size_t errlen)
+{
+	return net_parse(opts, true, out, err, errlen);
+}
+
+static int e1000_parse(const char *opts, void **out, char *err, size_t errlen)
+{
+	return net_parse(opts, false, out, err, errlen);
+}
+
+/*
+ * The back end opens (a tap device this user may not create or attach to
+ * fails here) and is closed again; a transient tap goes with it and is
+ * made again with the device.
+ */
+static int net_check(const void *opts, char *err, size_t errlen)
+{
+	const struct machine_net_opts *o = opts;
+	struct net_backend *be;
+	struct ioloop *io;
+	int ret = ioloop_create(&io);
+
+	if (ret) {
+		snprintf(err, errlen, "I/O loop: %s", strerror(-ret));
+		return ret;
+	}
+	ret = net_backend_create(o->backend, io, &be, err, errlen);
+	if (!ret)
+		net_backend_destroy(be);
+	ioloop_destroy(io);
+	return ret;
+}
+
+static int virtio_net_dev_create(struct machine *m, const void *opts,
+				 void **state, char *err, size_t errlen)
+{
+	const struct machine_net_opts *o = opts;
+	const struct vm_parts *p = m->parts;
+	struct virtio_net_config ncfg = {
+		.backend = o->backend,
+		.has_mac = true,
+		.queues = o->queues,
+		.packed = o->packed,
+	};
+
+	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
+	return virtio_net_create(&ncfg, p->mem, p->irq, p->io, p->pci,
+				 (struct virtio_net **)state, err, errlen);
+}
+
+static void virtio_net_dev_destroy(void *state)
+{
+	virtio_net_destroy(state);
+}
+
+const struct machine_device_type machine_virtio_net = {
+	.name = "virtio-net",
+	.front = MACHINE_FRONT_NET,
+	.model = "virtio",
+	.usage = "--net virtio,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]",
+	.help = "virtio-net served in iovmm. BACKEND: tap:NAME (a Linux tap "
+		"device), loopback (frames sent come back), null (sink); "
+		"queues=: 1-8 queue pairs",
+	.nic = true,
+	.parse = virtio_net_parse,
+	.free_opts = free,
+	.check = net_check,
+	.create = virtio_net_dev_create,
+	.destroy = virtio_net_dev_destroy,
+};
+
+static int e1000_dev_create(struct machine *m, const void *opts, void **state,
+			    char *err, size_t errlen)
+{
+	const struct machine_net_opts *o = opts;
+	const struct vm_parts *p = m->parts;
+	struct e1000_config ecfg = {
+		.backend = o->backend,
+		.has_mac = true,
+	};
+
+	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ecfg.mac);
+	return e1000_create(&ecfg, p->mem, p->irq, p->io, p->pci,
+			    (struct e1000 **)state, err, errlen);
+}
+
+static void e1000_dev_destroy(void *state)
+{
+	e1000_destroy(state);
+}
+
+const struct machine_device_type machine_e1000 = {
+	.name = "e1000",
+	.front = MACHINE_FRONT_NET,
+	.model = "e1000",
+	.usage = "--net e1000,backend=BACKEND[,mac=MAC]",
+	.help = "emulated Intel 82540EM on the same back ends",
+	.nic = true,
+	.parse = e1000_parse,
+	.free_opts = free,
+	.check = net_check,
+	.create = e1000_dev_create,
+	.destroy = e1000_dev_destroy,
+};
+
+/*
+ * --net vhost-user,socket=PATH[,server[=on|off]][,queues=N][,mac=M].
+ * Whether PATH exists, is a socket and has a listener is the front end's
+ * business at VM creation: it says so in the same one-line style.
+ */
+static int vhu_parse(const char *cursor, void **out, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "socket", "server", "queues", "mac" };
+	struct machine_vhu_opts *o = calloc(1, sizeof(*o));
+	char key[32], val[PATH_MAX];
+	unsigned seen = 0;
+	int ret;
+
+	if (!o)
+		return -ENOMEM;
+	*out = o;
+	o->queues = 1;
+	while ((ret = machine_opt_next(&cursor, key, sizeof(key), val,
+				       sizeof(val)))) {
+		if (ret < 0)
+			return machine_opt_error(err, errlen,
+						 "--net vhost-user: option too long");
+		ret = machine_opt_key(keys, 4, key, &seen);
+		if (ret == -ENOENT)
+			return machine_opt_error(err, errlen,
+						 "--net vhost-user: unknown option '%s' (socket=, server, queues=, mac=)",
+						 key);
+		if (ret == -EEXIST)
+			return machine_opt_error(err, errlen,
+						 "--net vhost-user: %s= given twice", key);
+		switch (ret) {
+		case 0:
+			if (strlen(val) >= sizeof(o->socket))
+				return machine_opt_error(err, errlen,
+							 "--net vhost-user: socket path too long (at most %zu bytes)",
+							 sizeof(o->socket) - 1);
+			snprintf(o->socket, sizeof(o->socket), "%s", val);
+			break;
+		case 1:
+			ret = machine_opt_bool(val, true);
+			if (ret < 0)
+				return machine_opt_error(err, errlen,
+							 "server=%s: expected on or off", val);
+			o->server = ret;
+			break;
+		case 2:
+			if (machine_opt_queues(val, &o->queues, err, errlen))
+				return -EINVAL;
+			break;
+		case 3:
+			if (machine_opt_mac(val, o->mac, err, errlen))
+				return -EINVAL;
+			o->has_mac = true;
+			break;
+		}
+	}
+	if (!o->socket[0])
+		return machine_opt_error(err, errlen,
+					 "--net vhost-user: socket=PATH is required (the back end's AF_UNIX socket)");
+	return 0;
+}
+
+static int vhu_net_dev_create(struct machine *m, const void *opts,
+			      void **state, char *err, size_t errlen)
+{
+	const struct machine_vhu_opts *o = opts;
+	const struct vm_parts *p = m->parts;
+	struct vhu_net_config ncfg = {
+		.socket = o->socket,
+		.server = o->server,
+		.queues = o->queues,
+		.cancel_fd = m->cancel_fd,
+	};
+
+	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
+	return vhu_net_create(&ncfg, p->mem, p->irq, p->io, p->pci,
+			      (struct vhu_net **)state, err, errlen);
+}
+
+static void vhu_net_dev_destroy(void *state)
+{
+	vhu_net_destroy(state);
+}
+
+const struct machine_device_type machine_vhost_user_net = {
+	.name = "vhost-user-net",
+	.front = MACHINE_FRONT_NET,
+	.model = "vhost-user",
+	.usage = "--net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]",
+	.help = "virtio-net whose rings a vhost-user back end serves "
+		"(iovmm-vswitch, a DPDK vhost PMD): kicks and interrupts bypass "
+		"iovmm. server: listen on PATH and wait for the back end "
+		"(default: connect to it). A back end that dies is reconnected",
+	.nic = true,
+	.parse = vhu_parse,
+	.free_opts = free,
+	.create = vhu_net_dev_create,
+	.destroy = vhu_net_dev_destroy,
+};
