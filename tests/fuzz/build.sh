@@ -28,3 +28,10 @@ fuzz_cc -o "$out/fuzz_vhost_user" \
 	"$here/fuzz_vhost_user.c" \
 	"$root/vhost-user/proto.c"
 echo "$out/fuzz_vhost_user"
+nvme="$root/emul-devices/nvme"
+fuzz_cc -o "$out/fuzz_nvme" \
+	"$here/fuzz_nvme.c" \
+	"$nvme/admin.c" "$nvme/ctrl.c" "$nvme/identify.c" "$nvme/io.c" \
+	"$nvme/prp.c" "$nvme/queue.c" "$nvme/regs.c" \
+	"$root/core/gmem.c" "$root/core/iov.c" "$root/core/log.c"
+echo "$out/fuzz_nvme"

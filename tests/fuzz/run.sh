@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run a fuzzer: tests/fuzz/run.sh [RUNS] [TARGET]
 #   RUNS    default 1M
-#   TARGET  virtqueue (default) | vhost_user
+#   TARGET  virtqueue (default) | vhost_user | nvme
 # Exit status non-zero on a finding (the crash input is left in OUT_DIR).
 # OUT_DIR (default /tmp/iovmm-fuzz) keeps the binaries and the corpora, so
 # successive runs build on earlier coverage.
@@ -14,6 +14,7 @@ out=${OUT_DIR:-/tmp/iovmm-fuzz}
 case "$target" in
 virtqueue) seeds="$here/seeds.py"; max_len=8192 ;;
 vhost_user) seeds="$here/seeds_vhost_user.py"; max_len=4096 ;;
+nvme) seeds="$here/seeds_nvme.py"; max_len=16384 ;;
 *) echo "run.sh: unknown target $target" >&2; exit 2 ;;
 esac
 "$here/build.sh" "$out" >/dev/null || exit $?
