@@ -50,8 +50,6 @@ struct edu {
 	struct gmem *mem;         /* borrowed */
 	struct pci_msi *msi;
 	pthread_mutex_t lock;     /* guards everything below */
-	bool intx_routed;
-	uint32_t intx_gsi;
 	bool intx_level;
 	uint32_t addr4;
 	uint32_t fact;
@@ -79,8 +77,7 @@ static void edu_set_intx(struct edu *e, bool level)
 	if (level == e->intx_level)
 		return;
 	e->intx_level = level;
-	if (e->irq && e->intx_routed)
-		irq_line_set(e->irq, e->intx_gsi, level);
+	pci_dev_set_intx(&e->pdev, level);
 }
 
 /*
@@ -253,14 +250,20 @@ static void edu_reset(struct pci_dev *dev)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void edu_pci_destroy(struct pci_dev *dev)
+{
+	edu_destroy(container_of(dev, struct edu, pdev));
+}
+
 static const struct pci_dev_ops edu_ops = {
 	.cfg_write = edu_cfg_write,
 	.bar_read = edu_bar_read,
 	.bar_write = edu_bar_write,
 	.reset = edu_reset,
+	.destroy = edu_pci_destroy,
 };
 
-int edu_create(struct irq *irq, struct gmem *mem, struct edu **out)
+int edu_create(const struct pci_dev_ctx *ctx, struct edu **out)
 {
 	static const struct pci_id id = {
 		.vendor = 0x1234, .device = 0x11e8, .revision = 0x10,
@@ -277,13 +280,13 @@ int edu_create(struct irq *irq, struct gmem *mem, struct edu **out)
 	if (ret)
 		goto err_free;
 	pthread_mutex_init(&e->lock, NULL);
-	e->irq = irq;
-	e->mem = mem;
+	e->irq = ctx->irq;
+	e->mem = ctx->mem;
 	ret = pci_cfg_add_bar(&e->pdev.cfg, 0, PCI_BAR_MEM32, EDU_BAR_SIZE, false);
 	if (ret)
 		goto err_fini;
 	/* QEMU: msi_init(pdev, 0, 1 vector, 64-bit, no per-vector mask). */
-	ret = pci_msi_create(&e->pdev, irq, 1, false, &e->msi);
+	ret = pci_msi_create(&e->pdev, ctx->irq, 1, false, &e->msi);
 	if (ret)
 		goto err_fini;
 	*out = e;
@@ -301,8 +304,8 @@ void edu_destroy(struct edu *e)
 {
 	if (!e)
 		return;
-	if (e->intx_level && e->irq && e->intx_routed)
-		irq_line_set(e->irq, e->intx_gsi, 0);
+	if (e->intx_level)
+		pci_dev_set_intx(&e->pdev, false);
 	pci_msi_destroy(e->msi);
 	pthread_mutex_destroy(&e->lock);
 	pci_dev_fini(&e->pdev);
@@ -312,18 +315,6 @@ void edu_destroy(struct edu *e)
 struct pci_dev *edu_pci(struct edu *e)
 {
 	return &e->pdev;
-}
-
-void edu_set_intx_gsi(struct edu *e, uint32_t gsi)
-{
-	pthread_mutex_lock(&e->pdev.lock);
-	pthread_mutex_lock(&e->lock);
-	e->intx_gsi = gsi;
-	e->intx_routed = true;
-	/* Firmware writes the routing into Interrupt Line (sec 6.2.4). */
-	pci_cfg_set(&e->pdev.cfg, PCI_INTERRUPT_LINE, gsi & 0xff, 1);
-	pthread_mutex_unlock(&e->lock);
-	pthread_mutex_unlock(&e->pdev.lock);
 }
 
 uint64_t edu_dma_errors(struct edu *e)

@@ -235,11 +235,17 @@ static void td_reset(struct pci_dev *dev)
 	pthread_mutex_unlock(&td->lock);
 }
 
+static void td_destroy(struct pci_dev *dev)
+{
+	pci_testdev_destroy(container_of(dev, struct pci_testdev, pdev));
+}
+
 static const struct pci_dev_ops td_ops = {
 	.bar_read = td_bar_read,
 	.bar_write = td_bar_write,
 	.bar_moved = td_bar_moved,
 	.reset = td_reset,
+	.destroy = td_destroy,
 };
 
 static int td_init_test(struct td_test *t, unsigned i)
@@ -273,7 +279,7 @@ static int td_init_test(struct td_test *t, unsigned i)
 	return 0;
 }
 
-int pci_testdev_create(struct irq *irq, struct pci_testdev **out)
+int pci_testdev_create(const struct pci_dev_ctx *ctx, struct pci_testdev **out)
 {
 	static const struct pci_id id = {
 		.vendor = 0x1b36, .device = 0x0005,
@@ -292,7 +298,7 @@ int pci_testdev_create(struct irq *irq, struct pci_testdev **out)
 	if (ret)
 		goto err_free;
 	pthread_mutex_init(&td->lock, NULL);
-	td->irq = irq;
+	td->irq = ctx->irq;
 	td->current = -1;
 	td->bar_addr[0] = td->bar_addr[1] = PCI_BAR_UNMAPPED;
 	ret = pci_cfg_add_bar(&td->pdev.cfg, 0, PCI_BAR_MEM32, TD_MMIO_SIZE,

@@ -24,8 +24,11 @@
 
 struct pci_testdev;
 
-/* irq is borrowed (NULL: no KVM ioeventfds, writes are matched in software). */
-int pci_testdev_create(struct irq *irq, struct pci_testdev **out);
+/*
+ * Uses ctx->irq (NULL: no KVM ioeventfds, writes are matched in
+ * software); the caller plugs pci_testdev_pci(td).
+ */
+int pci_testdev_create(const struct pci_dev_ctx *ctx, struct pci_testdev **out);
 /* Stops the running test (unregisters its ioeventfd). Idempotent on NULL. */
 void pci_testdev_destroy(struct pci_testdev *td);
 struct pci_dev *pci_testdev_pci(struct pci_testdev *td);
@@ -38,17 +41,12 @@ uint64_t pci_testdev_ioeventfd_hits(struct pci_testdev *td);
 struct edu;
 
 /*
- * mem and irq are borrowed. irq may be NULL (MSI then only signals
- * eventfds; INTx is not delivered).
+ * Uses ctx->mem (DMA) and ctx->irq (may be NULL: MSI then only signals
+ * eventfds); INTA# is delivered once the host bridge wired it.
  */
-int edu_create(struct irq *irq, struct gmem *mem, struct edu **out);
+int edu_create(const struct pci_dev_ctx *ctx, struct edu **out);
 void edu_destroy(struct edu *edu);
 struct pci_dev *edu_pci(struct edu *edu);
-/*
- * Route INTA# to an IOAPIC GSI (the VMM's choice, also written to the
- * Interrupt Line register). Without it INTx is not delivered.
- */
-void edu_set_intx_gsi(struct edu *edu, uint32_t gsi);
 /* DMA transfers refused because they left guest RAM or the DMA buffer. */
 uint64_t edu_dma_errors(struct edu *edu);
 

@@ -168,24 +168,24 @@ const struct machine_device_type machine_virtio_net = {
 	.destroy = virtio_net_dev_destroy,
 };
 
-static int e1000_dev_create(struct machine *m, const void *opts, void **state,
-			    char *err, size_t errlen)
+static int e1000_dev_create(struct machine *m, const void *opts,
+			    struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_net_opts *o = opts;
-	const struct vm_parts *p = m->parts;
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct e1000_config ecfg = {
 		.backend = o->backend,
 		.has_mac = true,
 	};
+	struct e1000 *e;
+	int ret;
 
 	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ecfg.mac);
-	return e1000_create(&ecfg, p->mem, p->irq, p->io, p->pci,
-			    (struct e1000 **)state, err, errlen);
-}
-
-static void e1000_dev_destroy(void *state)
-{
-	e1000_destroy(state);
+	ret = e1000_create(&ctx, &ecfg, &e, err, errlen);
+	if (ret)
+		return ret;
+	*dev = e1000_pci(e);
+	return 0;
 }
 
 const struct machine_device_type machine_e1000 = {
@@ -198,8 +198,7 @@ const struct machine_device_type machine_e1000 = {
 	.parse = e1000_parse,
 	.free_opts = free,
 	.check = net_check,
-	.create = e1000_dev_create,
-	.destroy = e1000_dev_destroy,
+	.create_pci = e1000_dev_create,
 };
 
 /*

@@ -1,34 +1,24 @@
 // SPDX-License-Identifier: MIT
 /* QEMU's PCI test devices: pci-testdev and edu (emul-devices/testdevs.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "emul-devices/testdevs.h"
 #include "machine/devtypes.h"
 
-static int testdev_create(struct machine *m, const void *opts, void **state,
-			  char *err, size_t errlen)
+static int testdev_create(struct machine *m, const void *opts,
+			  struct pci_dev **dev, char *err, size_t errlen)
 {
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct pci_testdev *td;
-	int ret = pci_testdev_create(m->parts->irq, &td);
+	int ret = pci_testdev_create(&ctx, &td);
 
 	if (ret) {
 		snprintf(err, errlen, "pci-testdev: %s", strerror(-ret));
 		return ret;
 	}
-	ret = machine_plug(m, "pci-testdev", pci_testdev_pci(td), err, errlen);
-	if (ret) {
-		pci_testdev_destroy(td);
-		return ret;
-	}
-	*state = td;
+	*dev = pci_testdev_pci(td);
 	return 0;
-}
-
-static void testdev_destroy(void *state)
-{
-	pci_testdev_destroy(state);
 }
 
 const struct machine_device_type machine_pci_testdev = {
@@ -36,39 +26,28 @@ const struct machine_device_type machine_pci_testdev = {
 	.front = MACHINE_FRONT_DEVICE,
 	.usage = "--device pci-testdev",
 	.help = "QEMU-compatible PCI test device (1b36:0005)",
-	.create = testdev_create,
-	.destroy = testdev_destroy,
+	.create_pci = testdev_create,
 };
 
-static int edu_dev_create(struct machine *m, const void *opts, void **state,
-			  char *err, size_t errlen)
+static int edu_dev_create(struct machine *m, const void *opts,
+			  struct pci_dev **dev, char *err, size_t errlen)
 {
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct edu *edu;
-	int ret = edu_create(m->parts->irq, m->parts->mem, &edu);
+	int ret = edu_create(&ctx, &edu);
 
 	if (ret) {
 		snprintf(err, errlen, "edu: %s", strerror(-ret));
 		return ret;
 	}
-	ret = machine_plug(m, "edu", edu_pci(edu), err, errlen);
-	if (ret) {
-		edu_destroy(edu);
-		return ret;
-	}
-	*state = edu;
+	*dev = edu_pci(edu);
 	return 0;
-}
-
-static void edu_dev_destroy(void *state)
-{
-	edu_destroy(state);
 }
 
 const struct machine_device_type machine_edu = {
 	.name = "edu",
 	.front = MACHINE_FRONT_DEVICE,
 	.usage = "--device edu",
-	.help = "QEMU-compatible edu device (1234:11e8): MSI, DMA",
-	.create = edu_dev_create,
-	.destroy = edu_dev_destroy,
+	.help = "QEMU-compatible edu device (1234:11e8): MSI, DMA, INTx",
+	.create_pci = edu_dev_create,
 };

@@ -204,6 +204,18 @@ void machine_nic_mac(struct machine *m, const uint8_t *given, uint8_t mac[6])
 	mac[5] = (uint8_t)(base[5] + index);
 }
 
+struct pci_dev_ctx machine_pci_ctx(const struct machine *m)
+{
+	return (struct pci_dev_ctx){
+		.mem = m->parts->mem,
+		.irq = m->parts->irq,
+		.io = m->parts->io,
+		.bus = m->parts->bus,
+		.slots = m->parts->slots,
+		.cancel_fd = m->cancel_fd,
+	};
+}
+
 int machine_plug(struct machine *m, const char *type, struct pci_dev *pci,
 		 char *err, size_t errlen)
 {

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pci/pci.h"
 #include "core/vm.h"
 #include "machine/machine.h"
 
-struct pci_dev;
 struct vfio_container;
 
 struct machine_device_type {
@@ -42,7 +42,17 @@ struct machine_device_type {
 	 * device that does not exist. Must leave the host unchanged.
 	 */
 	int (*check)(const void *opts, char *err, size_t errlen);
-	/* Build the device on m's VM and plug it in; *state for destroy. */
+	/*
+	 * Build the PCI function (the device contract, core/pci/pci.h): the
+	 * machine plugs it into the host bridge, which wires its INTx, and
+	 * destroys it through its ops.
+	 */
+	int (*create_pci)(struct machine *m, const void *opts,
+			  struct pci_dev **dev, char *err, size_t errlen);
+	/*
+	 * Types not yet on the contract build and plug themselves; *state
+	 * for destroy. Exactly one of create_pci and create is set.
+	 */
 	int (*create)(struct machine *m, const void *opts, void **state,
 		      char *err, size_t errlen);
 	void (*destroy)(void *state);
@@ -73,6 +83,8 @@ const struct machine_device_type *machine_device_type_find(const char *name);
  * machine's NICs (QEMU's convention), so MACs are stable from run to run.
  */
 void machine_nic_mac(struct machine *m, const uint8_t *given, uint8_t mac[6]);
+/* The creation context of a PCI device on m's VM (core/pci/pci.h). */
+struct pci_dev_ctx machine_pci_ctx(const struct machine *m);
 /* pci_host_add() with the message every type gives when the bus is full. */
 int machine_plug(struct machine *m, const char *type, struct pci_dev *pci,
 		 char *err, size_t errlen);

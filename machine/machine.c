@@ -86,7 +86,31 @@ static void machine_device_release(void *obj)
 {
 	struct machine_device *d = obj;
 
-	d->type->destroy(d->state);
+	if (d->type->create_pci)
+		pci_dev_destroy(d->state);
+	else
+		d->type->destroy(d->state);
+}
+
+/* Build one device; a PCI function on the contract is plugged here. */
+static int machine_build(struct machine *m, const struct machine_device_cfg *c,
+			 void **state, char *err, size_t errlen)
+{
+	struct pci_dev *dev;
+	int ret;
+
+	if (!c->type->create_pci)
+		return c->type->create(m, c->opts, state, err, errlen);
+	ret = c->type->create_pci(m, c->opts, &dev, err, errlen);
+	if (ret)
+		return ret;
+	ret = machine_plug(m, c->type->name, dev, err, errlen);
+	if (ret) {
+		pci_dev_destroy(dev);
+		return ret;
+	}
+	*state = dev;
+	return 0;
 }
 
 static int machine_add_devices(struct machine *m,
@@ -96,14 +120,14 @@ static int machine_add_devices(struct machine *m,
 	for (unsigned i = 0; i < cfg->nr_devices; i++) {
 		const struct machine_device_cfg *c = &cfg->devices[i];
 		struct machine_device *d = &m->devices[m->nr_devices];
-		int ret = c->type->create(m, c->opts, &d->state, err, errlen);
+		int ret = machine_build(m, c, &d->state, err, errlen);
 
 		if (ret)
 			return ret;
 		d->type = c->type;
 		ret = vm_adopt(m->vm, d, machine_device_release);
 		if (ret) {
-			d->type->destroy(d->state);
+			machine_device_release(d);
 			log_errf(err, errlen, "%s: too many devices", d->type->name);
 			return ret;
 		}

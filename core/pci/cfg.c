@@ -338,6 +338,12 @@ int pci_dev_init(struct pci_dev *dev, const struct pci_dev_ops *ops,
 	return 0;
 }
 
+void pci_dev_destroy(struct pci_dev *dev)
+{
+	if (dev)
+		dev->ops->destroy(dev);
+}
+
 void pci_dev_fini(struct pci_dev *dev)
 {
 	if (!dev || !dev->ops)

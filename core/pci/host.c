@@ -274,6 +274,28 @@ static const struct bus_dev_ops pci_ecam_ops = {
 
 /* ---- setup ---- */
 
+/*
+ * INTA#-INTD# of a slot go to the GSI layout_pci_intx_gsi() gives, which
+ * is also what the DSDT's PCI0._PRT tells the guest (core/boot/acpi.c);
+ * Interrupt Line says so too (PCI 3.0 §6.2.4), for guests that read it.
+ */
+static void pci_host_wire_intx(struct pci_host *h, struct pci_dev *dev,
+			       unsigned slot)
+{
+	uint32_t pin;
+
+	pthread_mutex_lock(&dev->lock);
+	pin = pci_cfg_read(&dev->cfg, PCI_INTERRUPT_PIN, 1);
+	if (pin >= 1 && pin <= 4 && h->irq) {
+		dev->intx_gsi = layout_pci_intx_gsi(slot, pin - 1);
+		pci_cfg_set(&dev->cfg, PCI_INTERRUPT_LINE, dev->intx_gsi & 0xff, 1);
+		__atomic_store_n(&dev->intx_wired, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (dev->intx_wired && dev->ops->intx_connect)
+		dev->ops->intx_connect(dev, dev->intx_gsi);
+}
+
 static int pci_host_add_slot(struct pci_host *h, struct pci_dev *dev,
 			     unsigned slot)
 {
@@ -295,6 +317,7 @@ static int pci_host_add_slot(struct pci_host *h, struct pci_dev *dev,
 	pthread_mutex_lock(&h->lock);
 	h->slots[slot] = dev;
 	pthread_mutex_unlock(&h->lock);
+	pci_host_wire_intx(h, dev, slot);
 	return 0;
 }
 
@@ -444,4 +467,12 @@ void pci_host_destroy(struct pci_host *h)
 	pci_dev_fini(&h->bridge);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+void pci_dev_set_intx(struct pci_dev *dev, bool level)
+{
+	if (!__atomic_load_n(&dev->intx_wired, __ATOMIC_ACQUIRE))
+		return;
+	/* Wired only when the host has an irq (pci_host_wire_intx). */
+	irq_line_set(dev->host->irq, dev->intx_gsi, level);
 }

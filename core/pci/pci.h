@@ -23,6 +23,11 @@
 
 #include "core/bus.h"
 
+struct gmem;
+struct irq;
+struct ioloop;
+struct memslots;
+
 #define PCI_CFG_SIZE          4096
 #define PCI_CFG_LEGACY_SIZE   256
 #define PCI_NR_BARS           6
@@ -150,7 +155,24 @@ struct pci_msi;
 struct pci_msix;
 
 /*
- * Every callback may be NULL. cfg_read/cfg_write default to the generic
+ * What every PCI device model is created with: the VM's parts it may use,
+ * all borrowed and valid until the device is destroyed (the machine fills
+ * it from vm_parts()). A device never plugs itself: the machine hands the
+ * finished device to pci_host_add(), which places it, assigns its BARs and
+ * wires its INTx pin.
+ */
+struct pci_dev_ctx {
+	struct gmem *mem;       /* guest RAM, for DMA */
+	struct irq *irq;        /* MSI routes, irqfds, ioeventfds; NULL: none */
+	struct ioloop *io;      /* the I/O thread, for back ends; NULL: none */
+	struct bus *bus;        /* the PIO/MMIO bus */
+	struct memslots *slots; /* host memory mapped into the guest */
+	int cancel_fd;          /* an eventfd that abandons a waiting create */
+};
+
+/*
+ * The one device contract. Every callback may be NULL but destroy, which
+ * every device added to a machine has. cfg_read/cfg_write default to the generic
  * model (pci_dev_cfg_read/write below) and run with dev->lock held; off < 4
  * KiB, len 1, 2 or 4 and off + len <= 4 KiB. bar_read/bar_write are the bus
  * handlers of the BAR ranges (offset inside the BAR) and run WITHOUT dev->lock:
@@ -170,6 +192,21 @@ struct pci_dev_ops {
 	void (*reset)(struct pci_dev *dev);
 	void (*bar_moved)(struct pci_dev *dev, unsigned bar, uint64_t old_addr,
 			  uint64_t new_addr);
+	/*
+	 * INTx: pci_host_add() wired the function's pin (the Interrupt Pin
+	 * register) to an IOAPIC GSI, the one the DSDT's _PRT names for the
+	 * slot, and wrote it to Interrupt Line. Devices that raise INTx from
+	 * iovmm call pci_dev_set_intx(); a device whose interrupt comes from
+	 * elsewhere (VFIO: an eventfd the kernel signals) takes the GSI here.
+	 * Runs without dev->lock, before the guest runs.
+	 */
+	void (*intx_connect)(struct pci_dev *dev, uint32_t gsi);
+	/*
+	 * Free the device (the embedding object). Called once, after the
+	 * vCPUs and the I/O thread have stopped and after the host bridge is
+	 * gone (the host has no hot-unplug).
+	 */
+	void (*destroy)(struct pci_dev *dev);
 };
 
 /* One bus range per BAR; the host registers region.bdev on the bus. */
@@ -190,6 +227,8 @@ struct pci_dev {
 	struct pci_bar_region regions[PCI_NR_BARS];
 	struct pci_host *host;      /* set by pci_host_add() */
 	uint8_t devfn;              /* set by pci_host_add() */
+	bool intx_wired;            /* set by pci_host_add(): intx_gsi valid */
+	uint32_t intx_gsi;
 };
 
 /*
@@ -208,6 +247,17 @@ void pci_dev_fini(struct pci_dev *dev);
 uint32_t pci_dev_cfg_read(struct pci_dev *dev, uint32_t off, uint32_t len);
 void pci_dev_cfg_write(struct pci_dev *dev, uint32_t off, uint32_t val,
 		       uint32_t len);
+
+/*
+ * Drive the function's INTx line (level-triggered) to the GSI the host
+ * wired it to; nothing before pci_host_add() or without an interrupt
+ * controller. The device decides the level (its interrupt condition, not
+ * masked by COMMAND.INTX_DISABLE, MSI off). Any thread, any lock.
+ */
+void pci_dev_set_intx(struct pci_dev *dev, bool level);
+
+/* Free a device through its ops (no-op for NULL). */
+void pci_dev_destroy(struct pci_dev *dev);
 
 /*
  * Current bus address of a BAR, or PCI_BAR_UNMAPPED. Takes dev->lock, so it

@@ -254,7 +254,6 @@ struct e1000 {
 	bool intx_asserted;          /* what the pin currently drives */
 	bool intx_disabled;          /* COMMAND.INTX_DISABLE, cached */
 	bool msi_on;                 /* MSI enabled, cached on cfg writes */
-	uint32_t intx_gsi;
 	struct e1000_tx tx;
 	uint8_t *tx_buf;             /* E1000_TX_BUF_LEN, linearised packets */
 	uint8_t *seg_buf;            /* E1000_TX_BUF_LEN, TSO segments */

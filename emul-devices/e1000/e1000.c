@@ -59,8 +59,7 @@ static void e1000_drive_intx(struct e1000 *e)
 	if (want == e->intx_asserted)
 		return;
 	e->intx_asserted = want;
-	if (e->irq)
-		irq_line_set(e->irq, e->intx_gsi, want);
+	pci_dev_set_intx(&e->pdev, want);
 }
 
 void e1000_update_irq(struct e1000 *e)
@@ -221,12 +220,18 @@ static void e1000_pci_reset(struct pci_dev *dev)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void e1000_pci_destroy(struct pci_dev *dev)
+{
+	e1000_destroy(container_of(dev, struct e1000, pdev));
+}
+
 static const struct pci_dev_ops e1000_pci_ops = {
 	.cfg_read = e1000_cfg_read,
 	.cfg_write = e1000_cfg_write,
 	.bar_read = e1000_bar_read,
 	.bar_write = e1000_bar_write,
 	.reset = e1000_pci_reset,
+	.destroy = e1000_pci_destroy,
 };
 
 static int e1000_init_pci(struct e1000 *e, struct irq *irq)
@@ -251,21 +256,7 @@ static int e1000_init_pci(struct e1000 *e, struct irq *irq)
 	return ret;
 }
 
-/* After pci_host_add(): INTA#'s GSI from the config or the slot swizzle. */
-static void e1000_route_intx(struct e1000 *e, uint32_t cfg_gsi)
-{
-	unsigned slot = e->pdev.devfn >> 3;
-
-	pthread_mutex_lock(&e->pdev.lock);
-	pthread_mutex_lock(&e->lock);
-	e->intx_gsi = cfg_gsi ? cfg_gsi : layout_pci_intx_gsi(slot, 0);
-	pci_cfg_set(&e->pdev.cfg, PCI_INTERRUPT_LINE, e->intx_gsi & 0xff, 1);
-	pthread_mutex_unlock(&e->lock);
-	pthread_mutex_unlock(&e->pdev.lock);
-}
-
-int e1000_create(const struct e1000_config *cfg, struct gmem *mem,
-		 struct irq *irq, struct ioloop *io, struct pci_host *host,
+int e1000_create(const struct pci_dev_ctx *ctx, const struct e1000_config *cfg,
 		 struct e1000 **out, char *err, size_t errlen)
 {
 	const uint8_t *mac = cfg->has_mac ? cfg->mac : e1000_default_mac;
@@ -283,9 +274,9 @@ int e1000_create(const struct e1000_config *cfg, struct gmem *mem,
 		return -ENOMEM;
 	}
 	snprintf(e->name, sizeof(e->name), "%s", cfg->name ? cfg->name : "e1000");
-	e->mem = mem;
-	e->irq = irq;
-	e->io = io;
+	e->mem = ctx->mem;
+	e->irq = ctx->irq;
+	e->io = ctx->io;
 	pthread_mutex_init(&e->lock, NULL);
 	e->tx_buf = malloc(E1000_TX_BUF_LEN);
 	e->seg_buf = malloc(E1000_TX_BUF_LEN);
@@ -294,7 +285,7 @@ int e1000_create(const struct e1000_config *cfg, struct gmem *mem,
 		snprintf(err, errlen, "%s: out of memory", e->name);
 		goto fail;
 	}
-	ret = e1000_init_pci(e, irq);
+	ret = e1000_init_pci(e, ctx->irq);
 	if (ret) {
 		snprintf(err, errlen, "%s: PCI function: %s", e->name,
 			 strerror(-ret));
@@ -302,20 +293,10 @@ int e1000_create(const struct e1000_config *cfg, struct gmem *mem,
 	}
 	e1000_eeprom_init(e, mac);
 	e1000_device_reset(e);
-	ret = net_backend_create(cfg->backend, io, &e->be, err, errlen);
+	ret = net_backend_create(cfg->backend, ctx->io, &e->be, err, errlen);
 	if (ret)
 		goto fail;
 	net_backend_set_rx(e->be, e1000_rx, e);
-	if (host) {
-		ret = pci_host_add(host, &e->pdev);
-		if (ret) {
-			snprintf(err, errlen, "%s: cannot add to PCI bus: %s",
-				 e->name, ret == -ENOSPC ?
-				 "no free slot or BAR space" : strerror(-ret));
-			goto fail;
-		}
-		e1000_route_intx(e, cfg->intx_gsi);
-	}
 	*out = e;
 	return 0;
 fail:
@@ -329,8 +310,8 @@ void e1000_destroy(struct e1000 *e)
 		return;
 	/* No rx callback can run once the back end is gone. */
 	net_backend_destroy(e->be);
-	if (e->intx_asserted && e->irq)
-		irq_line_set(e->irq, e->intx_gsi, 0);
+	if (e->intx_asserted)
+		pci_dev_set_intx(&e->pdev, false);
 	pci_msi_destroy(e->msi);
 	if (e->pdev.ops)
 		pci_dev_fini(&e->pdev);

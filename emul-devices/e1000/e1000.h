@@ -36,30 +36,23 @@ struct e1000_config {
 	uint8_t mac[6];       /* used when has_mac; else 52:54:00:12:34:56 */
 	bool has_mac;
 	const char *name;     /* for log lines; NULL: "e1000". Borrowed. */
-	/*
-	 * IOAPIC GSI that INTA# drives (level-triggered). 0: the slot's GSI
-	 * from layout_pci_intx_gsi(), which is also what the DSDT's PCI0._PRT
-	 * tells the guest. Written to Interrupt Line either way.
-	 */
-	uint32_t intx_gsi;
 };
 
 struct e1000;
 
 /*
- * Create the device, its back end (registered with io) and plug it into the
- * host bridge (next free slot, BARs assigned). mem, irq, io and host are
- * borrowed and must outlive the device; irq may be NULL (unit tests: INTx
- * is then only recorded, MSI only signals its eventfd). err receives a
- * one-line reason. 0, -EINVAL (bad config or back end spec), -ENOMEM,
- * -ENOSPC (no PCI slot or BAR space), or the back end's -errno.
+ * Create the device and its back end (registered with ctx->io); the caller
+ * plugs e1000_pci(e) into the host bridge, which wires INTA#. ctx->irq may
+ * be NULL (unit tests: MSI only signals its eventfd). err receives a
+ * one-line reason. 0, -EINVAL (bad config or back end spec), -ENOMEM, or
+ * the back end's -errno.
  */
-int e1000_create(const struct e1000_config *cfg, struct gmem *mem,
-		 struct irq *irq, struct ioloop *io, struct pci_host *host,
+int e1000_create(const struct pci_dev_ctx *ctx, const struct e1000_config *cfg,
 		 struct e1000 **out, char *err, size_t errlen);
 /*
  * Call after the vCPUs and the I/O thread have stopped and after
  * pci_host_destroy() (the host has no hot-unplug). Idempotent on NULL.
+ * The same as pci_dev_destroy(e1000_pci(e)).
  */
 void e1000_destroy(struct e1000 *e);
 

@@ -49,6 +49,7 @@ static inline void t_open(struct tdev *t, const char *backend)
 			       .high_base = LAYOUT_RAM_HIGH_START };
 	struct e1000_config cfg = { .backend = backend, .has_mac = true,
 				    .name = "e1000-test" };
+	struct pci_dev_ctx ctx;
 	char err[160] = "";
 
 	memset(t, 0, sizeof(*t));
@@ -57,8 +58,10 @@ static inline void t_open(struct tdev *t, const char *backend)
 	ck_assert_int_eq(bus_create(&t->bus), 0);
 	ck_assert_int_eq(pci_host_create(t->bus, NULL, 0, 0, &t->host), 0);
 	ck_assert_int_eq(ioloop_create(&t->io), 0);
-	ck_assert_msg(e1000_create(&cfg, t->mem, NULL, t->io, t->host, &t->e,
-				   err, sizeof(err)) == 0, "%s", err);
+	ctx = (struct pci_dev_ctx){ .mem = t->mem, .io = t->io, .bus = t->bus };
+	ck_assert_msg(e1000_create(&ctx, &cfg, &t->e, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(pci_host_add(t->host, e1000_pci(t->e)), 0);
 	t->bar0 = pci_dev_bar_mapped(e1000_pci(t->e), 0);
 	t->bar1 = pci_dev_bar_mapped(e1000_pci(t->e), 1);
 	ck_assert_uint_ne(t->bar0, PCI_BAR_UNMAPPED);

@@ -330,7 +330,7 @@ START_TEST(testdev_mmio_and_pio)
 	uint32_t off;
 	uint8_t b;
 
-	ck_assert_int_eq(pci_testdev_create(NULL, &td), 0);
+	ck_assert_int_eq(pci_testdev_create(&(struct pci_dev_ctx){ 0 }, &td), 0);
 	ck_assert_int_eq(pci_host_add(host, pci_testdev_pci(td)), 0);
 	ck_assert_uint_eq(t_cf8_read(bus, 1, 0, 4), 0x00051b36);
 	ck_assert_uint_eq(t_cf8_read(bus, 1, 0x08, 4) >> 8, 0x00ff00);
@@ -426,7 +426,8 @@ START_TEST(testdev_ioeventfd_registered)
 	uint64_t mbase, pbase, hits;
 
 	ck_assert_int_eq(fake_irq_create(&irq, &fake), 0);
-	ck_assert_int_eq(pci_testdev_create(irq, &td), 0);
+	ck_assert_int_eq(pci_testdev_create(&(struct pci_dev_ctx){ .irq = irq },
+					    &td), 0);
 	ck_assert_int_eq(pci_host_add(host, pci_testdev_pci(td)), 0);
 	mbase = t_cf8_read(bus, 1, 0x10, 4) & ~0xfULL;
 	pbase = t_cf8_read(bus, 1, 0x14, 4) & ~0x3ULL;

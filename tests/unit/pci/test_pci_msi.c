@@ -201,9 +201,10 @@ static void edu_wr(uint64_t off, uint64_t v, uint32_t len)
 
 static struct edu *edu_plug(void)
 {
+	struct pci_dev_ctx ctx = { .mem = mem, .irq = irq, .bus = bus };
 	struct edu *e;
 
-	ck_assert_int_eq(edu_create(irq, mem, &e), 0);
+	ck_assert_int_eq(edu_create(&ctx, &e), 0);
 	ck_assert_int_eq(pci_host_add(host, edu_pci(e)), 0);
 	ck_assert_uint_eq(t_cf8_read(bus, 1, 0, 4), 0x11e81234);
 	ck_assert_uint_eq(t_cf8_read(bus, 1, 8, 1), 0x10);
@@ -268,14 +269,26 @@ START_TEST(edu_interrupts)
 	struct edu *e = edu_plug();
 	uint32_t cap, gsi;
 
-	/* INTx: STATUS.INTERRUPT follows the line, INTx Disable masks it. */
-	edu_set_intx_gsi(e, 10);
-	ck_assert_uint_eq(t_cf8_read(bus, 1, PCI_INTERRUPT_LINE, 1), 10);
+	/*
+	 * INTx: the host bridge wired INTA# of slot 1 to its _PRT GSI and
+	 * wrote it to Interrupt Line; the line follows the device's
+	 * interrupt state, STATUS.INTERRUPT too, INTx Disable masks the line.
+	 */
+	gsi = layout_pci_intx_gsi(1, 0);
+	ck_assert_uint_eq(t_cf8_read(bus, 1, PCI_INTERRUPT_LINE, 1), gsi);
 	edu_wr(0x60, 0x40, 4);
 	ck_assert_uint_eq(edu_rd(0x24), 0x40);
 	ck_assert(t_cf8_read(bus, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	ck_assert_int_eq(fake_irq_line(fake, gsi), 1);
+	t_cf8_write(bus, 1, PCI_COMMAND,
+		    t_cf8_read(bus, 1, PCI_COMMAND, 2) | PCI_COMMAND_INTX_DISABLE, 2);
+	edu_wr(0x60, 0x40, 4); /* re-evaluated on the next change */
+	ck_assert_int_eq(fake_irq_line(fake, gsi), 0);
+	t_cf8_write(bus, 1, PCI_COMMAND,
+		    t_cf8_read(bus, 1, PCI_COMMAND, 2) & ~PCI_COMMAND_INTX_DISABLE, 2);
 	edu_wr(0x64, 0x40, 4);
 	ck_assert(!(t_cf8_read(bus, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT));
+	ck_assert_int_eq(fake_irq_line(fake, gsi), 0);
 
 	/* MSI: one vector, 64-bit, no masking (like QEMU's edu). */
 	cap = find_msi(1);
