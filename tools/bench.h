@@ -121,6 +121,14 @@ void bench_proc_free(struct bench_proc *r);
  * 0, or -ENOENT when neither exists with access `mode`.
  */
 int bench_artifact(const char *rel, int mode, char *out, size_t len);
+/*
+ * The same, next to `self` (a binary's path): <dir>/../rel, then
+ * <dir>/rel. 0, or -ENOENT.
+ */
+int bench_locate(const char *self, const char *rel, int mode, char *out,
+		 size_t len);
+/* True when `prog` (a path, or a name looked up in $PATH) is executable. */
+int bench_have_prog(const char *prog);
 
 /* ---- background processes (tools/bench_bg.c) ---- */
 
