@@ -26,10 +26,9 @@
 
 #include "core/gmem.h"
 #include "core/irq.h"
+#include "core/pci/pci.h"
 #include "emul-devices/nvme/ctrl.h"
 
-struct pci_dev;
-struct pci_host;
 struct nvme;
 
 struct nvme_config {
@@ -38,28 +37,21 @@ struct nvme_config {
 	const char *name;     /* for logs; NULL: "nvme". Borrowed. */
 	const char *serial;   /* Identify SN (20 bytes used); NULL: the
 	                         image's base name */
-	/*
-	 * IOAPIC GSI that INTA# drives (level-triggered). 0: the slot's GSI
-	 * from layout_pci_intx_gsi(), as the DSDT's _PRT says.
-	 */
-	uint32_t intx_gsi;
 };
 
 /*
- * Open the image, create the controller and plug it into host (next free
- * slot, BARs assigned). mem, irq and host are borrowed and must outlive
- * the device; irq may be NULL (unit tests: MSI-X only signals its
- * eventfds, INTx is only recorded); host may be NULL (not plugged). err
- * receives a one-line reason. 0, or -errno: the open() error, -EINVAL (no
- * path, not a regular file or block device, smaller than one block),
- * -ENOMEM, -ENOSPC (no PCI slot or BAR space).
+ * Open the image and create the controller on ctx->mem and ctx->irq (may
+ * be NULL: unit tests, MSI-X then only signals its eventfds); the caller
+ * plugs nvme_pci(n) into the host bridge, which wires INTA#. err receives
+ * a one-line reason. 0, or -errno: the open() error, -EINVAL (no path, not
+ * a regular file or block device, smaller than one block), -ENOMEM.
  */
-int nvme_create(const struct nvme_config *cfg, struct gmem *mem,
-		struct irq *irq, struct pci_host *host, struct nvme **out,
-		char *err, size_t errlen);
+int nvme_create(const struct pci_dev_ctx *ctx, const struct nvme_config *cfg,
+		struct nvme **out, char *err, size_t errlen);
 /*
  * fdatasync() and close the image, free the device. Call after the vCPUs
- * have stopped and after pci_host_destroy(). Idempotent on NULL.
+ * have stopped and after pci_host_destroy(). Idempotent on NULL. The same
+ * as pci_dev_destroy(nvme_pci(n)).
  */
 void nvme_destroy(struct nvme *n);
 

@@ -57,7 +57,6 @@ struct nvme {
 	bool intx_level;            /* what the controller asks for */
 	bool intx_disabled;         /* COMMAND.INTX_DISABLE */
 	bool intx_asserted;         /* what the pin drives */
-	uint32_t intx_gsi;
 };
 
 /* ---- interrupts (controller lock held) ---- */
@@ -69,8 +68,7 @@ static void nvme_drive_intx(struct nvme *n)
 	if (want == n->intx_asserted)
 		return;
 	n->intx_asserted = want;
-	if (n->irq)
-		irq_line_set(n->irq, n->intx_gsi, want);
+	pci_dev_set_intx(&n->pdev, want);
 }
 
 static void nvme_msix_notify(void *opaque, unsigned vector)
@@ -179,12 +177,18 @@ static void nvme_pci_reset(struct pci_dev *dev)
 	nvme_sync_irq_mode(n);
 }
 
+static void nvme_pci_destroy(struct pci_dev *dev)
+{
+	nvme_destroy(container_of(dev, struct nvme, pdev));
+}
+
 static const struct pci_dev_ops nvme_pci_ops = {
 	.cfg_read = nvme_cfg_read,
 	.cfg_write = nvme_cfg_write,
 	.bar_read = nvme_bar_read,
 	.bar_write = nvme_bar_write,
 	.reset = nvme_pci_reset,
+	.destroy = nvme_pci_destroy,
 };
 
 /* ---- creation ---- */
@@ -254,19 +258,6 @@ static int nvme_init_pci(struct nvme *n, struct irq *irq)
 	return ret;
 }
 
-/* After pci_host_add(): INTA#'s GSI from the config or the slot swizzle. */
-static void nvme_route_intx(struct nvme *n, uint32_t cfg_gsi)
-{
-	unsigned slot = n->pdev.devfn >> 3;
-
-	pthread_mutex_lock(&n->pdev.lock);
-	pthread_mutex_lock(&n->irq_lock);
-	n->intx_gsi = cfg_gsi ? cfg_gsi : layout_pci_intx_gsi(slot, 0);
-	pci_cfg_set(&n->pdev.cfg, PCI_INTERRUPT_LINE, n->intx_gsi & 0xff, 1);
-	pthread_mutex_unlock(&n->irq_lock);
-	pthread_mutex_unlock(&n->pdev.lock);
-}
-
 static int nvme_init_ctrl(struct nvme *n, const struct nvme_config *cfg,
 			  struct gmem *mem)
 {
@@ -286,9 +277,8 @@ static int nvme_init_ctrl(struct nvme *n, const struct nvme_config *cfg,
 	return nvme_ctrl_create(&p, &n->ctrl);
 }
 
-int nvme_create(const struct nvme_config *cfg, struct gmem *mem,
-		struct irq *irq, struct pci_host *host, struct nvme **out,
-		char *err, size_t errlen)
+int nvme_create(const struct pci_dev_ctx *ctx, const struct nvme_config *cfg,
+		struct nvme **out, char *err, size_t errlen)
 {
 	struct nvme *n;
 	int ret;
@@ -304,29 +294,19 @@ int nvme_create(const struct nvme_config *cfg, struct gmem *mem,
 		return -ENOMEM;
 	}
 	n->fd = -1;
-	n->irq = irq;
+	n->irq = ctx->irq;
 	n->readonly = cfg->readonly;
 	snprintf(n->name, sizeof(n->name), "%s", cfg->name ? cfg->name : "nvme");
 	pthread_mutex_init(&n->irq_lock, NULL);
 	ret = nvme_open(n, cfg, err, errlen);
 	if (ret)
 		goto fail;
-	ret = nvme_init_ctrl(n, cfg, mem);
+	ret = nvme_init_ctrl(n, cfg, ctx->mem);
 	if (!ret)
-		ret = nvme_init_pci(n, irq);
+		ret = nvme_init_pci(n, ctx->irq);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", n->name, strerror(-ret));
 		goto fail;
-	}
-	if (host) {
-		ret = pci_host_add(host, &n->pdev);
-		if (ret) {
-			snprintf(err, errlen, "%s: cannot add to PCI bus: %s",
-				 n->name, ret == -ENOSPC ?
-				 "no free slot or BAR space" : strerror(-ret));
-			goto fail;
-		}
-		nvme_route_intx(n, cfg->intx_gsi);
 	}
 	*out = n;
 	return 0;
@@ -339,8 +319,8 @@ void nvme_destroy(struct nvme *n)
 {
 	if (!n)
 		return;
-	if (n->intx_asserted && n->irq)
-		irq_line_set(n->irq, n->intx_gsi, 0);
+	if (n->intx_asserted)
+		pci_dev_set_intx(&n->pdev, false);
 	pci_msix_destroy(n->msix);
 	if (n->pdev.ops)
 		pci_dev_fini(&n->pdev);

@@ -149,8 +149,10 @@ static inline void t_open(struct tnv *t, bool readonly)
 	ck_assert_int_eq(gmem_create(&o, &t->mem), 0);
 	ck_assert_int_eq(bus_create(&t->bus), 0);
 	ck_assert_int_eq(pci_host_create(t->bus, t->irq, 0, 0, &t->host), 0);
-	ck_assert_msg(nvme_create(&cfg, t->mem, t->irq, t->host, &t->n, err,
-				  sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(nvme_create(&(struct pci_dev_ctx){ .mem = t->mem,
+							 .irq = t->irq },
+				  &cfg, &t->n, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pci_host_add(t->host, nvme_pci(t->n)), 0);
 	t->bar0 = pci_dev_bar_mapped(nvme_pci(t->n), 0);
 	ck_assert_uint_ne(t->bar0, PCI_BAR_UNMAPPED);
 	t->devfn = nvme_pci(t->n)->devfn;

@@ -785,26 +785,28 @@ START_TEST(create_errors)
 	struct gmem_opts o = { .size = 2 * MiB, .low_max = LAYOUT_LOW_RAM_MAX,
 			       .high_base = LAYOUT_RAM_HIGH_START };
 	char path[] = "/tmp/nvme-test-XXXXXX";
+	struct pci_dev_ctx ctx = { 0 };
 	int fd;
 
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
-	ck_assert_int_eq(nvme_create(&cfg, mem, NULL, NULL, &n, err,
+	ctx.mem = mem;
+	ck_assert_int_eq(nvme_create(&ctx, &cfg, &n, err,
 				     sizeof(err)), -EINVAL);
 	cfg.path = "/nonexistent/disk.img";
-	ck_assert_int_eq(nvme_create(&cfg, mem, NULL, NULL, &n, err,
+	ck_assert_int_eq(nvme_create(&ctx, &cfg, &n, err,
 				     sizeof(err)), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 	cfg.path = "/tmp";
-	ck_assert_int_eq(nvme_create(&cfg, mem, NULL, NULL, &n, err,
+	ck_assert_int_eq(nvme_create(&ctx, &cfg, &n, err,
 				     sizeof(err)), -EISDIR);
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	cfg.path = path;
-	ck_assert_int_eq(nvme_create(&cfg, mem, NULL, NULL, &n, err,
+	ck_assert_int_eq(nvme_create(&ctx, &cfg, &n, err,
 				     sizeof(err)), -EINVAL); /* empty */
 	ck_assert_ptr_nonnull(strstr(err, "smaller than one"));
 	ck_assert_int_eq(ftruncate(fd, 1000), 0);   /* 1 block + 488 bytes */
-	ck_assert_int_eq(nvme_create(&cfg, mem, NULL, NULL, &n, err,
+	ck_assert_int_eq(nvme_create(&ctx, &cfg, &n, err,
 				     sizeof(err)), 0);
 	ck_assert_uint_eq(nvme_capacity(n), 1);
 	nvme_destroy(n);

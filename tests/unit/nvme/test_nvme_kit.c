@@ -236,8 +236,10 @@ static void setup(void)
 	k.heap = (uint64_t)(uintptr_t)k.mem->base + K_HEAP;
 	ck_assert_int_eq(bus_create(&k.bus), 0);
 	ck_assert_int_eq(pci_host_create(k.bus, k.irq, 0, 0, &k.host), 0);
-	ck_assert_msg(nvme_create(&cfg, k.mem, k.irq, k.host, &k.n, err,
-				  sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(nvme_create(&(struct pci_dev_ctx){ .mem = k.mem,
+							 .irq = k.irq },
+				  &cfg, &k.n, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pci_host_add(k.host, nvme_pci(k.n)), 0);
 	k.devfn = nvme_pci(k.n)->devfn;
 	kit_irq_count = 0;
 }
