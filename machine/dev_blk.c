@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Disks: virtio-blk on a raw file or block device (emul-devices/virtio). */
+/*
+ * Disks on a raw file or block device: virtio-blk (emul-devices/virtio)
+ * and the emulated NVMe controller (emul-devices/nvme).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emul-devices/nvme/nvme.h"
 #include "emul-devices/virtio/blk.h"
 #include "machine/dev_opts.h"
 #include "machine/devtypes.h"
@@ -16,16 +20,21 @@ static void disk_free(void *opts)
 {
 	struct machine_disk_opts *o = opts;
 
-	if (o)
+	if (o) {
 		free(o->path);
+		free(o->serial);
+	}
 	free(o);
 }
 
-/* --disk virtio,path=FILE[,readonly[=on|off]][,ring=split|packed]
- * (paths cannot contain ','). */
-static int disk_parse(const char *cursor, void **out, char *err, size_t errlen)
+/*
+ * --disk MODEL,path=FILE[,readonly[=on|off]][,serial=S][,ring=split|packed]
+ * (paths cannot contain ','; ring= is virtio's only).
+ */
+static int disk_parse(const char *cursor, bool virtio, void **out, char *err,
+		      size_t errlen)
 {
-	static const char *const keys[] = { "path", "ring", "readonly" };
+	static const char *const keys[] = { "path", "readonly", "serial", "ring" };
 	struct machine_disk_opts *o = calloc(1, sizeof(*o));
 	char key[32], val[PATH_MAX];
 	unsigned seen = 0;
@@ -38,7 +47,7 @@ static int disk_parse(const char *cursor, void **out, char *err, size_t errlen)
 				       sizeof(val)))) {
 		if (ret < 0)
 			return machine_opt_error(err, errlen, "--disk: option too long");
-		ret = machine_opt_key(keys, 3, key, &seen);
+		ret = machine_opt_key(keys, virtio ? 4 : 3, key, &seen);
 		if (ret == -ENOENT)
 			return machine_opt_error(err, errlen,
 						 "--disk: unknown option '%s'", key);
@@ -47,18 +56,16 @@ static int disk_parse(const char *cursor, void **out, char *err, size_t errlen)
 						 "--disk: %s= given twice", key);
 		switch (ret) {
 		case 0:
-			o->path = strdup(val);
-			if (!o->path)
+		case 2:
+			if (ret == 2 && strlen(val) > 20)
+				return machine_opt_error(err, errlen,
+							 "serial=%s: at most 20 characters",
+							 val);
+			*(ret ? &o->serial : &o->path) = strdup(val);
+			if (!(ret ? o->serial : o->path))
 				return -ENOMEM;
 			break;
 		case 1:
-			if (strcmp(val, "split") && strcmp(val, "packed"))
-				return machine_opt_error(err, errlen,
-							 "ring=%s: expected split or packed",
-							 val);
-			o->packed = !strcmp(val, "packed");
-			break;
-		case 2:
 			ret = machine_opt_bool(val, true);
 			if (ret < 0)
 				return machine_opt_error(err, errlen,
@@ -66,12 +73,31 @@ static int disk_parse(const char *cursor, void **out, char *err, size_t errlen)
 							 val);
 			o->readonly = ret;
 			break;
+		case 3:
+			if (strcmp(val, "split") && strcmp(val, "packed"))
+				return machine_opt_error(err, errlen,
+							 "ring=%s: expected split or packed",
+							 val);
+			o->packed = !strcmp(val, "packed");
+			break;
 		}
 	}
 	if (!o->path || !*o->path)
-		return machine_opt_error(err, errlen,
-					 "--disk virtio: path= is required");
+		return machine_opt_error(err, errlen, "--disk %s: path= is required",
+					 virtio ? "virtio" : "nvme");
 	return 0;
+}
+
+static int virtio_disk_parse(const char *opts, void **out, char *err,
+			     size_t errlen)
+{
+	return disk_parse(opts, true, out, err, errlen);
+}
+
+static int nvme_disk_parse(const char *opts, void **out, char *err,
+			   size_t errlen)
+{
+	return disk_parse(opts, false, out, err, errlen);
 }
 
 /* A disk must exist, be a regular file or block device, and be openable
@@ -105,6 +131,7 @@ static int virtio_blk_dev_create(struct machine *m, const void *opts,
 	struct virtio_blk_config bcfg = {
 		.path = o->path,
 		.readonly = o->readonly,
+		.serial = o->serial,
 		.packed = o->packed,
 	};
 
@@ -121,11 +148,43 @@ const struct machine_device_type machine_virtio_blk = {
 	.name = "virtio-blk",
 	.front = MACHINE_FRONT_DISK,
 	.model = "virtio",
-	.usage = "--disk virtio,path=FILE[,readonly][,ring=split|packed]",
+	.usage = "--disk virtio,path=FILE[,readonly][,serial=S][,ring=split|packed]",
 	.help = "virtio-blk on a raw file or block device",
-	.parse = disk_parse,
+	.parse = virtio_disk_parse,
 	.free_opts = disk_free,
 	.check = disk_check,
 	.create = virtio_blk_dev_create,
 	.destroy = virtio_blk_dev_destroy,
+};
+
+static int nvme_dev_create(struct machine *m, const void *opts,
+			   struct pci_dev **dev, char *err, size_t errlen)
+{
+	const struct machine_disk_opts *o = opts;
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
+	struct nvme_config ncfg = {
+		.path = o->path,
+		.readonly = o->readonly,
+		.serial = o->serial,
+	};
+	struct nvme *n;
+	int ret = nvme_create(&ctx, &ncfg, &n, err, errlen);
+
+	if (ret)
+		return ret;
+	*dev = nvme_pci(n);
+	return 0;
+}
+
+const struct machine_device_type machine_nvme = {
+	.name = "nvme",
+	.front = MACHINE_FRONT_DISK,
+	.model = "nvme",
+	.usage = "--disk nvme,path=FILE[,readonly][,serial=S]",
+	.help = "emulated NVMe controller (1b36:0010, as QEMU's nvme): one "
+		"namespace of 512-byte blocks, MSI-X, doorbells trapped",
+	.parse = nvme_disk_parse,
+	.free_opts = disk_free,
+	.check = disk_check,
+	.create_pci = nvme_dev_create,
 };

@@ -34,11 +34,12 @@ struct machine_vhu_opts {
 	bool has_mac;
 };
 
-/* --disk virtio,path=FILE[,readonly][,ring=split|packed] */
+/* --disk virtio|nvme,path=FILE[,readonly][,serial=S][,ring=split|packed] */
 struct machine_disk_opts {
-	char *path; /* owned */
+	char *path;   /* owned */
+	char *serial; /* owned, NULL: the image's base name */
 	bool readonly;
-	bool packed;  /* offer VIRTIO_F_RING_PACKED */
+	bool packed;  /* virtio: offer VIRTIO_F_RING_PACKED */
 };
 
 /*

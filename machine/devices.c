@@ -22,6 +22,7 @@ static const struct machine_device_type *const machine_device_types[] = {
 	&machine_e1000,
 	&machine_vhost_user_net,
 	&machine_virtio_blk,
+	&machine_nvme,
 };
 
 static const char *const front_names[] = {

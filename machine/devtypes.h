@@ -20,7 +20,7 @@
 #include "core/vm.h"
 #include "machine/machine.h"
 
-struct vfio_container;
+struct vfio_backend;
 
 struct machine_device_type {
 	const char *name;  /* --device NAME, and in messages */
@@ -68,7 +68,7 @@ struct machine {
 	struct vm *vm;
 	const struct vm_parts *parts;
 	struct legacy_devices *legacy;
-	struct vfio_container *vfio; /* shared by vfio-pci devices, or NULL */
+	struct vfio_backend *vfio;   /* shared by vfio-pci devices, or NULL */
 	int cancel_fd;               /* machine_config.cancel_fd, borrowed */
 	unsigned nr_nics;
 	unsigned nr_devices;
@@ -123,6 +123,7 @@ extern const struct machine_device_type machine_virtio_net;
 extern const struct machine_device_type machine_e1000;
 extern const struct machine_device_type machine_vhost_user_net;
 extern const struct machine_device_type machine_virtio_blk;
+extern const struct machine_device_type machine_nvme;
 extern const struct machine_device_type machine_vfio_pci;
 
 #endif
