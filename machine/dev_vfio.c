@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Assigned devices: `--device vfio-pci,host=BDF|pf=PF[,...]` through the
- * VFIO passthrough device (vfio/vfio.h), a pooled VF leased from sriov/.
+ * Assigned devices: `--device vfio-pci,host=BDF|pf=PF[,...]`, opened through
+ * the VM's one VFIO backend (vfio/backend.h) and built as the passthrough
+ * device (vfio/vfio.h); a pooled VF leased from sriov/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "machine/dev_opts.h"
 #include "machine/devtypes.h"
 #include "sriov/sriov.h"
+#include "vfio/backend.h"
 #include "vfio/sysfs.h"
 #include "vfio/vfio.h"
 
@@ -115,75 +117,114 @@ static int vfio_parse(const char *cursor, void **out, char *err,
 }
 
 /*
- * An assigned function and the pool leases it answers for. A pooled VF
- * (pf=) may only go back to its pool once its IOMMU group is closed, and
- * groups stay open in the VM's VFIO container until the container's last
- * device is gone (vfio/container.h). So a device whose container outlives
- * it passes its leases on to an earlier vfio-pci device of the VM, which
- * vm_destroy() (reverse order) destroys later; the device that closes the
- * container gives every lease back.
+ * A pooled VF's lease, handed to the VM's VFIO backend with the VF's open:
+ * the VF may only go back to its pool (unbound from vfio-pci) once the
+ * backend has closed what it opened the VF through (its IOMMU group for
+ * type1), and only the backend knows when that is.
  */
-struct vfio_dev {
-	struct machine *m;
-	struct vfio_pci *v;
-	unsigned nleases;
-	struct sriov_lease *leases[MACHINE_MAX_DEVICES];
+struct vfio_lease_hold {
+	struct vfio_group_hook hook;
+	struct sriov_lease *lease;
 };
 
-/* Release `leases` now if the machine's container is closed, else hand
- * them to the last vfio-pci device among m->devices[0, below). */
-static void vfio_leases_drop(struct machine *m, unsigned below,
-			     struct sriov_lease **leases, unsigned n)
+static void vfio_lease_closed(struct vfio_group_hook *h)
 {
-	for (unsigned i = below; m->vfio && i-- > 0;) {
-		struct vfio_dev *o = m->devices[i].state;
+	struct vfio_lease_hold *lh = container_of(h, struct vfio_lease_hold, hook);
 
-		if (m->devices[i].type != &machine_vfio_pci)
-			continue;
-		for (unsigned k = 0; k < n; k++)
-			o->leases[o->nleases++] = leases[k];
-		return;
+	sriov_pool_release(lh->lease);
+	free(lh);
+}
+
+static void vfio_backend_release(void *obj)
+{
+	vfio_backend_destroy(obj);
+}
+
+/*
+ * The kind of VFIO backend a device asks for. Only the kernel's type1
+ * container today; an option (iommufd=, a vfio-user socket) picks another.
+ */
+static const struct vfio_backend_type *
+vfio_backend_type_of(const struct machine_vfio_opts *o)
+{
+	return &vfio_type1_backend;
+}
+
+/*
+ * The VM's VFIO backend: one per VM, made with its first vfio-pci device
+ * and handed to the VM before that device is. vm_destroy() releases in
+ * reverse, so the backend outlives every vfio-pci device and then gives
+ * the leases back as it closes their groups.
+ */
+static int vfio_backend_get(struct machine *m,
+			    const struct vfio_backend_type *type,
+			    struct vfio_backend **out, char *err, size_t errlen)
+{
+	const struct vfio_backend_cfg cfg = { .mem = m->parts->mem };
+	struct vfio_backend *b;
+	int ret;
+
+	if (m->vfio && m->vfio->type != type) {
+		log_errf(err, errlen, "vfio-pci: all assigned devices of a VM share one VFIO backend (%s, not %s)",
+			 m->vfio->type->name, type->name);
+		return -EINVAL;
 	}
-	for (unsigned k = 0; k < n; k++)
-		sriov_pool_release(leases[k]);
+	if (!m->vfio) {
+		ret = type->create(&cfg, &b, err, errlen);
+		if (ret)
+			return ret;
+		ret = vm_adopt(m->vm, b, vfio_backend_release);
+		if (ret) {
+			vfio_backend_destroy(b);
+			log_errf(err, errlen, "vfio-pci: too many devices");
+			return ret;
+		}
+		m->vfio = b;
+	}
+	*out = m->vfio;
+	return 0;
 }
 
 /*
  * pf=: lease a free VF of the PF, apply the VF settings and bind it to
  * vfio-pci (sriov_pool_acquire() repairs what crashed iovmm processes left
  * on the VFs it considers). The lease is an flock()ed file, so it ends with
- * this process however it ends.
+ * this process however it ends; *out holds it for the backend.
  */
-static int vfio_dev_lease(struct vfio_dev *vd,
-			  const struct machine_vfio_opts *cfg,
-			  char bdf[SRIOV_BDF_SIZE], char *err, size_t errlen)
+static int vfio_dev_lease(const struct machine_vfio_opts *cfg,
+			  struct vfio_lease_hold **out, char bdf[SRIOV_BDF_SIZE],
+			  char *err, size_t errlen)
 {
 	const struct sriov_vf_settings *s = &cfg->vf_settings;
 	uint64_t t0 = util_now_ms();
+	struct vfio_lease_hold *lh = calloc(1, sizeof(*lh));
 	struct sriov_env env;
 	char msg[384] = "";
 	int ret;
 
+	if (!lh)
+		return -ENOMEM;
 	sriov_env_default(&env);
-	ret = sriov_pool_acquire(&env, cfg->pf, s->set ? s : NULL,
-				 &vd->leases[0], bdf, SRIOV_BDF_SIZE, msg,
-				 sizeof(msg));
+	ret = sriov_pool_acquire(&env, cfg->pf, s->set ? s : NULL, &lh->lease,
+				 bdf, SRIOV_BDF_SIZE, msg, sizeof(msg));
 	if (ret) {
 		snprintf(err, errlen, "vfio-pci: pf=%s: %s", cfg->pf,
 			 msg[0] ? msg : strerror(-ret));
+		free(lh);
 		return ret;
 	}
-	vd->nleases = 1;
+	lh->hook.closed = vfio_lease_closed;
 	log_info("vfio-pci", "VF %s from the pool of %s (leased and bound in "
 		 "%llu ms)", bdf, cfg->pf,
 		 (unsigned long long)(util_now_ms() - t0));
+	*out = lh;
 	return 0;
 }
 
 /*
  * The VF token when `host` is a VF of a PF owned by vfio-pci. A host the
- * sriov/ code cannot find is left to vfio_pci_create(), whose message
- * about a missing device is the better one.
+ * sriov/ code cannot find is left to the backend, whose message about a
+ * missing device is the better one.
  */
 static int vfio_dev_token(const char *host, char token[SRIOV_TOKEN_SIZE],
 			  char *err, size_t errlen)
@@ -205,48 +246,68 @@ static int vfio_dev_token(const char *host, char token[SRIOV_TOKEN_SIZE],
 	return ret;
 }
 
+/*
+ * Open the function (a leased VF with pf=) through the VM's backend. The
+ * lease goes to the backend with the open, whatever happens to it.
+ */
+static int vfio_dev_open(struct machine *m, const struct machine_vfio_opts *o,
+			 struct vfio_device **out, char *err, size_t errlen)
+{
+	char bdf[SRIOV_BDF_SIZE], token[SRIOV_TOKEN_SIZE];
+	struct vfio_open_req req = { .host = o->host };
+	struct vfio_lease_hold *lh = NULL;
+	struct vfio_backend *b;
+	int ret;
+
+	ret = vfio_backend_get(m, vfio_backend_type_of(o), &b, err, errlen);
+	if (ret)
+		return ret;
+	if (o->pf[0]) {
+		ret = vfio_dev_lease(o, &lh, bdf, err, errlen);
+		if (ret)
+			return ret;
+		req.host = bdf;
+		req.on_closed = &lh->hook;
+	}
+	ret = vfio_dev_token(req.host, token, err, errlen);
+	if (ret) {
+		if (lh)
+			vfio_lease_closed(&lh->hook); /* nothing opened yet */
+		return ret;
+	}
+	req.vf_token = token[0] ? token : NULL;
+	return b->ops->open_device(b, &req, out, err, errlen);
+}
+
 static int vfio_dev_create(struct machine *m, const void *opts, void **state,
 			   char *err, size_t errlen)
 {
 	const struct machine_vfio_opts *o = opts;
 	const struct vfio_ctx ctx = {
-		.mem = m->parts->mem,
 		.irq = m->parts->irq,
 		.bus = m->parts->bus,
 		.slots = m->parts->slots,
-		.container = &m->vfio,
 	};
-	char bdf[SRIOV_BDF_SIZE], token[SRIOV_TOKEN_SIZE];
-	struct vfio_pci_config vcfg = {
-		.host = o->host,
+	const struct vfio_pci_config vcfg = {
 		.no_mmap_bars = o->no_mmap_bars,
 		.rom_off = o->rom_off,
 		.keep_vendor_caps = o->keep_vendor_caps,
 	};
-	struct vfio_dev *vd = calloc(1, sizeof(*vd));
+	struct vfio_device *vdev;
 	struct vfio_pci *v;
 	int ret;
 
-	if (!vd)
-		return -ENOMEM;
-	vd->m = m;
-	if (o->pf[0]) {
-		ret = vfio_dev_lease(vd, o, bdf, err, errlen);
-		if (ret)
-			goto err_free;
-		vcfg.host = bdf;
-	}
-	ret = vfio_dev_token(vcfg.host, token, err, errlen);
+	/* Whatever fails, the backend keeps what it opened until the VM goes. */
+	ret = vfio_dev_open(m, o, &vdev, err, errlen);
 	if (ret)
-		goto err_lease;
-	vcfg.vf_token = token[0] ? token : NULL;
-	ret = vfio_pci_create(&vcfg, &ctx, &v, err, errlen);
+		return ret;
+	ret = vfio_pci_create(vdev, &vcfg, &ctx, &v, err, errlen);
 	if (ret)
-		goto err_lease;
+		return ret;
 	ret = machine_plug(m, "vfio-pci", vfio_pci_dev(v), err, errlen);
 	if (ret) {
 		vfio_pci_destroy(v);
-		goto err_lease;
+		return ret;
 	}
 	/*
 	 * INTx where the function has it, on the GSI the DSDT's _PRT names
@@ -260,32 +321,16 @@ static int vfio_dev_create(struct machine *m, const void *opts, void **state,
 		ret = vfio_pci_set_intx_gsi(v, layout_pci_intx_gsi(slot,
 						vfio_pci_intx_pin(v) - 1));
 		if (ret && ret != -ENOTSUP)
-			log_warn("vfio-pci", "%s: no INTx: %s", vcfg.host,
+			log_warn("vfio-pci", "%s: no INTx: %s", vdev->name,
 				 strerror(-ret));
 	}
-	vd->v = v;
-	*state = vd;
+	*state = v;
 	return 0;
-
-err_lease:
-	/* The VF's group may stay open in the container of earlier devices. */
-	vfio_leases_drop(m, m->nr_devices, vd->leases, vd->nleases);
-err_free:
-	free(vd);
-	return ret;
 }
 
 static void vfio_dev_destroy(void *state)
 {
-	struct vfio_dev *vd = state;
-	struct machine *m = vd->m;
-	unsigned self = 0;
-
-	vfio_pci_destroy(vd->v);
-	while (self < m->nr_devices && m->devices[self].state != vd)
-		self++;
-	vfio_leases_drop(m, self, vd->leases, vd->nleases);
-	free(vd);
+	vfio_pci_destroy(state);
 }
 
 /* The host side, read only: the function (host=) or the PF (pf=) exists
@@ -298,7 +343,8 @@ static int vfio_dev_check(const void *opts, char *err, size_t errlen)
 	int ret;
 
 	if (!o->pf[0])
-		return vfio_pci_host_check(o->host, NULL, NULL, err, errlen);
+		return vfio_backend_type_of(o)->host_check(
+			&(struct vfio_backend_cfg){ 0 }, o->host, err, errlen);
 	sriov_env_default(&env);
 	ret = sriov_pf_resolve(&env, o->pf, bdf, msg, sizeof(msg));
 	if (ret)

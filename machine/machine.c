@@ -11,7 +11,7 @@
 
 #include "core/log.h"
 #include "machine/devtypes.h"
-#include "vfio/vfio.h"
+#include "vfio/backend.h"
 
 /*
  * Everything the configuration names that can be refused without a VM:
@@ -200,7 +200,7 @@ void machine_vfio_dma_stats(const struct machine *m, unsigned *entries,
 {
 	struct iommu_dma_stats st;
 
-	vfio_container_dma_stats(m->vfio, &st);
+	vfio_backend_dma_stats(m->vfio, &st);
 	*entries = st.entries;
 	*bytes = st.bytes;
 	*map_ns = st.map_ns;

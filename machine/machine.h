@@ -9,7 +9,7 @@
  * `--net` or `--disk`; devices never see raw strings), checks the host
  * before anything is built, creates and plugs itself, and is destroyed by
  * the VM in reverse order. The machine owns plug order, NIC numbering and
- * the VFIO container its assigned devices share.
+ * the VFIO backend its assigned devices share.
  */
 #ifndef IOVMM_MACHINE_H
 #define IOVMM_MACHINE_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel VFIO type1 transport: container, groups, device fds
+ * Kernel VFIO type1 backend: host checks, container, groups, device fds
  * (Documentation/driver-api/vfio.rst, linux/vfio.h).
  */
 #include <errno.h>
@@ -17,16 +17,17 @@
 #include "core/util.h"
 #include "vfio/container.h"
 #include "vfio/sysfs.h"
-#include "vfio/vfio.h"
 
 struct vfio_group {
 	int id;
-	int fd;
+	int fd;                        /* owned, closed by container_free() */
+	struct vfio_group_hook *hooks; /* called once fd is closed */
 };
 
+/* The type1 instance of struct vfio_backend. */
 struct vfio_container {
-	int fd;
-	unsigned refs;
+	struct vfio_backend be;
+	int fd;                       /* owned; -1 until the first open_device */
 	const struct gmem *mem;       /* borrowed */
 	char dev_root[128];
 	char sysfs_root[128];
@@ -42,8 +43,8 @@ struct vfio_container {
 /* A device fd of this container, as a struct vfio_device. */
 struct vfio_kdev {
 	struct vfio_device dev;
-	struct vfio_container *c;     /* borrowed: vfio_pci holds the reference */
-	int fd;
+	struct vfio_container *c;     /* borrowed: the backend outlives it */
+	int fd;                       /* owned */
 	struct vfio_kdev *next;       /* c->devs */
 };
 
@@ -107,12 +108,31 @@ static const struct iommu_dma_mapper_ops type1_mapper_ops = {
 
 /* ---- container ---- */
 
+static void hooks_call(struct vfio_group_hook *h)
+{
+	while (h) {
+		struct vfio_group_hook *next = h->next;
+
+		h->closed(h); /* may free h */
+		h = next;
+	}
+}
+
 static void container_free(struct vfio_container *c)
 {
+	if (c->devs)
+		log_warn(who, "%s still open as the backend goes (a caller bug)",
+			 c->devs->dev.name);
+	/* Unmap while the IOMMU is still there (groups attached). */
 	iommu_dma_destroy(c->dma);
-	/* Closing a group detaches it; the last one tears the IOMMU down. */
-	for (unsigned i = c->nr_groups; i-- > 0;)
+	/*
+	 * Closing a group detaches it; the last one tears the IOMMU down.
+	 * Only then may its functions change driver: their hooks run now.
+	 */
+	for (unsigned i = c->nr_groups; i-- > 0;) {
 		close(c->groups[i].fd);
+		hooks_call(c->groups[i].hooks);
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
@@ -141,67 +161,26 @@ static int container_open(struct vfio_container *c, char *err, size_t errlen)
 	if (ver != VFIO_API_VERSION) {
 		log_errf(err, errlen, "%s: unsupported VFIO API version %d",
 			 path, ver);
-		return -ENOTSUP;
+		goto err_close;
 	}
 	if (ioctl(c->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
 		log_errf(err, errlen,
 			 "VFIO has no type1v2 IOMMU (load vfio_iommu_type1; is the host IOMMU on?)");
-		return -ENOTSUP;
+		goto err_close;
 	}
 	return 0;
-}
 
-int vfio_container_get(struct vfio_container **slot, const struct gmem *mem,
-		       const char *dev_root, const char *sysfs_root, char *err,
-		       size_t errlen)
-{
-	struct vfio_container *c = *slot;
-	int ret;
-
-	if (c) {
-		c->refs++;
-		return 0;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
+err_close:
+	/* Not a container we can use: the next open_device tries again. */
+	close(c->fd);
 	c->fd = -1;
-	c->mem = mem;
-	c->mapper.ops = &type1_mapper_ops;
-	snprintf(c->dev_root, sizeof(c->dev_root), "%s",
-		 dev_root && *dev_root ? dev_root : "/dev");
-	snprintf(c->sysfs_root, sizeof(c->sysfs_root), "%s",
-		 vfio_sysfs_root(sysfs_root));
-	ret = container_open(c, err, errlen);
-	if (ret) {
-		container_free(c);
-		return ret;
-	}
-	c->refs = 1;
-	*slot = c;
-	return 0;
+	return -ENOTSUP;
 }
 
-void vfio_container_put(struct vfio_container **slot)
+void vfio_type1_iommu_caps(const struct vfio_backend *b,
+			   struct vfio_iommu_caps *out)
 {
-	struct vfio_container *c = *slot;
-
-	if (!c || --c->refs)
-		return;
-	container_free(c);
-	*slot = NULL;
-}
-
-void vfio_container_iommu_caps(const struct vfio_container *c,
-			       struct vfio_iommu_caps *out)
-{
-	*out = c->caps;
-}
-
-void vfio_container_dma_stats(const struct vfio_container *c,
-			      struct iommu_dma_stats *out)
-{
-	iommu_dma_get_stats(c ? c->dma : NULL, out);
+	*out = container_of(b, struct vfio_container, be)->caps;
 }
 
 /* VFIO_IOMMU_GET_INFO with its capability chain (IOVA ranges, DMA avail). */
@@ -657,10 +636,17 @@ static const struct vfio_device_ops kdev_ops = {
 	.release = kdev_release,
 };
 
-int vfio_container_open_device(struct vfio_container *c, int group,
-			       const char *bdf, const char *vf_token,
-			       struct vfio_device **out, char *err,
-			       size_t errlen)
+/*
+ * Open device bdf of IOMMU group `group`: the container is opened the
+ * first time, the group is opened and attached the first time
+ * (viability, interrupt remapping, IOMMU setup and the guest RAM mapping
+ * happen then). vf_token (NULL: none) is the UUID a VF of a vfio-pci-owned
+ * PF must present.
+ */
+static int container_open_device(struct vfio_container *c, int group,
+				 const char *bdf, const char *vf_token,
+				 struct vfio_device **out, char *err,
+				 size_t errlen)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_group *g = group_find(c, group);
@@ -673,6 +659,11 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 			log_errf(err, errlen, "%s is assigned twice", bdf);
 			return -EBUSY;
 		}
+	}
+	if (c->fd < 0) {
+		ret = container_open(c, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (!g) {
 		ret = group_open(c, group, err, errlen);
@@ -725,3 +716,163 @@ int vfio_container_open_device(struct vfio_container *c, int group,
 	*out = &k->dev;
 	return 0;
 }
+
+/* ---- host checks (sysfs, read only) ---- */
+
+static int host_checks(const char *sys, const char *dev_root, const char *bdf,
+		       int *group, char *err, size_t errlen)
+{
+	char drv[VFIO_DRV_LEN], blk[VFIO_BDF_LEN], path[256];
+	int ret;
+
+	if (!vfio_sysfs_dev_exists(sys, bdf)) {
+		log_errf(err, errlen, "vfio-pci: no PCI device %s (see iovmm vfio list)",
+			 bdf);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "%s/vfio/vfio", dev_root);
+	if (access(path, F_OK)) {
+		log_errf(err, errlen, "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
+		return -ENODEV;
+	}
+	ret = vfio_sysfs_driver(sys, bdf, drv, sizeof(drv));
+	if (ret || strcmp(drv, "vfio-pci")) {
+		if (!ret && drv[0])
+			log_errf(err, errlen, "%s is bound to %s, not vfio-pci: run iovmm vfio bind %s",
+				 bdf, drv, bdf);
+		else
+			log_errf(err, errlen, "%s has no driver, not vfio-pci: run iovmm vfio bind %s",
+				 bdf, bdf);
+		return ret ? ret : -EBUSY;
+	}
+	ret = vfio_sysfs_group(sys, bdf, group);
+	if (ret) {
+		log_errf(err, errlen, "%s has no IOMMU group: the host IOMMU is off or absent (boot with intel_iommu=on or amd_iommu=on)",
+			 bdf);
+		return -ENODEV;
+	}
+	ret = vfio_sysfs_group_blocker(sys, *group, blk, drv, sizeof(drv));
+	if (ret == -EBUSY) {
+		log_errf(err, errlen, "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
+			 *group, blk, drv, bdf);
+		return ret;
+	}
+	return 0;
+}
+
+/* "host=" as a canonical BDF, or -EINVAL with the reason. */
+static int host_bdf(const char *host, char bdf[VFIO_BDF_LEN], char *err,
+		    size_t errlen)
+{
+	if (!host || vfio_sysfs_parse_bdf(host, bdf)) {
+		log_errf(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
+			 host ? host : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *dev_root_of(const char *root)
+{
+	return root && *root ? root : "/dev";
+}
+
+static int type1_host_check(const struct vfio_backend_cfg *cfg,
+			    const char *host, char *err, size_t errlen)
+{
+	char bdf[VFIO_BDF_LEN];
+	int group, ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = host_bdf(host, bdf, err, errlen);
+	return ret ? ret : host_checks(vfio_sysfs_root(cfg->sysfs_root),
+				       dev_root_of(cfg->dev_root), bdf, &group,
+				       err, errlen);
+}
+
+/* ---- the backend (vfio/backend.h) ---- */
+
+static int type1_open_device(struct vfio_backend *b,
+			     const struct vfio_open_req *req,
+			     struct vfio_device **out, char *err, size_t errlen)
+{
+	struct vfio_container *c = container_of(b, struct vfio_container, be);
+	struct vfio_group_hook *hook = req->on_closed;
+	char bdf[VFIO_BDF_LEN];
+	struct vfio_group *g;
+	int group = -1, ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = host_bdf(req->host, bdf, err, errlen);
+	if (!ret)
+		ret = host_checks(c->sysfs_root, c->dev_root, bdf, &group, err,
+				  errlen);
+	if (!ret)
+		ret = container_open_device(c, group, bdf, req->vf_token, out,
+					    err, errlen);
+	/*
+	 * The hook goes with the group, open or not: a group that opened and
+	 * attached stays so (even when the device fd was refused) until
+	 * container_free(); one that never opened holds nothing.
+	 */
+	g = hook ? group_find(c, group) : NULL;
+	if (g) {
+		hook->next = g->hooks;
+		g->hooks = hook;
+	} else if (hook) {
+		hook->next = NULL;
+		hook->closed(hook);
+	}
+	return ret;
+}
+
+static void type1_dma_stats(const struct vfio_backend *b,
+			    struct iommu_dma_stats *out)
+{
+	iommu_dma_get_stats(container_of(b, struct vfio_container, be)->dma,
+			    out);
+}
+
+static void type1_destroy(struct vfio_backend *b)
+{
+	container_free(container_of(b, struct vfio_container, be));
+}
+
+static const struct vfio_backend_ops type1_ops = {
+	.open_device = type1_open_device,
+	.dma_stats = type1_dma_stats,
+	.destroy = type1_destroy,
+};
+
+static int type1_create(const struct vfio_backend_cfg *cfg,
+			struct vfio_backend **out, char *err, size_t errlen)
+{
+	struct vfio_container *c;
+
+	if (!cfg->mem) {
+		log_errf(err, errlen, "vfio type1: no guest memory to map");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->be = (struct vfio_backend){ .ops = &type1_ops,
+				       .type = &vfio_type1_backend };
+	c->fd = -1;
+	c->mem = cfg->mem;
+	c->mapper.ops = &type1_mapper_ops;
+	snprintf(c->dev_root, sizeof(c->dev_root), "%s",
+		 dev_root_of(cfg->dev_root));
+	snprintf(c->sysfs_root, sizeof(c->sysfs_root), "%s",
+		 vfio_sysfs_root(cfg->sysfs_root));
+	*out = &c->be;
+	return 0;
+}
+
+const struct vfio_backend_type vfio_type1_backend = {
+	.name = "type1",
+	.host_check = type1_host_check,
+	.create = type1_create,
+};

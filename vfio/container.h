@@ -1,61 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel VFIO type1 transport: one container (/dev/vfio/vfio) per VM,
- * the IOMMU groups it owns (/dev/vfio/N, whole groups are assigned: every
- * device of a group shares the group fd), and device fds wrapped as
- * struct vfio_device (vfio/device.h).
+ * The kernel VFIO type1 backend (vfio/backend.h: vfio_type1_backend): one
+ * container (/dev/vfio/vfio) per VM, the IOMMU groups it owns (/dev/vfio/N,
+ * whole groups are assigned: every device of a group shares the group fd),
+ * and device fds wrapped as struct vfio_device (vfio/device.h).
  *
- * The first group attached sets the IOMMU model (VFIO_TYPE1v2_IOMMU), reads
- * the IOMMU's IOVA ranges and DMA-entry limit, and maps all guest RAM at
- * IOVA = GPA (iommu/dma.h) before any device is handed out. Not
- * thread-safe: used at VM creation and destruction only.
+ * The container is opened by the first open_device; the first group
+ * attached sets the IOMMU model (VFIO_TYPE1v2_IOMMU), reads the IOMMU's
+ * IOVA ranges and DMA-entry limit, and maps all guest RAM at IOVA = GPA
+ * (iommu/dma.h) before any device is handed out. Groups stay attached until
+ * the backend is destroyed (see struct vfio_group_hook). Not thread-safe:
+ * used at VM creation and destruction only.
+ *
+ * What is left here is type1's own, for the unit tests and logs.
  */
 #ifndef IOVMM_VFIO_CONTAINER_H
 #define IOVMM_VFIO_CONTAINER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "core/gmem.h"
 #include "iommu/dma.h"
-#include "vfio/device.h"
+#include "vfio/backend.h"
 
 #define VFIO_MAX_GROUPS      16
 #define VFIO_MAX_IOVA_RANGES 16
 
-struct vfio_container;
-
-/*
- * Take a reference on *slot, creating the container first when *slot is
- * NULL (open and check /dev/vfio/vfio; mem is borrowed, for the DMA map;
- * dev_root/sysfs_root NULL for "/dev" and "/sys", copied).
- */
-int vfio_container_get(struct vfio_container **slot, const struct gmem *mem,
-		       const char *dev_root, const char *sysfs_root, char *err,
-		       size_t errlen);
-/* Drop a reference; the last one unmaps guest RAM, closes all, NULLs *slot. */
-void vfio_container_put(struct vfio_container **slot);
-
-/*
- * Open device bdf of IOMMU group `group`: the group is opened and attached
- * the first time (viability, interrupt remapping, IOMMU setup and the guest
- * RAM mapping happen then). vf_token (NULL: none) is the UUID a VF of a
- * vfio-pci-owned PF must present. The device is released with
- * d->ops->release().
- */
-int vfio_container_open_device(struct vfio_container *c, int group,
-			       const char *bdf, const char *vf_token,
-			       struct vfio_device **out, char *err,
-			       size_t errlen);
-
-/* What the IOMMU reported (after the first group). For logs and tests. */
+/* What the IOMMU reported (after the first group). */
 struct vfio_iommu_caps {
 	uint64_t pgsizes;
 	unsigned nr_ranges;
 	struct iommu_iova_range ranges[VFIO_MAX_IOVA_RANGES];
 	uint32_t dma_avail;  /* 0: not reported */
 };
-void vfio_container_iommu_caps(const struct vfio_container *c,
-			       struct vfio_iommu_caps *out);
+/* b must be a vfio_type1_backend instance. */
+void vfio_type1_iommu_caps(const struct vfio_backend *b,
+			   struct vfio_iommu_caps *out);
 
 /*
  * Walk a VFIO info capability chain in buf[0, len) starting at first;

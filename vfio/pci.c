@@ -29,7 +29,6 @@
 #include "core/log.h"
 #include "core/pci/msix.h"
 #include "core/util.h"
-#include "vfio/container.h"
 #include "vfio/pci_internal.h"
 #include "vfio/quirks.h"
 
@@ -254,15 +253,17 @@ const struct pci_dev_ops vfio_pci_dev_ops = {
 
 /* ---- lifetime ---- */
 
-int vfio_pci_create_on(struct vfio_device *vdev,
-		       const struct vfio_pci_config *cfg,
-		       const struct vfio_ctx *ctx, struct vfio_pci **out,
-		       char *err, size_t errlen)
+int vfio_pci_create(struct vfio_device *vdev,
+		    const struct vfio_pci_config *cfg,
+		    const struct vfio_ctx *ctx, struct vfio_pci **out,
+		    char *err, size_t errlen)
 {
 	struct vfio_irq intx = { 0 };
 	struct vfio_pci *v;
 	int ret;
 
+	if (err && errlen)
+		err[0] = '\0';
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		vdev->ops->release(vdev);
@@ -273,8 +274,6 @@ int vfio_pci_create_on(struct vfio_device *vdev,
 	v->cfg = *cfg;
 	snprintf(v->bdf, sizeof(v->bdf), "%s", vdev->name);
 	snprintf(v->name, sizeof(v->name), "vfio %s", vdev->name);
-	v->cfg.host = v->bdf;
-	v->cfg.vf_token = NULL; /* borrowed for the open only */
 	v->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	v->rom_mapped = PCI_BAR_UNMAPPED;
 	v->rom_bdev = (struct bus_dev){ .ops = &rom_ops, .name = v->name };
@@ -308,110 +307,6 @@ err:
 	return ret;
 }
 
-static int host_checks(const char *sys, const char *dev_root, const char *bdf,
-		       int *group, char *err, size_t errlen)
-{
-	char drv[VFIO_DRV_LEN], blk[VFIO_BDF_LEN], path[256];
-	int ret;
-
-	if (!vfio_sysfs_dev_exists(sys, bdf)) {
-		log_errf(err, errlen, "vfio-pci: no PCI device %s (see iovmm vfio list)",
-			 bdf);
-		return -ENODEV;
-	}
-	snprintf(path, sizeof(path), "%s/vfio/vfio",
-		 dev_root && *dev_root ? dev_root : "/dev");
-	if (access(path, F_OK)) {
-		log_errf(err, errlen, "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
-		return -ENODEV;
-	}
-	ret = vfio_sysfs_driver(sys, bdf, drv, sizeof(drv));
-	if (ret || strcmp(drv, "vfio-pci")) {
-		if (!ret && drv[0])
-			log_errf(err, errlen, "%s is bound to %s, not vfio-pci: run iovmm vfio bind %s",
-				 bdf, drv, bdf);
-		else
-			log_errf(err, errlen, "%s has no driver, not vfio-pci: run iovmm vfio bind %s",
-				 bdf, bdf);
-		return ret ? ret : -EBUSY;
-	}
-	ret = vfio_sysfs_group(sys, bdf, group);
-	if (ret) {
-		log_errf(err, errlen, "%s has no IOMMU group: the host IOMMU is off or absent (boot with intel_iommu=on or amd_iommu=on)",
-			 bdf);
-		return -ENODEV;
-	}
-	ret = vfio_sysfs_group_blocker(sys, *group, blk, drv, sizeof(drv));
-	if (ret == -EBUSY) {
-		log_errf(err, errlen, "IOMMU group %d is not viable: %s in the same group is bound to %s; bind the whole group to vfio-pci (iovmm vfio bind --group %s) or unbind it",
-			 *group, blk, drv, bdf);
-		return ret;
-	}
-	return 0;
-}
-
-/* "host=" as a canonical BDF, or -EINVAL with the reason. */
-static int host_bdf(const char *host, char bdf[VFIO_BDF_LEN], char *err,
-		    size_t errlen)
-{
-	if (!host || vfio_sysfs_parse_bdf(host, bdf)) {
-		log_errf(err, errlen, "vfio-pci: host=%s is neither a PCI address (0000:01:00.1) nor a sysfs device path",
-			 host ? host : "");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int vfio_pci_host_check(const char *host, const char *sysfs_root,
-			const char *dev_root, char *err, size_t errlen)
-{
-	char bdf[VFIO_BDF_LEN];
-	int group, ret;
-
-	if (err && errlen)
-		err[0] = '\0';
-	ret = host_bdf(host, bdf, err, errlen);
-	return ret ? ret : host_checks(vfio_sysfs_root(sysfs_root), dev_root,
-				       bdf, &group, err, errlen);
-}
-
-int vfio_pci_create(const struct vfio_pci_config *cfg,
-		    const struct vfio_ctx *ctx, struct vfio_pci **out,
-		    char *err, size_t errlen)
-{
-	const char *sys = vfio_sysfs_root(ctx->sysfs_root);
-	struct vfio_device *vdev;
-	char bdf[VFIO_BDF_LEN];
-	struct vfio_pci *v;
-	int group, ret;
-
-	if (err && errlen)
-		err[0] = '\0';
-	if (!ctx->container || !ctx->mem)
-		return -EINVAL;
-	ret = host_bdf(cfg->host, bdf, err, errlen);
-	if (ret)
-		return ret;
-	ret = host_checks(sys, ctx->dev_root, bdf, &group, err, errlen);
-	if (ret)
-		return ret;
-	ret = vfio_container_get(ctx->container, ctx->mem, ctx->dev_root,
-				 ctx->sysfs_root, err, errlen);
-	if (ret)
-		return ret;
-	ret = vfio_container_open_device(*ctx->container, group, bdf,
-					 cfg->vf_token, &vdev, err, errlen);
-	if (!ret)
-		ret = vfio_pci_create_on(vdev, cfg, ctx, &v, err, errlen);
-	if (ret) {
-		vfio_container_put(ctx->container);
-		return ret;
-	}
-	v->has_container_ref = true;
-	*out = v;
-	return 0;
-}
-
 void vfio_pci_destroy(struct vfio_pci *v)
 {
 	if (!v)
@@ -426,8 +321,6 @@ void vfio_pci_destroy(struct vfio_pci *v)
 	bars_munmap(v);
 	v->vdev->ops->release(v->vdev);
 	pci_dev_fini(&v->pdev);
-	if (v->has_container_ref)
-		vfio_container_put(v->ctx.container);
 	pthread_mutex_destroy(&v->irq_lock);
 	free(v);
 }

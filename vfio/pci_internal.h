@@ -16,7 +16,6 @@
 #include "core/pci/pci.h"
 #include "vfio/device.h"
 #include "vfio/layout.h"
-#include "vfio/sysfs.h"
 #include "vfio/vfio.h"
 
 /* Per config byte: where reads come from / writes go besides the model. */
@@ -110,8 +109,7 @@ struct vfio_pci {
 	struct pci_dev pdev;
 	struct vfio_device *vdev;       /* owned (released in destroy) */
 	struct vfio_ctx ctx;            /* copy; pointers borrowed */
-	struct vfio_pci_config cfg;     /* copy; host points at bdf */
-	bool has_container_ref;
+	struct vfio_pci_config cfg;     /* copy */
 	char bdf[32];                   /* vfio_device.name */
 	char name[40];                  /* "vfio 0000:01:00.1", for logs */
 	uint64_t page_size;
@@ -131,16 +129,6 @@ struct vfio_pci {
 	struct vfio_pci_intx intx;      /* irq_lock */
 	uint64_t trapped;               /* BAR accesses that exited (atomic) */
 };
-
-/*
- * Build on an opened transport device (takes ownership of vdev, also on
- * failure). vfio_pci_create() is this plus the host checks and the
- * container; the unit tests call it with a fake transport.
- */
-int vfio_pci_create_on(struct vfio_device *vdev,
-		       const struct vfio_pci_config *cfg,
-		       const struct vfio_ctx *ctx, struct vfio_pci **out,
-		       char *err, size_t errlen);
 
 extern const struct pci_dev_ops vfio_pci_dev_ops;
 

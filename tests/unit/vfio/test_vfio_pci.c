@@ -70,7 +70,7 @@ static struct vfio_pci *make(struct fake_vfio *f,
 	int ret;
 
 	f->keep_alive = true;
-	ret = vfio_pci_create_on(&f->dev, cfg, &ctx, &v, err, sizeof(err));
+	ret = vfio_pci_create(&f->dev, cfg, &ctx, &v, err, sizeof(err));
 	ck_assert_msg(ret == 0, "create: %d %s", ret, err);
 	ck_assert_int_eq(pci_host_add(host, vfio_pci_dev(v)), 0);
 	return v;
@@ -561,7 +561,7 @@ START_TEST(hostile_capability_lists)
 	f = fake_nvme_vf();
 	f->cfg[0x45] = 0x40; /* table at 0x4000 = past the 16 KiB BAR */
 	f->keep_alive = true;
-	ck_assert_int_eq(vfio_pci_create_on(&f->dev, &cfg, &ctx, &v, err,
+	ck_assert_int_eq(vfio_pci_create(&f->dev, &cfg, &ctx, &v, err,
 					    sizeof(err)), 0);
 	ck_assert(!v->msix.present);
 	ck_assert_uint_eq(pci_cfg_find_cap(&vfio_pci_dev(v)->cfg, PCI_CAP_ID_MSIX), 0);
@@ -573,7 +573,7 @@ START_TEST(hostile_capability_lists)
 	memset(f->cfg, 0xff, 4);
 	f->keep_alive = true;
 	err[0] = '\0';
-	ck_assert_int_eq(vfio_pci_create_on(&f->dev, &cfg, &ctx, &v, err,
+	ck_assert_int_eq(vfio_pci_create(&f->dev, &cfg, &ctx, &v, err,
 					    sizeof(err)), -EIO);
 	ck_assert(strstr(err, "does not respond"));
 	ck_assert(f->released);
