@@ -27,65 +27,60 @@ static void disk_free(void *opts)
 	free(o);
 }
 
+/* One option of --disk MODEL: path=, readonly, serial=, ring= (virtio). */
+static int disk_opt(void *ctx, int key, const char *val, char *err,
+		    size_t errlen)
+{
+	struct machine_disk_opts *o = ctx;
+	int on;
+
+	switch (key) {
+	case 0:
+		o->path = strdup(val);
+		return o->path ? 0 : -ENOMEM;
+	case 1:
+		on = machine_opt_bool(val, true);
+		if (on < 0)
+			return machine_opt_error(err, errlen,
+						 "readonly=%s: expected on or off", val);
+		o->readonly = on;
+		return 0;
+	case 2:
+		if (strlen(val) > 20)
+			return machine_opt_error(err, errlen,
+						 "serial=%s: at most 20 characters", val);
+		o->serial = strdup(val);
+		return o->serial ? 0 : -ENOMEM;
+	default:
+		if (strcmp(val, "split") && strcmp(val, "packed"))
+			return machine_opt_error(err, errlen,
+						 "ring=%s: expected split or packed",
+						 val);
+		o->packed = !strcmp(val, "packed");
+		return 0;
+	}
+}
+
 /*
  * --disk MODEL,path=FILE[,readonly[=on|off]][,serial=S][,ring=split|packed]
  * (paths cannot contain ','; ring= is virtio's only).
  */
-static int disk_parse(const char *cursor, bool virtio, void **out, char *err,
+static int disk_parse(const char *opts, bool virtio, void **out, char *err,
 		      size_t errlen)
 {
 	static const char *const keys[] = { "path", "readonly", "serial", "ring" };
 	struct machine_disk_opts *o = calloc(1, sizeof(*o));
-	char key[32], val[PATH_MAX];
-	unsigned seen = 0;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
 	*out = o;
-	while ((ret = machine_opt_next(&cursor, key, sizeof(key), val,
-				       sizeof(val)))) {
-		if (ret < 0)
-			return machine_opt_error(err, errlen, "--disk: option too long");
-		ret = machine_opt_key(keys, virtio ? 4 : 3, key, &seen);
-		if (ret == -ENOENT)
-			return machine_opt_error(err, errlen,
-						 "--disk: unknown option '%s'", key);
-		if (ret == -EEXIST)
-			return machine_opt_error(err, errlen,
-						 "--disk: %s= given twice", key);
-		switch (ret) {
-		case 0:
-		case 2:
-			if (ret == 2 && strlen(val) > 20)
-				return machine_opt_error(err, errlen,
-							 "serial=%s: at most 20 characters",
-							 val);
-			*(ret ? &o->serial : &o->path) = strdup(val);
-			if (!(ret ? o->serial : o->path))
-				return -ENOMEM;
-			break;
-		case 1:
-			ret = machine_opt_bool(val, true);
-			if (ret < 0)
-				return machine_opt_error(err, errlen,
-							 "readonly=%s: expected on or off",
-							 val);
-			o->readonly = ret;
-			break;
-		case 3:
-			if (strcmp(val, "split") && strcmp(val, "packed"))
-				return machine_opt_error(err, errlen,
-							 "ring=%s: expected split or packed",
-							 val);
-			o->packed = !strcmp(val, "packed");
-			break;
-		}
-	}
-	if (!o->path || !*o->path)
+	ret = machine_opt_parse(opts, "--disk", keys, virtio ? 4 : 3, disk_opt,
+				o, err, errlen);
+	if (!ret && (!o->path || !*o->path))
 		return machine_opt_error(err, errlen, "--disk %s: path= is required",
 					 virtio ? "virtio" : "nvme");
-	return 0;
+	return ret;
 }
 
 static int virtio_disk_parse(const char *opts, void **out, char *err,

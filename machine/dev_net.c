@@ -36,64 +36,61 @@ static int net_check_backend(const char *s, char *err, size_t errlen)
 				 s);
 }
 
-/* --net virtio|e1000,...: queues= and ring= are virtio's only. */
-static int net_parse(const char *cursor, bool virtio, void **out, char *err,
+struct net_parse {
+	struct machine_net_opts *o;
+	bool virtio;
+};
+
+/* One option of --net virtio|e1000: queues= and ring= are virtio's only. */
+static int net_opt(void *ctx, int key, const char *val, char *err,
+		   size_t errlen)
+{
+	struct net_parse *p = ctx;
+	struct machine_net_opts *o = p->o;
+
+	if (key >= 2 && !p->virtio)
+		return machine_opt_error(err, errlen,
+					 "%s= conflicts with --net e1000 (virtio only)",
+					 key == 2 ? "queues" : "ring");
+	switch (key) {
+	case 0:
+		if (net_check_backend(val, err, errlen))
+			return -EINVAL;
+		snprintf(o->backend, sizeof(o->backend), "%s", val);
+		return 0;
+	case 1:
+		o->has_mac = true;
+		return machine_opt_mac(val, o->mac, err, errlen);
+	case 2:
+		return machine_opt_queues(val, &o->queues, err, errlen);
+	default:
+		if (strcmp(val, "split") && strcmp(val, "packed"))
+			return machine_opt_error(err, errlen,
+						 "ring=%s: expected split or packed",
+						 val);
+		o->packed = !strcmp(val, "packed");
+		return 0;
+	}
+}
+
+static int net_parse(const char *opts, bool virtio, void **out, char *err,
 		     size_t errlen)
 {
 	static const char *const keys[] = { "backend", "mac", "queues", "ring" };
-	struct machine_net_opts *o = calloc(1, sizeof(*o));
-	char key[32], val[MACHINE_BACKEND_MAX];
-	unsigned seen = 0;
+	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio };
 	int ret;
 
-	if (!o)
+	if (!p.o)
 		return -ENOMEM;
-	*out = o;
-	o->queues = 1;
-	while ((ret = machine_opt_next(&cursor, key, sizeof(key), val,
-				       sizeof(val)))) {
-		if (ret < 0)
-			return machine_opt_error(err, errlen, "--net: option too long");
-		ret = machine_opt_key(keys, 4, key, &seen);
-		if (ret == -ENOENT)
-			return machine_opt_error(err, errlen,
-						 "--net: unknown option '%s'", key);
-		if (ret == -EEXIST)
-			return machine_opt_error(err, errlen,
-						 "--net: %s= given twice", key);
-		if (ret >= 2 && !virtio)
-			return machine_opt_error(err, errlen,
-						 "%s= conflicts with --net e1000 (virtio only)",
-						 key);
-		switch (ret) {
-		case 0:
-			if (net_check_backend(val, err, errlen))
-				return -EINVAL;
-			snprintf(o->backend, sizeof(o->backend), "%s", val);
-			break;
-		case 1:
-			if (machine_opt_mac(val, o->mac, err, errlen))
-				return -EINVAL;
-			o->has_mac = true;
-			break;
-		case 2:
-			if (machine_opt_queues(val, &o->queues, err, errlen))
-				return -EINVAL;
-			break;
-		case 3:
-			if (strcmp(val, "split") && strcmp(val, "packed"))
-				return machine_opt_error(err, errlen,
-							 "ring=%s: expected split or packed",
-							 val);
-			o->packed = !strcmp(val, "packed");
-			break;
-		}
-	}
-	if (!o->backend[0])
+	*out = p.o;
+	p.o->queues = 1;
+	ret = machine_opt_parse(opts, "--net", keys, 4, net_opt,
+				&p, err, errlen);
+	if (!ret && !p.o->backend[0])
 		return machine_opt_error(err, errlen,
 					 "--net %s: backend= is required (tap:NAME, loopback or null)",
 					 virtio ? "virtio" : "e1000");
-	return 0;
+	return ret;
 }
 
 static int virtio_net_parse(const char *opts, void **out, char *err,
@@ -201,66 +198,57 @@ const struct machine_device_type machine_e1000 = {
 	.create_pci = e1000_dev_create,
 };
 
+/* One option of --net vhost-user. */
+static int vhu_opt(void *ctx, int key, const char *val, char *err,
+		   size_t errlen)
+{
+	struct machine_vhu_opts *o = ctx;
+	int on;
+
+	switch (key) {
+	case 0:
+		if (strlen(val) >= sizeof(o->socket))
+			return machine_opt_error(err, errlen,
+						 "--net vhost-user: socket path too long (at most %zu bytes)",
+						 sizeof(o->socket) - 1);
+		snprintf(o->socket, sizeof(o->socket), "%s", val);
+		return 0;
+	case 1:
+		on = machine_opt_bool(val, true);
+		if (on < 0)
+			return machine_opt_error(err, errlen,
+						 "server=%s: expected on or off", val);
+		o->server = on;
+		return 0;
+	case 2:
+		return machine_opt_queues(val, &o->queues, err, errlen);
+	default:
+		o->has_mac = true;
+		return machine_opt_mac(val, o->mac, err, errlen);
+	}
+}
+
 /*
  * --net vhost-user,socket=PATH[,server[=on|off]][,queues=N][,mac=M].
  * Whether PATH exists, is a socket and has a listener is the front end's
  * business at VM creation: it says so in the same one-line style.
  */
-static int vhu_parse(const char *cursor, void **out, char *err, size_t errlen)
+static int vhu_parse(const char *opts, void **out, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "socket", "server", "queues", "mac" };
 	struct machine_vhu_opts *o = calloc(1, sizeof(*o));
-	char key[32], val[PATH_MAX];
-	unsigned seen = 0;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
 	*out = o;
 	o->queues = 1;
-	while ((ret = machine_opt_next(&cursor, key, sizeof(key), val,
-				       sizeof(val)))) {
-		if (ret < 0)
-			return machine_opt_error(err, errlen,
-						 "--net vhost-user: option too long");
-		ret = machine_opt_key(keys, 4, key, &seen);
-		if (ret == -ENOENT)
-			return machine_opt_error(err, errlen,
-						 "--net vhost-user: unknown option '%s' (socket=, server, queues=, mac=)",
-						 key);
-		if (ret == -EEXIST)
-			return machine_opt_error(err, errlen,
-						 "--net vhost-user: %s= given twice", key);
-		switch (ret) {
-		case 0:
-			if (strlen(val) >= sizeof(o->socket))
-				return machine_opt_error(err, errlen,
-							 "--net vhost-user: socket path too long (at most %zu bytes)",
-							 sizeof(o->socket) - 1);
-			snprintf(o->socket, sizeof(o->socket), "%s", val);
-			break;
-		case 1:
-			ret = machine_opt_bool(val, true);
-			if (ret < 0)
-				return machine_opt_error(err, errlen,
-							 "server=%s: expected on or off", val);
-			o->server = ret;
-			break;
-		case 2:
-			if (machine_opt_queues(val, &o->queues, err, errlen))
-				return -EINVAL;
-			break;
-		case 3:
-			if (machine_opt_mac(val, o->mac, err, errlen))
-				return -EINVAL;
-			o->has_mac = true;
-			break;
-		}
-	}
-	if (!o->socket[0])
+	ret = machine_opt_parse(opts, "--net vhost-user", keys, 4, vhu_opt, o,
+				err, errlen);
+	if (!ret && !o->socket[0])
 		return machine_opt_error(err, errlen,
 					 "--net vhost-user: socket=PATH is required (the back end's AF_UNIX socket)");
-	return 0;
+	return ret;
 }
 
 static int vhu_net_dev_create(struct machine *m, const void *opts,

@@ -104,6 +104,17 @@ int machine_opt_next(const char **cursor, char *key, size_t keylen,
  */
 int machine_opt_key(const char *const *keys, unsigned nkeys, const char *key,
 		    unsigned *seen);
+/*
+ * The whole "key=value,..." string against keys[]: fn(ctx, index, value)
+ * for each pair, in order. Over-long options, unknown keys and keys given
+ * twice are refused here as "WHAT: ..."; fn returns 0 or -errno with its
+ * own message. Values are at most PATH_MAX - 1 bytes.
+ */
+typedef int (*machine_opt_fn)(void *ctx, int key, const char *val, char *err,
+			      size_t errlen);
+int machine_opt_parse(const char *opts, const char *what,
+		      const char *const *keys, unsigned nkeys,
+		      machine_opt_fn fn, void *ctx, char *err, size_t errlen);
 /* mac=: a unicast station address. 0 or -EINVAL with the reason. */
 int machine_opt_mac(const char *val, uint8_t mac[6], char *err, size_t errlen);
 /* queues=N: 1..MACHINE_NET_MAX_QUEUES queue pairs. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The option helpers every device type's parser shares (devtypes.h). */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,40 @@ int machine_opt_key(const char *const *keys, unsigned nkeys, const char *key,
 		return (int)i;
 	}
 	return -ENOENT;
+}
+
+int machine_opt_parse(const char *opts, const char *what,
+		      const char *const *keys, unsigned nkeys,
+		      machine_opt_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char key[32], val[PATH_MAX], list[256] = "";
+	unsigned seen = 0;
+	size_t n = 0;
+	int ret;
+
+	while ((ret = machine_opt_next(&opts, key, sizeof(key), val,
+				       sizeof(val)))) {
+		if (ret < 0)
+			return machine_opt_error(err, errlen, "%s: option too long",
+						 what);
+		ret = machine_opt_key(keys, nkeys, key, &seen);
+		if (ret == -EEXIST)
+			return machine_opt_error(err, errlen, "%s: %s= given twice",
+						 what, key);
+		if (ret == -ENOENT) {
+			for (unsigned i = 0; i < nkeys && n < sizeof(list); i++)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+						      "%s%s=", i ? ", " : "",
+						      keys[i]);
+			return machine_opt_error(err, errlen,
+						 "%s: unknown option '%s' (%s)",
+						 what, key, list);
+		}
+		ret = fn(ctx, ret, val, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int machine_opt_mac(const char *val, uint8_t mac[6], char *err, size_t errlen)
