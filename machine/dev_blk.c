@@ -52,12 +52,7 @@ static int disk_opt(void *ctx, int key, const char *val, char *err,
 		o->serial = strdup(val);
 		return o->serial ? 0 : -ENOMEM;
 	default:
-		if (strcmp(val, "split") && strcmp(val, "packed"))
-			return machine_opt_error(err, errlen,
-						 "ring=%s: expected split or packed",
-						 val);
-		o->packed = !strcmp(val, "packed");
-		return 0;
+		return machine_opt_ring(val, &o->packed, err, errlen);
 	}
 }
 

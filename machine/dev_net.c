@@ -64,12 +64,7 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 	case 2:
 		return machine_opt_queues(val, &o->queues, err, errlen);
 	default:
-		if (strcmp(val, "split") && strcmp(val, "packed"))
-			return machine_opt_error(err, errlen,
-						 "ring=%s: expected split or packed",
-						 val);
-		o->packed = !strcmp(val, "packed");
-		return 0;
+		return machine_opt_ring(val, &o->packed, err, errlen);
 	}
 }
 

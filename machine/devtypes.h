@@ -121,6 +121,8 @@ int machine_opt_mac(const char *val, uint8_t mac[6], char *err, size_t errlen);
 #define MACHINE_NET_MAX_QUEUES 8
 int machine_opt_queues(const char *val, unsigned *out, char *err,
 		       size_t errlen);
+/* ring=split|packed (virtio): *packed. 0 or -EINVAL with the reason. */
+int machine_opt_ring(const char *val, bool *packed, char *err, size_t errlen);
 /* on|off (and "" = on when bare is true). 0, 1 or -EINVAL. */
 int machine_opt_bool(const char *val, bool bare);
 __attribute__((format(printf, 3, 4)))

@@ -121,6 +121,15 @@ int machine_opt_queues(const char *val, unsigned *out, char *err,
 	return 0;
 }
 
+int machine_opt_ring(const char *val, bool *packed, char *err, size_t errlen)
+{
+	if (strcmp(val, "split") && strcmp(val, "packed"))
+		return machine_opt_error(err, errlen,
+					 "ring=%s: expected split or packed", val);
+	*packed = !strcmp(val, "packed");
+	return 0;
+}
+
 int machine_opt_bool(const char *val, bool bare)
 {
 	if ((bare && !*val) || !strcmp(val, "on"))
