@@ -74,7 +74,6 @@ struct vhu_net_cfg {
 
 struct vhu_net {
 	struct virtio_dev vdev;
-	struct virtio_pci *vp;         /* owned */
 	struct vhu_frontend *fe;       /* owned */
 	unsigned max_pairs;
 	uint8_t mac[6];
@@ -396,7 +395,9 @@ int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
 		.mem = mem,
 		.external_queues = BIT(2 * n->max_pairs) - 1,
 	};
-	ret = virtio_pci_create(&n->vdev, irq, io, host, &n->vp);
+	ret = virtio_dev_init(&n->vdev, &(struct virtio_transport_ctx){
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+	});
 	if (ret) {
 		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", n->name,
 			 ret == -ENOSPC ? "no free slot or BAR space" :
@@ -423,7 +424,7 @@ void vhu_net_destroy(struct vhu_net *n)
 {
 	if (!n)
 		return;
-	virtio_pci_destroy(n->vp);
+	virtio_dev_exit(&n->vdev);
 	vhu_fe_destroy(n->fe);
 	free(n);
 }
@@ -448,5 +449,5 @@ void vhu_net_get_stats(struct vhu_net *n, struct vhu_net_stats *out)
 
 struct pci_dev *vhu_net_pci(struct vhu_net *n)
 {
-	return virtio_pci_dev(n->vp);
+	return virtio_dev_pci(&n->vdev);
 }

@@ -111,7 +111,6 @@ _Static_assert(sizeof(struct vblk_cfg) == 60, "virtio_blk_config");
 
 struct virtio_blk {
 	struct virtio_dev vdev;
-	struct virtio_pci *vp;      /* owned */
 	struct ioloop *io;          /* borrowed */
 	int fd;                     /* the image; owned */
 	int work_fd;                /* eventfd: deferred requests; owned */
@@ -544,7 +543,9 @@ int virtio_blk_create(const struct virtio_blk_config *cfg, struct gmem *mem,
 		.queue_max_size = VBLK_QUEUE_SIZE,
 		.mem = mem,
 	};
-	ret = virtio_pci_create(&b->vdev, irq, io, host, &b->vp);
+	ret = virtio_dev_init(&b->vdev, &(struct virtio_transport_ctx){
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+	});
 	if (ret) {
 		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", b->name,
 			 ret == -ENOSPC ? "no free slot or BAR space" :
@@ -569,11 +570,11 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	if (b->fd >= 0) {
 		/* No data lost: whatever the guest wrote reaches the disk
 		 * (only a created device can have been written to). */
-		if (b->vp && !b->readonly && fdatasync(b->fd) < 0)
+		if (b->vdev.transport && !b->readonly && fdatasync(b->fd) < 0)
 			log_err(b->name, "fdatasync: %m");
 		close(b->fd);
 	}
-	virtio_pci_destroy(b->vp);
+	virtio_dev_exit(&b->vdev);
 	free(b);
 }
 

@@ -99,7 +99,6 @@ struct vnet_rx_rec {
 
 struct virtio_net {
 	struct virtio_dev vdev;
-	struct virtio_pci *vp;         /* owned */
 	struct net_backend *be;        /* owned */
 	struct ioloop *io;             /* borrowed */
 	int work_fd;                   /* eventfd: deferred work; owned */
@@ -827,7 +826,9 @@ int virtio_net_create(const struct virtio_net_config *cfg, struct gmem *mem,
 		.queue_max_size = VNET_QUEUE_SIZE,
 		.mem = mem,
 	};
-	ret = virtio_pci_create(&n->vdev, irq, io, host, &n->vp);
+	ret = virtio_dev_init(&n->vdev, &(struct virtio_transport_ctx){
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+	});
 	if (ret) {
 		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", n->name,
 			 ret == -ENOSPC ? "no free slot or BAR space" :
@@ -848,7 +849,7 @@ void virtio_net_destroy(struct virtio_net *n)
 	if (!n)
 		return;
 	net_backend_destroy(n->be);
-	virtio_pci_destroy(n->vp);
+	virtio_dev_exit(&n->vdev);
 	if (n->work_added)
 		ioloop_del(n->io, n->work_fd);
 	if (n->work_fd >= 0)

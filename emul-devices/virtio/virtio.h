@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Virtio devices over the modern PCI transport (virtio 1.2 §4.1).
- *
- * A device model (net, blk) embeds struct virtio_dev, fills in its ops and
- * static description, and calls virtio_pci_create(). The transport owns the
- * PCI function (common/notify/ISR/device-config capabilities in BAR 4, MSI-X
- * table and PBA in BAR 1), feature negotiation, the status state machine,
- * queue configuration, and notification plumbing:
- *   - guest kick -> KVM ioeventfd on the queue's notify address -> the I/O
+ * Virtio devices (virtio 1.2), as device models see them: a model (net,
+ * blk, vhost-user-net) embeds struct virtio_dev, fills in its ops and static
+ * description, and calls virtio_dev_init() with the transport to put it on.
+ * The device does not know its transport (kvmtool's virtio_init(..., trans)
+ * idea): feature negotiation, the status state machine and queue
+ * configuration are transport-independent (transport.h), and a transport
+ * (the modern PCI one, pci.h, is the only one for now) encodes them in its
+ * registers and carries notifications:
+ *   - guest kick -> KVM ioeventfd -> the queue's kick eventfd -> the I/O
  *     thread calls ops->queue_notify(dev, qidx);
- *   - virtio_dev_notify() -> MSI-X vector of the queue -> irqfd (core/irq.c).
+ *   - virtio_dev_notify() -> the transport's interrupt for the queue (PCI:
+ *     its MSI-X vector -> irqfd, core/irq.c).
  * Device models never see PCI or KVM.
  *
  * External queues (dev->external_queues): rings served by another process
@@ -17,22 +19,18 @@
  *   - guest kick -> KVM ioeventfd -> the queue's kick eventfd, which the
  *     device hands to the back end; the I/O thread does not read it and
  *     ops->queue_notify is never called for the queue;
- *   - back end -> the queue's call eventfd -> KVM irqfd on an MSI route
- *     that follows the queue's MSI-X vector. While the vector cannot
- *     deliver (masked, NO_VECTOR, MSI-X off) the transport reads the call
- *     eventfd on the I/O thread instead and goes through the MSI-X
- *     emulation (pending bits), re-wiring whenever the guest changes the
- *     vector, its table entry or the MSI-X control.
+ *   - back end -> the queue's call eventfd -> KVM irqfd while the queue's
+ *     interrupt can be delivered that way (PCI: its MSI-X vector is live);
+ *     otherwise the transport reads the call eventfd on the I/O thread and
+ *     raises the interrupt itself (pending bits, ISR).
  * virtio_dev_queue_info() gives the device both eventfds and the rings.
  *
  * Locking: dev->lock protects the device and its queues. The transport takes
  * it around every callback; callbacks must not take it again. Device code
  * running outside a callback (e.g. a back end's RX on the I/O thread) takes
  * dev->lock itself before touching dev->vqs or calling virtio_dev_*().
- * Lock order: pci_dev.lock, then dev->lock, then the MSI-X lock.
- *
- * Interrupts are MSI-X only (no INTx pin); the ISR register still latches
- * its bits for drivers that poll it.
+ * Lock order: the transport's bus-side lock (pci_dev.lock), then dev->lock,
+ * then the transport's interrupt lock (MSI-X).
  */
 #ifndef IOVMM_VIRTIO_H
 #define IOVMM_VIRTIO_H
@@ -46,9 +44,10 @@
 #include "core/irq.h"
 #include "emul-devices/virtio/virtqueue.h"
 
+struct pci_dev;
 struct pci_host;
 struct virtio_dev;
-struct virtio_pci;
+struct virtio_transport;
 
 #define VIRTIO_MAX_QUEUES 64
 
@@ -71,7 +70,7 @@ struct virtio_pci;
 #define VIRTIO_MSI_NO_VECTOR 0xffff
 
 struct virtio_dev_ops {
-	/* Device-specific config space (§4.1.4.6), offset from its start. */
+	/* Device-specific config space (§2.5), offset from its start. */
 	void (*cfg_read)(struct virtio_dev *dev, uint32_t off, void *data,
 			 uint32_t len);
 	void (*cfg_write)(struct virtio_dev *dev, uint32_t off,
@@ -91,7 +90,7 @@ struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	const char *name;          /* for logs, e.g. "virtio-net0" */
 	uint16_t device_id;        /* virtio device type (§5): net 1, blk 2 */
-	uint16_t pci_class;        /* e.g. 0x0200 ethernet, 0x0180 storage */
+	uint16_t pci_class;        /* PCI transport: 0x0200 ethernet, 0x0180 storage */
 	/*
 	 * Offered features. The transport adds VERSION_1 and withholds the
 	 * transport bits (28..41) it does not implement: it implements
@@ -105,40 +104,51 @@ struct virtio_dev {
 	/* Bit q: queue q is external (see above); only bits < nr_queues. */
 	uint64_t external_queues;
 
-	/* Set by the transport (lock initialised by virtio_pci_create). */
+	/* Set by virtio_dev_init() (the lock too). */
 	pthread_mutex_t lock;
 	uint64_t features;         /* negotiated; lock */
 	uint8_t status;            /* lock */
 	struct virtq vqs[VIRTIO_MAX_QUEUES]; /* lock */
-	struct virtio_pci *transport;
+	struct virtio_transport *transport; /* owned, opaque to the model */
+};
+
+enum virtio_transport_kind {
+	VIRTIO_TRANSPORT_PCI,   /* modern virtio PCI (§4.1), emul-devices/virtio/pci.h */
+};
+
+/* Where a device goes and what its transport may use; all borrowed. */
+struct virtio_transport_ctx {
+	enum virtio_transport_kind kind;
+	struct irq *irq;         /* NULL: no KVM ioeventfds (kicks trap), no irqfds */
+	struct ioloop *io;       /* NULL: no kicks are delivered (unit tests) */
+	struct pci_host *host;   /* PCI: the host bridge the function is plugged into */
 };
 
 /*
- * Wrap dev in a virtio PCI function and plug it into the host bridge.
- * dev (and dev->mem), irq, io and host are borrowed and must outlive the
- * device. Each queue gets an eventfd registered with io (one ioloop handler
- * per queue); irq may be NULL (no KVM ioeventfds: kicks trap), io may be
- * NULL (no kicks are delivered; unit tests). -EINVAL (bad dev fields),
- * -ENOMEM, -ENOSPC (ioloop or PCI slots full), -errno from eventfd().
+ * Put dev on the transport ctx names (PCI: a function plugged into
+ * ctx->host): dev (and dev->mem) and everything in ctx must outlive the
+ * device. Initialises dev->lock and sets dev->transport. Each queue gets a
+ * kick eventfd served by ctx->io. -EINVAL (bad dev fields or kind),
+ * -ENOMEM, -ENOSPC (ioloop or slots full), -errno from eventfd().
  */
-int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
-		      struct ioloop *io, struct pci_host *host,
-		      struct virtio_pci **out);
+int virtio_dev_init(struct virtio_dev *dev,
+		    const struct virtio_transport_ctx *ctx);
 /*
- * Unregister the ioeventfds and ioloop handlers, free the transport and
- * destroy dev->lock. Call after the vCPUs and the I/O thread have stopped
- * and after pci_host_destroy() (the host has no hot-unplug). Idempotent
- * on NULL.
+ * Free the transport (ioeventfds, ioloop handlers, eventfds) and destroy
+ * dev->lock. Call after the vCPUs and the I/O thread have stopped and after
+ * the transport's bus is gone (pci_host_destroy(): no hot-unplug).
+ * Idempotent, and a no-op when virtio_dev_init() was not called (or
+ * failed) on a zeroed dev.
  */
-void virtio_pci_destroy(struct virtio_pci *vp);
-/* The PCI function (for tests and the VMM's bookkeeping). */
-struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
+void virtio_dev_exit(struct virtio_dev *dev);
+/* The PCI function of a device on the PCI transport, else NULL. */
+struct pci_dev *virtio_dev_pci(struct virtio_dev *dev);
 
 /* A queue as the driver configured it (§4.1.4.3), for external queues. */
 struct virtio_queue_info {
 	uint16_t size;
 	bool enabled;          /* queue_enable (set before DRIVER_OK, §3.1.1) */
-	uint16_t msix_vector;  /* or VIRTIO_MSI_NO_VECTOR */
+	uint16_t msix_vector;  /* PCI; or VIRTIO_MSI_NO_VECTOR */
 	uint64_t desc, driver, device; /* ring GPAs (desc/avail/used) */
 	int kick_fd;           /* eventfd KVM signals on a guest kick */
 	int call_fd;           /* external queues: eventfd that interrupts
@@ -147,7 +157,7 @@ struct virtio_queue_info {
 };
 /*
  * Snapshot of queue qidx. Both eventfds are owned by the transport and stay
- * open (the same fds) until virtio_pci_destroy(); pass them on by dup or
+ * open (the same fds) until virtio_dev_exit(); pass them on by dup or
  * SCM_RIGHTS. Call with dev->lock held. -EINVAL: no such queue.
  */
 int virtio_dev_queue_info(struct virtio_dev *dev, unsigned qidx,

@@ -14,29 +14,13 @@
 #include "core/bus.h"
 #include "core/pci/msix.h"
 #include "core/pci/pci.h"
+#include "emul-devices/virtio/pci.h"
+#include "emul-devices/virtio/pci_regs.h"
 #include "emul-devices/virtio/virtio.h"
 #include "../pci/pci_test_util.h"
 
 extern struct bus *gp_bus;
 extern unsigned gp_slot;
-
-/* common config offsets (§4.1.4.3) */
-#define C_DFSELECT 0x00
-#define C_DF       0x04
-#define C_GFSELECT 0x08
-#define C_GF       0x0c
-#define C_MSIX     0x10
-#define C_NUMQ     0x12
-#define C_STATUS   0x14
-#define C_CFGGEN   0x15
-#define C_QSEL     0x16
-#define C_QSIZE    0x18
-#define C_QMSIX    0x1a
-#define C_QENABLE  0x1c
-#define C_QNOFF    0x1e
-#define C_QDESC    0x20
-#define C_QDRIVER  0x28
-#define C_QDEVICE  0x30
 
 static inline uint32_t gp_cfg_rd(uint32_t off, uint32_t len)
 {
@@ -101,50 +85,53 @@ static inline uint8_t gp_isr(void)
 
 static inline uint8_t gp_status(void)
 {
-	return (uint8_t)gp_common_rd(C_STATUS, 1);
+	return (uint8_t)gp_common_rd(VIRTIO_PCI_COMMON_STATUS, 1);
 }
 
 static inline uint64_t gp_dev_features(void)
 {
 	uint64_t f;
 
-	gp_common_wr(C_DFSELECT, 0, 4);
-	f = gp_common_rd(C_DF, 4);
-	gp_common_wr(C_DFSELECT, 1, 4);
-	return f | gp_common_rd(C_DF, 4) << 32;
+	gp_common_wr(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+	f = gp_common_rd(VIRTIO_PCI_COMMON_DF, 4);
+	gp_common_wr(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	return f | gp_common_rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
 }
 
 /* §3.1.1 steps 1-6; returns the status read back. */
 static inline uint8_t gp_negotiate(uint64_t f)
 {
-	gp_common_wr(C_STATUS, 0, 1);
-	gp_common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
-	gp_common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
-	gp_common_wr(C_GFSELECT, 0, 4);
-	gp_common_wr(C_GF, (uint32_t)f, 4);
-	gp_common_wr(C_GFSELECT, 1, 4);
-	gp_common_wr(C_GF, f >> 32, 4);
-	gp_common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-			       VIRTIO_STATUS_FEATURES_OK, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS,
+		     VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	gp_common_wr(VIRTIO_PCI_COMMON_GF, (uint32_t)f, 4);
+	gp_common_wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	gp_common_wr(VIRTIO_PCI_COMMON_GF, f >> 32, 4);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS,
+		     VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			     VIRTIO_STATUS_FEATURES_OK, 1);
 	return gp_status();
 }
 
 static inline void gp_driver_ok(void)
 {
-	gp_common_wr(C_STATUS, gp_status() | VIRTIO_STATUS_DRIVER_OK, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS,
+		     gp_status() | VIRTIO_STATUS_DRIVER_OK, 1);
 }
 
 /* Program queue q's rings and vector, then enable it. */
 static inline void gp_queue(unsigned q, uint16_t size, uint64_t desc,
 			    uint64_t avail, uint64_t used, uint16_t vector)
 {
-	gp_common_wr(C_QSEL, q, 2);
-	gp_common_wr(C_QSIZE, size, 2);
-	gp_common_wr(C_QMSIX, vector, 2);
-	gp_common_wr(C_QDESC, desc, 8);
-	gp_common_wr(C_QDRIVER, avail, 8);
-	gp_common_wr(C_QDEVICE, used, 8);
-	gp_common_wr(C_QENABLE, 1, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_SIZE, size, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_MSIX, vector, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, desc, 8);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_AVAILLO, avail, 8);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_USEDLO, used, 8);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 }
 
 /* Notify address of queue q (§4.1.4.4). */
@@ -152,8 +139,9 @@ static inline uint64_t gp_notify_addr(unsigned q)
 {
 	uint32_t c = gp_find_cap(0x09, 2);
 
-	gp_common_wr(C_QSEL, q, 2);
-	return gp_region(2) + gp_cfg_rd(c + 16, 4) * gp_common_rd(C_QNOFF, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+	return gp_region(2) + gp_cfg_rd(c + 16,
+					4) * gp_common_rd(VIRTIO_PCI_COMMON_Q_NOFF, 2);
 }
 
 /* A trapped 16-bit kick (what a driver's iowrite16 becomes without KVM). */

@@ -150,9 +150,10 @@ START_TEST(features_and_config)
 		ck_assert_uint_eq(gp_devcfg_rd(i, 1), mac[i]);
 	ck_assert_uint_eq(gp_devcfg_rd(6, 2), 1);  /* link up */
 	ck_assert_uint_eq(gp_devcfg_rd(8, 2), 1);  /* max_virtqueue_pairs */
-	ck_assert_uint_eq(gp_common_rd(C_NUMQ, 2), 2);
-	gp_common_wr(C_QSEL, 0, 2);
-	ck_assert_uint_eq(gp_common_rd(C_QSIZE, 2), VHU_NET_QUEUE_SIZE);
+	ck_assert_uint_eq(gp_common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	ck_assert_uint_eq(gp_common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+			  VHU_NET_QUEUE_SIZE);
 }
 END_TEST
 
@@ -206,11 +207,12 @@ START_TEST(backend_restart_restores_rings)
 	/* The guest has had 7 RX and 3 TX buffers completed. */
 	set_used_idx(0, 7);
 	set_used_idx(1, 3);
-	gen = (uint8_t)gp_common_rd(C_CFGGEN, 1);
+	gen = (uint8_t)gp_common_rd(VIRTIO_PCI_COMMON_CFGGENERATION, 1);
 	fb_clear_log(&fb);
 	fb_hangup(&fb);
 	ck_assert(wait_link(false, 2000));
-	ck_assert_uint_ne((uint8_t)gp_common_rd(C_CFGGEN, 1), gen);
+	ck_assert_uint_ne((uint8_t)gp_common_rd(VIRTIO_PCI_COMMON_CFGGENERATION,
+						1), gen);
 	/* It comes back: everything again, rings resumed at used->idx. */
 	ck_assert(fb_wait(&fb, pred_connections, &two, 3000));
 	ck_assert(wait_started(3000));
@@ -231,7 +233,7 @@ START_TEST(reset_asks_vring_base)
 	gp_driver_ok();
 	ck_assert(wait_started(1000));
 	fb_clear_log(&fb);
-	gp_common_wr(C_STATUS, 0, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	/* Synchronous: the back end has stopped both rings already. */
 	ck_assert_uint_eq(fb_count(&fb, VHU_GET_VRING_BASE), 2);
 	ck_assert_uint_eq(fb.status, 0);
@@ -315,7 +317,7 @@ START_TEST(multiqueue)
 	ck_assert(gp_dev_features() & F_MQ);
 	ck_assert(gp_dev_features() & F_CTRL_VQ);
 	ck_assert_uint_eq(gp_devcfg_rd(8, 2), 2);
-	ck_assert_uint_eq(gp_common_rd(C_NUMQ, 2), 5);
+	ck_assert_uint_eq(gp_common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 5);
 	/* CTRL_VQ without MQ would put the control queue on a data ring. */
 	ck_assert(!(gp_negotiate(F_V1 | F_CTRL_VQ) & VIRTIO_STATUS_FEATURES_OK));
 	ck_assert(gp_negotiate(F_V1 | F_CTRL_VQ | F_MQ) &

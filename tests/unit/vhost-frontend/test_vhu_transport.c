@@ -260,14 +260,14 @@ START_TEST(call_vector_changes)
 	gp_msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
 	ck_assert(wired(0));
 	/* NO_VECTOR: polled; a call latches the ISR queue bit. */
-	gp_common_wr(C_QSEL, 0, 2);
-	gp_common_wr(C_QMSIX, VIRTIO_MSI_NO_VECTOR, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR, 2);
 	ck_assert(!wired(0));
 	(void)gp_isr(); /* read-to-clear */
 	call(0);
 	ck_assert(wait_isr(2000));
 	/* Back on a vector whose entry is then rewritten: still routed. */
-	gp_common_wr(C_QMSIX, 3, 2);
+	gp_common_wr(VIRTIO_PCI_COMMON_Q_MSIX, 3, 2);
 	ck_assert(wired(0));
 	gp_msix_entry(3, 0x55, false);
 	ck_assert(wired(0));
@@ -294,7 +294,7 @@ START_TEST(reset_unwires)
 	int call_fd = qinfo(0).call_fd, kick_fd = qinfo(0).kick_fd;
 
 	/* Device reset: vectors go back to NO_VECTOR, irqfds away. */
-	gp_common_wr(C_STATUS, 0, 1);
+	gp_common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	ck_assert(!wired(0));
 	ck_assert(!qinfo(0).enabled);
 	/* The eventfds stay the same across resets (a back end keeps them). */

@@ -10,26 +10,11 @@
 
 #include "core/layout.h"
 #include "core/util.h"
+#include "emul-devices/virtio/pci_regs.h"
 #include "emul-devices/virtio/virtio.h"
 #include "vdrv.h"
 
 #define RAM_SIZE (64 * MiB)
-
-/* struct virtio_pci_common_cfg (§4.1.4.3). */
-#define C_DFSELECT 0x00
-#define C_DF 0x04
-#define C_GFSELECT 0x08
-#define C_GF 0x0c
-#define C_NUMQ 0x12
-#define C_STATUS 0x14
-#define C_Q_SELECT 0x16
-#define C_Q_SIZE 0x18
-#define C_Q_MSIX 0x1a
-#define C_Q_ENABLE 0x1c
-#define C_Q_NOFF 0x1e
-#define C_Q_DESC 0x20
-#define C_Q_DRIVER 0x28
-#define C_Q_DEVICE 0x30
 
 void vdrv_msleep(int ms)
 {
@@ -160,22 +145,22 @@ int vdrv_probe(struct vdrv *d, struct vdrv_env *env, uint16_t type)
 
 uint8_t vdrv_status(struct vdrv *d)
 {
-	return (uint8_t)mmio_rd(d, d->common + C_STATUS, 1);
+	return (uint8_t)mmio_rd(d, d->common + VIRTIO_PCI_COMMON_STATUS, 1);
 }
 
 void vdrv_set_status(struct vdrv *d, uint8_t s)
 {
-	mmio_wr(d, d->common + C_STATUS, s, 1);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_STATUS, s, 1);
 }
 
 uint64_t vdrv_device_features(struct vdrv *d)
 {
 	uint64_t f;
 
-	mmio_wr(d, d->common + C_DFSELECT, 0, 4);
-	f = mmio_rd(d, d->common + C_DF, 4);
-	mmio_wr(d, d->common + C_DFSELECT, 1, 4);
-	return f | mmio_rd(d, d->common + C_DF, 4) << 32;
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+	f = mmio_rd(d, d->common + VIRTIO_PCI_COMMON_DF, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	return f | mmio_rd(d, d->common + VIRTIO_PCI_COMMON_DF, 4) << 32;
 }
 
 int vdrv_negotiate(struct vdrv *d, uint64_t want)
@@ -187,10 +172,10 @@ int vdrv_negotiate(struct vdrv *d, uint64_t want)
 	vdrv_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
 	vdrv_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	f = vdrv_device_features(d) & want;
-	mmio_wr(d, d->common + C_GFSELECT, 0, 4);
-	mmio_wr(d, d->common + C_GF, (uint32_t)f, 4);
-	mmio_wr(d, d->common + C_GFSELECT, 1, 4);
-	mmio_wr(d, d->common + C_GF, f >> 32, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_GF, (uint32_t)f, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_GF, f >> 32, 4);
 	vdrv_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			   VIRTIO_STATUS_FEATURES_OK);
 	if (!(vdrv_status(d) & VIRTIO_STATUS_FEATURES_OK))
@@ -211,7 +196,7 @@ uint32_t vdrv_cfg_read(struct vdrv *d, uint32_t off, uint32_t len)
 
 uint16_t vdrv_num_queues(struct vdrv *d)
 {
-	return (uint16_t)mmio_rd(d, d->common + C_NUMQ, 2);
+	return (uint16_t)mmio_rd(d, d->common + VIRTIO_PCI_COMMON_NUMQ, 2);
 }
 
 /* ---- rings ---- */
@@ -226,13 +211,13 @@ int vqd_setup(struct vqd *q, struct vdrv *d, unsigned idx, uint16_t size)
 	q->idx = idx;
 	q->packed = d->features & (1ULL << 34);
 	q->event_idx = d->features & (1ULL << 29);
-	mmio_wr(d, d->common + C_Q_SELECT, idx, 2);
-	max = (uint16_t)mmio_rd(d, d->common + C_Q_SIZE, 2);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_SELECT, idx, 2);
+	max = (uint16_t)mmio_rd(d, d->common + VIRTIO_PCI_COMMON_Q_SIZE, 2);
 	if (!max)
 		return -ENOENT;
 	q->size = size && size < max ? size : max;
 	ck_assert_uint_le(q->size, VQD_MAX);
-	mmio_wr(d, d->common + C_Q_SIZE, q->size, 2);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_SIZE, q->size, 2);
 	q->desc_gpa = vdrv_alloc(env, 16ULL * q->size, 16);
 	if (q->packed) {
 		q->drv_gpa = vdrv_alloc(env, 4, 4);
@@ -245,14 +230,20 @@ int vqd_setup(struct vqd *q, struct vdrv *d, unsigned idx, uint16_t size)
 	q->drv = vdrv_ptr(env, q->drv_gpa, 4);
 	q->dev = vdrv_ptr(env, q->dev_gpa, 4);
 	/* §4.1.3.1: 64-bit fields as two 32-bit accesses. */
-	mmio_wr(d, d->common + C_Q_DESC, (uint32_t)q->desc_gpa, 4);
-	mmio_wr(d, d->common + C_Q_DESC + 4, q->desc_gpa >> 32, 4);
-	mmio_wr(d, d->common + C_Q_DRIVER, (uint32_t)q->drv_gpa, 4);
-	mmio_wr(d, d->common + C_Q_DRIVER + 4, q->drv_gpa >> 32, 4);
-	mmio_wr(d, d->common + C_Q_DEVICE, (uint32_t)q->dev_gpa, 4);
-	mmio_wr(d, d->common + C_Q_DEVICE + 4, q->dev_gpa >> 32, 4);
-	mmio_wr(d, d->common + C_Q_MSIX, 0xffff, 2);
-	mmio_wr(d, d->common + C_Q_ENABLE, 1, 2);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_DESCLO,
+		(uint32_t)q->desc_gpa, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_DESCLO + 4,
+		q->desc_gpa >> 32, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_AVAILLO,
+		(uint32_t)q->drv_gpa, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_AVAILLO + 4,
+		q->drv_gpa >> 32, 4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)q->dev_gpa,
+		4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_USEDLO + 4, q->dev_gpa >> 32,
+		4);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_MSIX, 0xffff, 2);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 	q->num_free = q->size;
 	for (unsigned i = 0; i < q->size; i++) {
 		q->next_free[i] = (uint16_t)(i + 1);
@@ -368,8 +359,8 @@ void vqd_notify(struct vqd *q)
 	struct vdrv *d = q->d;
 	uint16_t noff;
 
-	mmio_wr(d, d->common + C_Q_SELECT, q->idx, 2);
-	noff = (uint16_t)mmio_rd(d, d->common + C_Q_NOFF, 2);
+	mmio_wr(d, d->common + VIRTIO_PCI_COMMON_Q_SELECT, q->idx, 2);
+	noff = (uint16_t)mmio_rd(d, d->common + VIRTIO_PCI_COMMON_Q_NOFF, 2);
 	mmio_wr(d, d->notify + (uint64_t)noff * d->notify_mult, q->idx, 2);
 }
 

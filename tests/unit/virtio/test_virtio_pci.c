@@ -23,6 +23,8 @@
 #include "core/pci/host.h"
 #include "core/pci/msix.h"
 #include "core/util.h"
+#include "emul-devices/virtio/pci.h"
+#include "emul-devices/virtio/pci_regs.h"
 #include "emul-devices/virtio/virtio.h"
 #include "../pci/pci_test_util.h"
 #include "fake_irq.h"
@@ -37,24 +39,6 @@
 #define USED_GPA   0x40000ULL
 #define IND_GPA    0x100000ULL
 #define DATA_GPA   0x800000ULL
-
-/* common config offsets (§4.1.4.3) */
-#define C_DFSELECT 0x00
-#define C_DF       0x04
-#define C_GFSELECT 0x08
-#define C_GF       0x0c
-#define C_MSIX     0x10
-#define C_NUMQ     0x12
-#define C_STATUS   0x14
-#define C_CFGGEN   0x15
-#define C_QSEL     0x16
-#define C_QSIZE    0x18
-#define C_QMSIX    0x1a
-#define C_QENABLE  0x1c
-#define C_QNOFF    0x1e
-#define C_QDESC    0x20
-#define C_QDRIVER  0x28
-#define C_QDEVICE  0x30
 
 #define F_DEV_BIT   5   /* a device feature the model accepts */
 #define F_REFUSED   7   /* offered, but set_features refuses it */
@@ -256,35 +240,37 @@ static void common_wr(uint32_t off, uint64_t v, uint32_t len)
 
 static uint8_t status(void)
 {
-	return (uint8_t)common_rd(C_STATUS, 1);
+	return (uint8_t)common_rd(VIRTIO_PCI_COMMON_STATUS, 1);
 }
 
 static uint64_t dev_features(void)
 {
-	common_wr(C_DFSELECT, 0, 4);
-	uint64_t f = common_rd(C_DF, 4);
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+	uint64_t f = common_rd(VIRTIO_PCI_COMMON_DF, 4);
 
-	common_wr(C_DFSELECT, 1, 4);
-	return f | common_rd(C_DF, 4) << 32;
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	return f | common_rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
 }
 
 static void drv_features(uint64_t f)
 {
-	common_wr(C_GFSELECT, 0, 4);
-	common_wr(C_GF, (uint32_t)f, 4);
-	common_wr(C_GFSELECT, 1, 4);
-	common_wr(C_GF, f >> 32, 4);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	common_wr(VIRTIO_PCI_COMMON_GF, (uint32_t)f, 4);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	common_wr(VIRTIO_PCI_COMMON_GF, f >> 32, 4);
 }
 
 /* §3.1.1 steps 1-6; returns the status read back. */
 static uint8_t negotiate(uint64_t f)
 {
-	common_wr(C_STATUS, 0, 1);
-	common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
-	common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
 	drv_features(f);
-	common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-			    VIRTIO_STATUS_FEATURES_OK, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+		  VIRTIO_STATUS_FEATURES_OK, 1);
 	return status();
 }
 
@@ -320,15 +306,15 @@ static void setup_queue(unsigned q, uint16_t size, bool packed,
 
 	drv_vq_free(&drv);
 	ck_assert_int_eq(drv_vq_init(&drv, mem, &c, IND_GPA), 0);
-	common_wr(C_QSEL, q, 2);
-	common_wr(C_QSIZE, size, 2);
-	common_wr(C_QMSIX, vector, 2);
-	common_wr(C_QDESC, DESC_GPA, 8);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, size, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_MSIX, vector, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, DESC_GPA, 8);
 	/* 64-bit fields as two halves, as some drivers write them */
-	common_wr(C_QDRIVER, (uint32_t)AVAIL_GPA, 4);
-	common_wr(C_QDRIVER + 4, 0, 4);
-	common_wr(C_QDEVICE, USED_GPA, 8);
-	common_wr(C_QENABLE, 1, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)AVAIL_GPA, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_AVAILLO + 4, 0, 4);
+	common_wr(VIRTIO_PCI_COMMON_Q_USEDLO, USED_GPA, 8);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 }
 
 /* Kick queue q with a 16-bit write to its notify slot (trapped here). */
@@ -337,15 +323,17 @@ static void kick(unsigned q)
 	uint32_t c = find_vcap(2);
 	uint32_t mult = cfg_rd(c + 16, 4);
 
-	common_wr(C_QSEL, q, 2);
-	t_mmio_write(bus, region(2) + mult * common_rd(C_QNOFF, 2), q, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+	t_mmio_write(bus, region(2) + mult * common_rd(VIRTIO_PCI_COMMON_Q_NOFF,
+						       2), q, 2);
 }
 
 static bool wait_notify(int ms);
 
 static void driver_ok(void)
 {
-	common_wr(C_STATUS, status() | VIRTIO_STATUS_DRIVER_OK, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, status() | VIRTIO_STATUS_DRIVER_OK,
+		  1);
 }
 
 /* DRIVER_OK, then the transport's activation kick of each enabled queue. */
@@ -424,18 +412,21 @@ START_TEST(identity_and_caps)
 	c = find_vcap(1);
 	cfg_wr(c + 8, 0x1234, 4);
 	ck_assert_uint_eq(cfg_rd(c + 8, 4), 0);
-	ck_assert_uint_eq(common_rd(C_NUMQ, 2), NQ);
-	ck_assert_uint_eq(common_rd(C_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_NUMQ, 2), NQ);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_MSIX, 2),
+			  VIRTIO_MSI_NO_VECTOR);
 	for (unsigned q = 0; q < NQ; q++) {
-		common_wr(C_QSEL, q, 2);
-		ck_assert_uint_eq(common_rd(C_QSIZE, 2), QMAX);
-		ck_assert_uint_eq(common_rd(C_QNOFF, 2), q);
-		ck_assert_uint_eq(common_rd(C_QMSIX, 2), VIRTIO_MSI_NO_VECTOR);
-		ck_assert_uint_eq(common_rd(C_QENABLE, 2), 0);
+		common_wr(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+		ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QMAX);
+		ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_NOFF, 2), q);
+		ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2),
+				  VIRTIO_MSI_NO_VECTOR);
+		ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 	}
-	common_wr(C_QSEL, NQ, 2);
-	ck_assert_uint_eq(common_rd(C_QSIZE, 2), 0); /* no such queue */
-	ck_assert_uint_eq(common_rd(C_QSEL, 2), NQ);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, NQ, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+			  0); /* no such queue */
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), NQ);
 }
 END_TEST
 
@@ -449,8 +440,8 @@ START_TEST(feature_negotiation)
 	ck_assert(f & (1ULL << F_DEV_BIT));
 	ck_assert(f & (1ULL << VIRTIO_F_RING_PACKED));
 	ck_assert(!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM))); /* withheld */
-	common_wr(C_DFSELECT, 2, 4);
-	ck_assert_uint_eq(common_rd(C_DF, 4), 0);
+	common_wr(VIRTIO_PCI_COMMON_DFSELECT, 2, 4);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_DF, 4), 0);
 
 	/* Without VERSION_1: FEATURES_OK does not stick (§7.2.1). */
 	ck_assert(!(negotiate(1ULL << F_DEV_BIT) & VIRTIO_STATUS_FEATURES_OK));
@@ -466,11 +457,11 @@ START_TEST(feature_negotiation)
 	/* A good set sticks and is what the device sees. */
 	ck_assert(negotiate(good) & VIRTIO_STATUS_FEATURES_OK);
 	ck_assert_uint_eq(td.vdev.features, good);
-	common_wr(C_GFSELECT, 0, 4);
-	ck_assert_uint_eq(common_rd(C_GF, 4), (uint32_t)good);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_GF, 4), (uint32_t)good);
 	/* After FEATURES_OK the driver features are frozen (§3.1.1). */
-	common_wr(C_GF, 0, 4);
-	ck_assert_uint_eq(common_rd(C_GF, 4), (uint32_t)good);
+	common_wr(VIRTIO_PCI_COMMON_GF, 0, 4);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_GF, 4), (uint32_t)good);
 	ck_assert_uint_eq(td.vdev.features, good);
 }
 END_TEST
@@ -480,57 +471,61 @@ START_TEST(status_machine)
 	uint64_t good = 1ULL << VIRTIO_F_VERSION_1;
 	unsigned resets = td.resets;
 
-	common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
 	/* DRIVER_OK before FEATURES_OK does not stick, activates nothing. */
-	common_wr(C_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			    VIRTIO_STATUS_DRIVER_OK, 1);
 	ck_assert_uint_eq(status(), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	ck_assert_uint_eq(td.activates, 0);
 	/* A queue enabled before FEATURES_OK stays off. */
 	setup_queue(0, 16, false, false, VIRTIO_MSI_NO_VECTOR);
-	ck_assert_uint_eq(common_rd(C_QENABLE, 2), 0);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 	/* The driver cannot set NEEDS_RESET itself. */
-	common_wr(C_STATUS, status() | VIRTIO_STATUS_NEEDS_RESET, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS,
+		  status() | VIRTIO_STATUS_NEEDS_RESET, 1);
 	ck_assert(!(status() & VIRTIO_STATUS_NEEDS_RESET));
 
 	ck_assert(negotiate(good) & VIRTIO_STATUS_FEATURES_OK);
 	ck_assert_uint_eq(td.resets, resets + 1);
 	setup_queue(0, 16, false, false, 1);
-	common_wr(C_MSIX, 0, 2);
-	ck_assert_uint_eq(common_rd(C_QENABLE, 2), 1);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, 0, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
 	/* An enabled queue's registers are frozen (no RING_RESET). */
-	common_wr(C_QDESC, 0x5000, 8);
-	common_wr(C_QSIZE, 8, 2);
-	common_wr(C_QENABLE, 0, 2);
-	ck_assert_uint_eq(common_rd(C_QDESC, 8), DESC_GPA);
-	ck_assert_uint_eq(common_rd(C_QSIZE, 2), 16);
-	ck_assert_uint_eq(common_rd(C_QENABLE, 2), 1);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x5000, 8);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 8, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 0, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 8), DESC_GPA);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 16);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
 	driver_ok_wait(1);
 	ck_assert_uint_eq(td.activates, 1);
 	ck_assert(status() & VIRTIO_STATUS_DRIVER_OK);
 	ck_assert(virtio_dev_queue_live(&td.vdev, 0));
 	ck_assert(!virtio_dev_queue_live(&td.vdev, 1));
 	/* Queue registers are frozen once DRIVER_OK is set. */
-	common_wr(C_QSEL, 1, 2);
-	common_wr(C_QSIZE, 8, 2);
-	common_wr(C_QDESC, 0x5000, 8);
-	ck_assert_uint_eq(common_rd(C_QSIZE, 2), QMAX);
-	ck_assert_uint_eq(common_rd(C_QDESC, 8), 0);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 1, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_SIZE, 8, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x5000, 8);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QMAX);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 8), 0);
 
 	/* Reset: everything back to its initial value. */
-	common_wr(C_STATUS, 0, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	ck_assert_uint_eq(td.resets, resets + 2);
 	ck_assert_uint_eq(status(), 0);
 	ck_assert_uint_eq(td.vdev.features, 0);
-	ck_assert_uint_eq(common_rd(C_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	common_wr(C_QSEL, 0, 2);
-	ck_assert_uint_eq(common_rd(C_QENABLE, 2), 0);
-	ck_assert_uint_eq(common_rd(C_QSIZE, 2), QMAX);
-	ck_assert_uint_eq(common_rd(C_QMSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	ck_assert_uint_eq(common_rd(C_QDESC, 8), 0);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_MSIX, 2),
+			  VIRTIO_MSI_NO_VECTOR);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), QMAX);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2),
+			  VIRTIO_MSI_NO_VECTOR);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 8), 0);
 	ck_assert(!td.vdev.vqs[0].ready);
-	common_wr(C_GFSELECT, 0, 4);
-	ck_assert_uint_eq(common_rd(C_GF, 4), 0);
+	common_wr(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_GF, 4), 0);
 
 	/* Activation failure: NEEDS_RESET. */
 	td.activate_ret = -EIO;
@@ -554,12 +549,12 @@ static void bringup_and_echo(bool packed, bool event_idx)
 		f |= 1ULL << VIRTIO_F_EVENT_IDX;
 	enable_msix();
 	ck_assert(negotiate(f) & VIRTIO_STATUS_FEATURES_OK);
-	common_wr(C_MSIX, 0, 2);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, 0, 2);
 	setup_queue(1, 32, packed, event_idx, 2);
-	ck_assert_uint_eq(common_rd(C_QDESC, 8), DESC_GPA);
-	ck_assert_uint_eq(common_rd(C_QDRIVER, 8), AVAIL_GPA);
-	ck_assert_uint_eq(common_rd(C_QDEVICE, 8), USED_GPA);
-	ck_assert_uint_eq(common_rd(C_QMSIX, 2), 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_DESCLO, 8), DESC_GPA);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_AVAILLO, 8), AVAIL_GPA);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_USEDLO, 8), USED_GPA);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), 2);
 	/* A buffer kicked before DRIVER_OK waits for activation. */
 	add_buf();
 	kick(1);
@@ -660,7 +655,7 @@ START_TEST(ioeventfd_follows_bar)
 	cfg_wr(PCI_COMMAND, cfg_rd(PCI_COMMAND, 2) | PCI_COMMAND_MEMORY, 2);
 	ck_assert(ioev_taken(region(2) + 4, 2));
 	/* Reset drops it. */
-	common_wr(C_STATUS, 0, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	ck_assert(!ioev_taken(region(2) + 4, 2));
 
 	/* A trapped kick at the new address reaches the device. */
@@ -687,28 +682,32 @@ START_TEST(msix_vectors_and_config_irq)
 	uint8_t gen;
 
 	enable_msix();
-	common_wr(C_MSIX, NQ + 1, 2); /* nvec = NQ + 1: out of range */
-	ck_assert_uint_eq(common_rd(C_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	common_wr(C_MSIX, NQ, 2);
-	ck_assert_uint_eq(common_rd(C_MSIX, 2), NQ);
-	common_wr(C_QSEL, 2, 2);
-	common_wr(C_QMSIX, 0x1234, 2);
-	ck_assert_uint_eq(common_rd(C_QMSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	common_wr(C_QMSIX, 0, 2);
-	ck_assert_uint_eq(common_rd(C_QMSIX, 2), 0);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, NQ + 1,
+		  2); /* nvec = NQ + 1: out of range */
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_MSIX, 2),
+			  VIRTIO_MSI_NO_VECTOR);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, NQ, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_MSIX, 2), NQ);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_MSIX, 0x1234, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2),
+			  VIRTIO_MSI_NO_VECTOR);
+	common_wr(VIRTIO_PCI_COMMON_Q_MSIX, 0, 2);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), 0);
 
 	/* Config change before DRIVER_OK: generation moves, no interrupt. */
 	sent = pci_msix_delivered(virtio_pci_dev(td.vp));
-	gen = (uint8_t)common_rd(C_CFGGEN, 1);
+	gen = (uint8_t)common_rd(VIRTIO_PCI_COMMON_CFGGENERATION, 1);
 	pthread_mutex_lock(&td.vdev.lock);
 	virtio_dev_config_changed(&td.vdev);
 	pthread_mutex_unlock(&td.vdev.lock);
-	ck_assert_uint_eq(common_rd(C_CFGGEN, 1), (uint8_t)(gen + 1));
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_CFGGENERATION, 1),
+			  (uint8_t)(gen + 1));
 	ck_assert_uint_eq(pci_msix_delivered(virtio_pci_dev(td.vp)), sent);
 
 	ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1) &
 		  VIRTIO_STATUS_FEATURES_OK);
-	common_wr(C_MSIX, NQ, 2);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, NQ, 2);
 	driver_ok();
 	pthread_mutex_lock(&td.vdev.lock);
 	virtio_dev_config_changed(&td.vdev);
@@ -716,7 +715,7 @@ START_TEST(msix_vectors_and_config_irq)
 	ck_assert_uint_eq(pci_msix_delivered(virtio_pci_dev(td.vp)), sent + 1);
 	ck_assert_uint_eq(t_mmio_read(bus, region(3), 1), 2); /* config bit */
 	/* NO_VECTOR: ISR only. */
-	common_wr(C_MSIX, VIRTIO_MSI_NO_VECTOR, 2);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR, 2);
 	pthread_mutex_lock(&td.vdev.lock);
 	virtio_dev_config_changed(&td.vdev);
 	pthread_mutex_unlock(&td.vdev.lock);
@@ -751,7 +750,7 @@ START_TEST(device_config)
 	cfg_wr(c5 + 16, 0x11223344, 4);
 	memcpy(&w, td.cfg, 4);
 	ck_assert_uint_eq(w, 0x11223344);
-	cfg_wr(c5 + 8, C_NUMQ, 4);
+	cfg_wr(c5 + 8, VIRTIO_PCI_COMMON_NUMQ, 4);
 	cfg_wr(c5 + 12, 2, 4);
 	ck_assert_uint_eq(cfg_rd(c5 + 16, 4) & 0xffff, NQ);
 	/* Misaligned or bad length or bad BAR: reads 0, writes dropped. */
@@ -766,7 +765,7 @@ START_TEST(device_config)
 	ck_assert_uint_eq(t_mmio_read(bus, dc, 4), 0x11223344);
 	/* Status through the window: the state machine runs. */
 	cfg_wr(c5 + 4, 4, 1);
-	cfg_wr(c5 + 8, C_STATUS, 4);
+	cfg_wr(c5 + 8, VIRTIO_PCI_COMMON_STATUS, 4);
 	cfg_wr(c5 + 12, 1, 4);
 	cfg_wr(c5 + 16, VIRTIO_STATUS_ACKNOWLEDGE, 4);
 	ck_assert_uint_eq(status(), VIRTIO_STATUS_ACKNOWLEDGE);
@@ -782,11 +781,11 @@ START_TEST(needs_reset)
 	/* A ring outside RAM at enable time. */
 	enable_msix();
 	ck_assert(negotiate(f) & VIRTIO_STATUS_FEATURES_OK);
-	common_wr(C_QSEL, 0, 2);
-	common_wr(C_QDESC, RAM_SIZE - 16, 8);
-	common_wr(C_QENABLE, 1, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	common_wr(VIRTIO_PCI_COMMON_Q_DESCLO, RAM_SIZE - 16, 8);
+	common_wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 	ck_assert(status() & VIRTIO_STATUS_NEEDS_RESET);
-	ck_assert_uint_eq(common_rd(C_QENABLE, 2), 0);
+	ck_assert_uint_eq(common_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 	/* A size that is not a power of two (split). */
 	ck_assert(negotiate(f) & VIRTIO_STATUS_FEATURES_OK);
 	ck_assert(!(status() & VIRTIO_STATUS_NEEDS_RESET));
@@ -799,7 +798,7 @@ START_TEST(needs_reset)
 
 	/* A malformed chain found by the device after DRIVER_OK. */
 	ck_assert(negotiate(f) & VIRTIO_STATUS_FEATURES_OK);
-	common_wr(C_MSIX, 0, 2);
+	common_wr(VIRTIO_PCI_COMMON_MSIX, 0, 2);
 	setup_queue(0, 16, false, false, 1);
 	driver_ok_wait(1);
 	sent = pci_msix_delivered(virtio_pci_dev(td.vp));
@@ -916,7 +915,7 @@ START_TEST(register_fuzz)
 		else
 			t_mmio_read(bus, base + off, len);
 	}
-	common_wr(C_STATUS, 0, 1);
+	common_wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	ck_assert_uint_eq(status(), 0);
 }
 END_TEST
