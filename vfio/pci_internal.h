@@ -6,7 +6,9 @@
  * include it for introspection, nothing else should.
  *
  * Locks (order as in core/pci/pci.h): pdev.lock (config space, bars[],
- * rom_*), then irq_lock (msi, msix, intx).
+ * rom_*), then the MSI-X model's lock (its hooks run under it), then
+ * irq_lock (msi, msix, intx). Nothing calls into the MSI-X model with
+ * irq_lock held.
  */
 #ifndef IOVMM_VFIO_PCI_INTERNAL_H
 #define IOVMM_VFIO_PCI_INTERNAL_H
@@ -58,26 +60,18 @@ struct vfio_pci_bar {
 	uint64_t gpa;                    /* where the slots are, or PCI_BAR_UNMAPPED */
 };
 
-struct vfio_msix_vec {
-	uint32_t addr_lo, addr_hi, data, ctrl; /* the guest's table entry */
-	int efd;            /* -1 until the vector is handed to VFIO */
-	bool routed;        /* gsi routes to (r_addr, r_data) */
-	bool attached;      /* efd is an irqfd of gsi */
-	uint32_t gsi;
-	uint64_t r_addr;
-	uint32_t r_data;
-};
-
+/* MSI-X: the model (core/pci/msix.c) and what the host was told. */
 struct vfio_pci_msix {
 	bool present;
 	uint32_t cap;
 	unsigned nvec;
 	unsigned bar, pba_bar;
 	uint32_t table_off, pba_off;
-	bool enabled, func_masked;
+	struct pci_msix *model; /* table, PBA, routes, irqfds; owned */
+	/* irq_lock: */
+	bool enabled;       /* the guest has MSI-X on (INTx stays off) */
 	unsigned hw_count;  /* vectors enabled in VFIO (0: MSI-X off there) */
 	bool noresize;      /* VFIO_IRQ_INFO_NORESIZE: grow = disable + enable */
-	struct vfio_msix_vec *vec;
 };
 
 struct vfio_pci_msi {
@@ -125,7 +119,7 @@ struct vfio_pci {
 	uint64_t rom_mapped;            /* bus address or PCI_BAR_UNMAPPED */
 	pthread_mutex_t irq_lock;
 	struct vfio_pci_msi msi;        /* irq_lock */
-	struct vfio_pci_msix msix;      /* irq_lock */
+	struct vfio_pci_msix msix;      /* see its fields */
 	struct vfio_pci_intx intx;      /* irq_lock */
 	uint64_t trapped;               /* BAR accesses that exited (atomic) */
 };
@@ -171,9 +165,7 @@ int vfio_pci_intx_wire(struct vfio_pci *v, uint32_t gsi);
 /* pci.c: BAR memory slots. dev->lock held. */
 void vfio_pci_bars_unmap(struct vfio_pci *v);
 
-/* Introspection for tests. */
-int vfio_pci_msix_vector_gsi(struct vfio_pci *v, unsigned vec, uint32_t *gsi,
-			     int *efd, bool *attached);
+/* Introspection for tests (per-vector state: pci_msix_vector_*()). */
 unsigned vfio_pci_msix_hw_count(struct vfio_pci *v);
 
 #endif

@@ -4,7 +4,7 @@
  * the host kernel signals (VFIO_DEVICE_SET_IRQS) and KVM injects (irqfd),
  * so no interrupt passes through iovmm.
  *
- * MSI-X (PCI 3.0 sec 6.8.2) and MSI (sec 6.8.1): the guest's capability
+ * MSI-X (PCI 3.0 §6.8.2) and MSI (§6.8.1): the guest's capability
  * registers and MSI-X table are emulated; the host owns the real ones (with
  * interrupt remapping they hold remappable-format entries). Each vector the
  * guest uses has an eventfd handed to VFIO and a GSI routed to the guest's
@@ -15,15 +15,19 @@
  * That counter is the pending bit: the PBA (and MSI Pending) read it with a
  * zero-timeout poll(). Unmasking re-attaches the irqfd, and KVM delivers a
  * message that was counted meanwhile (kvm_irqfd_assign() checks for an
- * already-signalled eventfd), which is the deferred delivery sec 6.8.2.9
+ * already-signalled eventfd), which is the deferred delivery §6.8.2.9
  * asks for. The host keeps the real vector unmasked throughout.
  *
- * MSI-X vectors are handed to VFIO as the guest unmasks them: at enable,
- * up to the highest unmasked vector, and more later. Kernels that cannot
- * add vectors to an enabled index (VFIO_IRQ_INFO_NORESIZE, Linux < 6.5)
- * need MSI-X disabled and re-enabled for that, as QEMU does; a message the
- * device raises in that instant is lost. Drivers unmask their vectors while
- * setting up queues, before I/O, where this does not matter.
+ * The MSI-X table, PBA, routes and irqfds are core/pci/msix.c's, the model
+ * every MSI-X user shares, with every vector signalled outside iovmm
+ * (cfg.external); this file only drives the host through its hooks, as
+ * Cloud Hypervisor's VFIO device reuses its MsixConfig. MSI-X vectors are
+ * handed to VFIO as the guest unmasks them: at enable, up to the highest
+ * unmasked vector, and more later. Kernels that cannot add vectors to an
+ * enabled index (VFIO_IRQ_INFO_NORESIZE, Linux < 6.5) need MSI-X disabled
+ * and re-enabled for that, as QEMU does; a message the device raises in
+ * that instant is lost. Drivers unmask their vectors while setting up
+ * queues, before I/O, where this does not matter.
  *
  * INTx: the trigger eventfd is an irqfd of the pin's GSI with a resample
  * eventfd that VFIO uses as its unmask eventfd: VFIO masks the host line
@@ -205,7 +209,7 @@ int vfio_pci_msi_init(struct vfio_pci *v, uint32_t cap, char *err,
 
 static uint32_t msi_vec_data(const struct vfio_pci_msi *m, unsigned i)
 {
-	/* sec 6.8.1.6: the low log2(nvec) data bits carry the vector. */
+	/* §6.8.1.6: the low log2(nvec) data bits carry the vector. */
 	return (m->data & ~(uint32_t)(m->nvec - 1)) | i;
 }
 
@@ -305,7 +309,7 @@ void vfio_pci_msi_cfg_written(struct vfio_pci *v, uint32_t off, uint32_t len)
 	const struct pci_cfg *c = &v->pdev.cfg;
 	uint16_t ctrl = (uint16_t)pci_cfg_read(c, m->cap + PCI_MSI_FLAGS, 2);
 	bool enable = ctrl & PCI_MSI_FLAGS_ENABLE;
-	/* MME above MMC is undefined (sec 6.8.1.3): clamp it. */
+	/* MME above MMC is undefined (§6.8.1.3): clamp it. */
 	unsigned nvec = 1u << ((ctrl & PCI_MSI_FLAGS_QSIZE) >> 4);
 	uint64_t addr = pci_cfg_read(c, m->cap + PCI_MSI_ADDRESS_LO, 4);
 	uint16_t data = (uint16_t)pci_cfg_read(c, m->cap + m->data_off, 2);
@@ -336,73 +340,12 @@ void vfio_pci_msi_cfg_written(struct vfio_pci *v, uint32_t off, uint32_t len)
 	pthread_mutex_unlock(&v->irq_lock);
 }
 
-/* ---- MSI-X ---- */
+/* ---- MSI-X: the table model of core/pci/msix.c, driving the host ---- */
 
-static uint64_t msix_table_size(const struct vfio_pci_msix *m)
-{
-	return (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE;
-}
-
-static uint64_t msix_pba_size(const struct vfio_pci_msix *m)
-{
-	return ((uint64_t)m->nvec + 63) / 64 * 8;
-}
-
-static bool bar_holds(const struct vfio_pci *v, unsigned bar, uint64_t off,
-		      uint64_t size)
-{
-	const struct pci_bar *b = &v->pdev.cfg.bars[bar];
-
-	return bar < PCI_NR_BARS &&
-	       (b->kind == PCI_BAR_MEM32 || b->kind == PCI_BAR_MEM64) &&
-	       off < b->size && size <= b->size - off;
-}
-
-int vfio_pci_msix_init(struct vfio_pci *v, uint32_t cap, char *err,
-		       size_t errlen)
-{
-	struct vfio_pci_msix *m = &v->msix;
-	const uint8_t *r = v->real_cfg;
-	uint16_t ctrl = (uint16_t)get_le(&r[cap + PCI_MSIX_FLAGS], 2);
-	uint32_t table = get_le(&r[cap + PCI_MSIX_TABLE], 4);
-	uint32_t pba = get_le(&r[cap + PCI_MSIX_PBA], 4);
-	struct vfio_irq info;
-
-	if (v->vdev->ops->irq_info(v->vdev, VFIO_PCI_MSIX_IRQ_INDEX, &info) ||
-	    !info.count)
-		return -ENOTSUP;
-	m->nvec = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1u;
-	if (m->nvec > info.count)
-		m->nvec = info.count;
-	m->bar = table & 7;
-	m->table_off = table & ~7u;
-	m->pba_bar = pba & 7;
-	m->pba_off = pba & ~7u;
-	m->noresize = info.flags & VFIO_IRQ_INFO_NORESIZE;
-	if (m->bar >= PCI_NR_BARS || m->pba_bar >= PCI_NR_BARS ||
-	    !bar_holds(v, m->bar, m->table_off, msix_table_size(m)) ||
-	    !bar_holds(v, m->pba_bar, m->pba_off, msix_pba_size(m)) ||
-	    (m->bar == m->pba_bar &&
-	     ranges_overlap(m->table_off, msix_table_size(m), m->pba_off,
-			    msix_pba_size(m))))
-		return -EINVAL;
-	m->vec = calloc(m->nvec, sizeof(*m->vec));
-	if (!m->vec)
-		return -ENOMEM;
-	for (unsigned i = 0; i < m->nvec; i++) {
-		m->vec[i].efd = -1;
-		m->vec[i].ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* sec 6.8.2.9 reset */
-	}
-	m->cap = cap;
-	pci_cfg_declare(&v->pdev.cfg, cap + PCI_MSIX_FLAGS, 2, m->nvec - 1,
-			PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 0);
-	pci_cfg_declare(&v->pdev.cfg, cap + PCI_MSIX_TABLE, 4, table, 0, 0);
-	pci_cfg_declare(&v->pdev.cfg, cap + PCI_MSIX_PBA, 4, pba, 0, 0);
-	m->present = true;
-	return 0;
-}
-
-/* Hand vectors [0, need) to VFIO (irq_lock held). */
+/*
+ * Hand vectors [0, need) to VFIO: the model's eventfds, which the host
+ * signals (MSI-X lock and irq_lock held).
+ */
 static int msix_hw_grow(struct vfio_pci *v, unsigned need)
 {
 	struct vfio_pci_msix *m = &v->msix;
@@ -414,12 +357,9 @@ static int msix_hw_grow(struct vfio_pci *v, unsigned need)
 	if (need <= m->hw_count)
 		return 0;
 	for (unsigned i = 0; i < need; i++) {
-		if (m->vec[i].efd < 0) {
-			m->vec[i].efd = efd_new();
-			if (m->vec[i].efd < 0)
-				return m->vec[i].efd;
-		}
-		fds[i] = m->vec[i].efd;
+		fds[i] = pci_msix_hook_eventfd(m->model, i);
+		if (fds[i] < 0)
+			return fds[i];
 	}
 	if (m->hw_count && !m->noresize) {
 		ret = vset(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -437,238 +377,141 @@ static int msix_hw_grow(struct vfio_pci *v, unsigned need)
 	return ret;
 }
 
-static bool msix_vec_masked(const struct vfio_pci_msix *m, unsigned i)
+/*
+ * The guest turned MSI-X on: INTx off (VFIO allows one index at a time),
+ * and the host's MSI-X on with the vectors up to the highest unmasked one
+ * (at least one). Off: the host's MSI-X off; INTx comes back in
+ * vfio_pci_msix_cfg_written().
+ */
+static void msix_enable(struct pci_dev *dev, bool on, unsigned span)
 {
-	return m->func_masked || (m->vec[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	struct vfio_pci *v = container_of(dev, struct vfio_pci, pdev);
+	struct vfio_pci_msix *m = &v->msix;
+	unsigned need = span ? span : 1;
+	int ret;
+
+	pthread_mutex_lock(&v->irq_lock);
+	if (on) {
+		intx_off(v);
+		m->enabled = true;
+		ret = msix_hw_grow(v, need);
+		if (ret)
+			log_ratelimited(LOG_WARN, who,
+					"%s: enabling MSI-X (%u vectors): %s%s",
+					v->bdf, need, strerror(-ret), irq_hint(ret));
+	} else {
+		if (m->hw_count)
+			vset(v, VFIO_PCI_MSIX_IRQ_INDEX,
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		m->hw_count = 0;
+		m->enabled = false;
+	}
+	pthread_mutex_unlock(&v->irq_lock);
 }
 
-static int msix_vec_route(struct vfio_pci *v, struct vfio_msix_vec *e)
+/* The guest unmasked vec: the host must be signalling it. */
+static int msix_vector_live(struct pci_dev *dev, unsigned vec)
 {
-	uint64_t addr = e->addr_lo | (uint64_t)e->addr_hi << 32;
+	struct vfio_pci *v = container_of(dev, struct vfio_pci, pdev);
 	int ret = 0;
 
-	if (!e->routed) {
-		ret = irq_msi_route_add(v->ctx.irq, addr, e->data, &e->gsi);
-		e->routed = !ret;
-	} else if (e->r_addr != addr || e->r_data != e->data) {
-		ret = irq_msi_route_update(v->ctx.irq, e->gsi, addr, e->data);
-	}
-	if (!ret) {
-		e->r_addr = addr;
-		e->r_data = e->data;
-	}
+	pthread_mutex_lock(&v->irq_lock);
+	if (vec >= v->msix.hw_count)
+		ret = msix_hw_grow(v, vec + 1);
+	pthread_mutex_unlock(&v->irq_lock);
+	if (ret)
+		log_ratelimited(LOG_WARN, who, "%s: MSI-X vector %u: %s%s",
+				v->bdf, vec, strerror(-ret), irq_hint(ret));
 	return ret;
 }
 
-/* Bring vector i's route and irqfd in line with the guest's view. */
-static void msix_vec_sync(struct vfio_pci *v, unsigned i)
+static const struct pci_msix_hooks msix_hooks = {
+	.enable = msix_enable,
+	.vector_live = msix_vector_live,
+};
+
+int vfio_pci_msix_init(struct vfio_pci *v, uint32_t cap, char *err,
+		       size_t errlen)
 {
 	struct vfio_pci_msix *m = &v->msix;
-	struct vfio_msix_vec *e = &m->vec[i];
-	bool want = m->enabled && !msix_vec_masked(m, i);
-	int ret = 0;
-
-	if (want) {
-		if (i >= m->hw_count)
-			ret = msix_hw_grow(v, i + 1);
-		if (!ret && v->ctx.irq)
-			ret = msix_vec_route(v, e);
-		if (!ret && v->ctx.irq && !e->attached) {
-			ret = irq_irqfd_attach(v->ctx.irq, e->gsi, e->efd, -1);
-			e->attached = !ret;
-		}
-		if (ret)
-			log_ratelimited(LOG_WARN, who, "%s: MSI-X vector %u: %s%s",
-					v->bdf, i, strerror(-ret), irq_hint(ret));
-	} else if (e->attached) {
-		irq_irqfd_detach(v->ctx.irq, e->gsi, e->efd);
-		e->attached = false;
-	}
-}
-
-static void msix_off(struct vfio_pci *v, bool restart_intx)
-{
-	struct vfio_pci_msix *m = &v->msix;
-
-	if (m->hw_count)
-		vset(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0,
-		     NULL);
-	m->hw_count = 0;
-	for (unsigned i = 0; i < m->nvec; i++) {
-		struct vfio_msix_vec *e = &m->vec[i];
-
-		if (e->attached)
-			irq_irqfd_detach(v->ctx.irq, e->gsi, e->efd);
-		if (e->routed)
-			irq_msi_route_del(v->ctx.irq, e->gsi);
-		e->attached = e->routed = false;
-		close_fd(&e->efd);
-	}
-	m->enabled = false;
-	if (restart_intx)
-		intx_on(v);
-}
-
-static void msix_on(struct vfio_pci *v)
-{
-	struct vfio_pci_msix *m = &v->msix;
-	unsigned need = 1;
+	const uint8_t *r = v->real_cfg;
+	uint16_t ctrl = (uint16_t)get_le(&r[cap + PCI_MSIX_FLAGS], 2);
+	uint32_t table = get_le(&r[cap + PCI_MSIX_TABLE], 4);
+	uint32_t pba = get_le(&r[cap + PCI_MSIX_PBA], 4);
+	struct pci_msix_config c;
+	struct vfio_irq info;
 	int ret;
 
-	intx_off(v);
-	for (unsigned i = 0; i < m->nvec; i++)
-		if (!(m->vec[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))
-			need = i + 1;
-	m->enabled = true;
-	ret = msix_hw_grow(v, need);
+	if (v->vdev->ops->irq_info(v->vdev, VFIO_PCI_MSIX_IRQ_INDEX, &info) ||
+	    !info.count)
+		return -ENOTSUP;
+	m->nvec = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1u;
+	if (m->nvec > info.count)
+		m->nvec = info.count;
+	m->bar = table & 7;
+	m->table_off = table & ~7u;
+	m->pba_bar = pba & 7;
+	m->pba_off = pba & ~7u;
+	m->noresize = info.flags & VFIO_IRQ_INFO_NORESIZE;
+	/* The host kernel signals every vector: cfg.external. */
+	c = (struct pci_msix_config){
+		.nr_vectors = m->nvec,
+		.table_bar = m->bar, .table_off = m->table_off,
+		.pba_bar = m->pba_bar, .pba_off = m->pba_off,
+		.cap = cap,
+		.external = true,
+		.hooks = &msix_hooks,
+	};
+	/* -EINVAL (table or PBA outside its BAR...): the cap is hidden. */
+	ret = pci_msix_create_cfg(&v->pdev, v->ctx.irq, &c, &m->model);
 	if (ret)
-		log_ratelimited(LOG_WARN, who, "%s: enabling MSI-X (%u vectors): %s%s",
-				v->bdf, need, strerror(-ret), irq_hint(ret));
+		return ret;
+	m->cap = cap;
+	m->present = true;
+	return 0;
 }
 
 void vfio_pci_msix_cfg_written(struct vfio_pci *v, uint32_t off, uint32_t len)
 {
-	struct vfio_pci_msix *m = &v->msix;
-	uint16_t ctrl = (uint16_t)pci_cfg_read(&v->pdev.cfg,
-					       m->cap + PCI_MSIX_FLAGS, 2);
-	bool enable = ctrl & PCI_MSIX_FLAGS_ENABLE;
+	bool was;
 
 	pthread_mutex_lock(&v->irq_lock);
-	if (m->enabled && !enable)
-		msix_off(v, true);
-	m->func_masked = ctrl & PCI_MSIX_FLAGS_MASKALL;
-	if (!m->enabled && enable)
-		msix_on(v);
-	for (unsigned i = 0; m->enabled && i < m->nvec; i++)
-		msix_vec_sync(v, i);
+	was = v->msix.enabled;
 	pthread_mutex_unlock(&v->irq_lock);
-}
-
-/* sec 6.8.2: the table and PBA take aligned dword or qword accesses. */
-static bool msix_access_ok(uint64_t off, uint32_t len)
-{
-	return (len == 4 || len == 8) && IS_ALIGNED(off, len);
-}
-
-static void msix_entry_image(const struct vfio_msix_vec *e, uint32_t img[4])
-{
-	img[0] = e->addr_lo;
-	img[1] = e->addr_hi;
-	img[2] = e->data;
-	img[3] = e->ctrl;
-}
-
-static uint64_t msix_pba_word(struct vfio_pci *v, unsigned w)
-{
-	struct vfio_pci_msix *m = &v->msix;
-	uint64_t bits = 0;
-
-	for (unsigned i = w * 64; i < m->nvec && i < (w + 1) * 64; i++) {
-		const struct vfio_msix_vec *e = &m->vec[i];
-
-		if (m->enabled && !e->attached && efd_pending(e->efd))
-			bits |= 1ULL << (i % 64);
-	}
-	return bits;
+	pci_msix_cfg_written(v->msix.model, &v->pdev.cfg, off, len);
+	pthread_mutex_lock(&v->irq_lock);
+	if (was && !v->msix.enabled)
+		intx_on(v);
+	pthread_mutex_unlock(&v->irq_lock);
 }
 
 bool vfio_pci_msix_bar_read(struct vfio_pci *v, unsigned bar, uint64_t off,
 			    void *data, uint32_t len)
 {
-	struct vfio_pci_msix *m = &v->msix;
-	uint64_t rel;
-
-	if (!m->present)
-		return false;
-	if (bar == m->bar &&
-	    ranges_overlap(off, len, m->table_off, msix_table_size(m))) {
-		uint32_t img[4];
-
-		memset(data, 0, len);
-		if (!msix_access_ok(off, len) || off < m->table_off ||
-		    off + len > m->table_off + msix_table_size(m))
-			return true;
-		rel = off - m->table_off;
-		pthread_mutex_lock(&v->irq_lock);
-		msix_entry_image(&m->vec[rel / PCI_MSIX_ENTRY_SIZE], img);
-		pthread_mutex_unlock(&v->irq_lock);
-		memcpy(data, (uint8_t *)img + rel % PCI_MSIX_ENTRY_SIZE, len);
-		return true;
-	}
-	if (bar == m->pba_bar &&
-	    ranges_overlap(off, len, m->pba_off, msix_pba_size(m))) {
-		uint64_t word;
-
-		memset(data, 0, len);
-		if (!msix_access_ok(off, len) || off < m->pba_off ||
-		    off + len > m->pba_off + msix_pba_size(m))
-			return true;
-		rel = off - m->pba_off;
-		pthread_mutex_lock(&v->irq_lock);
-		word = msix_pba_word(v, (unsigned)(rel / 8));
-		pthread_mutex_unlock(&v->irq_lock);
-		memcpy(data, (uint8_t *)&word + rel % 8, len);
-		return true;
-	}
-	return false;
+	return v->msix.present &&
+	       pci_msix_bar_read(v->msix.model, bar, off, data, len);
 }
 
 bool vfio_pci_msix_bar_write(struct vfio_pci *v, unsigned bar, uint64_t off,
 			     const void *data, uint32_t len)
 {
-	struct vfio_pci_msix *m = &v->msix;
-	struct vfio_msix_vec *e;
-	uint32_t img[4];
-	uint64_t rel;
-	unsigned i;
-
-	if (!m->present)
-		return false;
-	if (bar == m->pba_bar &&
-	    ranges_overlap(off, len, m->pba_off, msix_pba_size(m)))
-		return true; /* the PBA is read-only */
-	if (bar != m->bar ||
-	    !ranges_overlap(off, len, m->table_off, msix_table_size(m)))
-		return false;
-	if (!msix_access_ok(off, len) || off < m->table_off ||
-	    off + len > m->table_off + msix_table_size(m))
-		return true;
-	rel = off - m->table_off;
-	i = (unsigned)(rel / PCI_MSIX_ENTRY_SIZE);
-	pthread_mutex_lock(&v->irq_lock);
-	e = &m->vec[i];
-	msix_entry_image(e, img);
-	memcpy((uint8_t *)img + rel % PCI_MSIX_ENTRY_SIZE, data, len);
-	e->addr_lo = img[0] & ~3u; /* dword-aligned address, sec 6.8.2.4 */
-	e->addr_hi = img[1];
-	e->data = img[2];
-	/* Reserved vector-control bits are read-only zero. */
-	e->ctrl = img[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT;
-	msix_vec_sync(v, i);
-	pthread_mutex_unlock(&v->irq_lock);
-	return true;
+	return v->msix.present &&
+	       pci_msix_bar_write(v->msix.model, bar, off, data, len);
 }
 
 /* ---- reset, teardown, introspection ---- */
 
 void vfio_pci_irq_reset(struct vfio_pci *v, bool keep_intx)
 {
+	/* MSI-X first, without irq_lock: the model's hooks take it. */
+	if (v->msix.present)
+		pci_msix_reset(v->msix.model);
 	pthread_mutex_lock(&v->irq_lock);
 	if (v->msi.present) {
 		msi_off(v, false);
 		v->msi.addr = v->msi.data = 0;
 		v->msi.mask = 0;
 		v->msi.nvec = 1;
-	}
-	if (v->msix.present) {
-		msix_off(v, false);
-		v->msix.func_masked = false;
-		for (unsigned i = 0; i < v->msix.nvec; i++) {
-			struct vfio_msix_vec *e = &v->msix.vec[i];
-
-			e->addr_lo = e->addr_hi = e->data = 0;
-			e->ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT;
-		}
 	}
 	if (keep_intx)
 		intx_on(v);
@@ -680,27 +523,9 @@ void vfio_pci_irq_reset(struct vfio_pci *v, bool keep_intx)
 void vfio_pci_irq_fini(struct vfio_pci *v)
 {
 	vfio_pci_irq_reset(v, false);
-	free(v->msix.vec);
-	v->msix.vec = NULL;
+	pci_msix_destroy(v->msix.model);
+	v->msix.model = NULL;
 	v->msix.present = false;
-}
-
-int vfio_pci_msix_vector_gsi(struct vfio_pci *v, unsigned vec, uint32_t *gsi,
-			     int *efd, bool *attached)
-{
-	int ret = -ENOENT;
-
-	pthread_mutex_lock(&v->irq_lock);
-	if (!v->msix.present || vec >= v->msix.nvec) {
-		ret = -EINVAL;
-	} else if (v->msix.vec[vec].routed || v->msix.vec[vec].efd >= 0) {
-		*gsi = v->msix.vec[vec].gsi;
-		*efd = v->msix.vec[vec].efd;
-		*attached = v->msix.vec[vec].attached;
-		ret = v->msix.vec[vec].routed ? 0 : -ENOENT;
-	}
-	pthread_mutex_unlock(&v->irq_lock);
-	return ret;
 }
 
 unsigned vfio_pci_msix_hw_count(struct vfio_pci *v)

@@ -224,16 +224,17 @@ static void msix_src_sync(struct pci_msix *m, unsigned i)
 /* cfg.external: vector v's eventfd is an irqfd exactly while v is live. */
 static void msix_ext_sync(struct pci_msix *m, unsigned v)
 {
-	int ret = 0;
+	int ret;
 
 	if (!msix_live(m, v)) {
 		msix_vec_detach(m, v);
 		return;
 	}
-	if (!m->vec[v].attached && m->hooks && m->hooks->vector_live)
-		ret = m->hooks->vector_live(m->dev, v);
-	if (!ret)
-		ret = msix_vec_attach(m, v);
+	/* A hook that fails says why itself (VFIO knows the host's hints). */
+	if (!m->vec[v].attached && m->hooks && m->hooks->vector_live &&
+	    m->hooks->vector_live(m->dev, v))
+		return;
+	ret = msix_vec_attach(m, v);
 	if (ret)
 		msix_warn(m, "vector", v, ret);
 }

@@ -72,7 +72,8 @@ struct pci_msix_hooks {
 	void (*enable)(struct pci_dev *dev, bool on, unsigned span);
 	/*
 	 * cfg.external: vector went live and its eventfd is about to become
-	 * an irqfd. -errno leaves it detached until it goes live again.
+	 * an irqfd. -errno (logged by the hook) leaves it detached until it
+	 * goes live again.
 	 */
 	int (*vector_live)(struct pci_dev *dev, unsigned vector);
 	/*

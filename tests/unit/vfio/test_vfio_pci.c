@@ -319,6 +319,21 @@ START_TEST(bar_memslots_follow_the_bar)
 }
 END_TEST
 
+/*
+ * Vector vec of v's MSI-X table model: 0 and its GSI, or -ENOENT when it
+ * has no route; its eventfd (what VFIO was given) and whether that is an
+ * irqfd now.
+ */
+static int msix_vec(struct vfio_pci *v, unsigned vec, uint32_t *gsi,
+		    int *efd, bool *attached)
+{
+	struct pci_dev *d = vfio_pci_dev(v);
+
+	*efd = pci_msix_vector_fd(d, vec);
+	*attached = pci_msix_vector_irqfd(d, vec);
+	return pci_msix_vector_gsi(d, vec, gsi);
+}
+
 /* e1000e MSI-X: table at BAR3+0, PBA at BAR3+0x2000, 5 vectors. */
 static uint64_t msix_pba(uint64_t bar3)
 {
@@ -341,7 +356,8 @@ START_TEST(msix_vectors_route_mask_pending)
 	struct vfio_pci *v = make(f, &cfg);
 	uint64_t bar3 = pci_dev_bar_mapped(vfio_pci_dev(v), 3);
 	struct fake_set *s;
-	uint32_t gsi;
+	uint32_t gsi, data;
+	uint64_t addr;
 	int efd;
 	bool att;
 
@@ -354,6 +370,14 @@ START_TEST(msix_vectors_route_mask_pending)
 	s = &f->sets[f->nr_sets - 1];
 	ck_assert(s->index == VFIO_PCI_MSIX_IRQ_INDEX && s->count == 1 && s->has_fds);
 	ck_assert_uint_eq(vfio_pci_msix_hw_count(v), 1);
+	/* Vector 0 went to VFIO masked: what the device sends on it waits in
+	 * the eventfd and reads as its PBA bit (PCI 3.0 §6.8.2.9). */
+	efd = f->trigger[VFIO_PCI_MSIX_IRQ_INDEX][0];
+	signal_fd(efd);
+	ck_assert_uint_eq(fake_irq_poll(fake), 0);
+	ck_assert_uint_eq(msix_pba(bar3), 1);
+	ck_assert_int_eq(read(efd, &(uint64_t){ 0 }, 8), 8);
+	ck_assert_uint_eq(msix_pba(bar3), 0);
 	/* Unmasking vector 1 grows to 2: NORESIZE means off, then on with 2. */
 	msix_entry(bar3, 1, 0xfee00000, 0x41, 0);
 	ck_assert_uint_eq(vfio_pci_msix_hw_count(v), 2);
@@ -361,7 +385,7 @@ START_TEST(msix_vectors_route_mask_pending)
 	ck_assert(s->count == 0 && !s->has_fds);
 	s = &f->sets[f->nr_sets - 1];
 	ck_assert(s->count == 2 && s->has_fds && s->start == 0);
-	ck_assert_int_eq(vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att), 0);
+	ck_assert_int_eq(msix_vec(v, 1, &gsi, &efd, &att), 0);
 	ck_assert(att);
 	ck_assert_uint_ge(gsi, LAYOUT_GSI_IOAPIC_PINS);
 	ck_assert_int_eq(f->trigger[VFIO_PCI_MSIX_IRQ_INDEX][1], efd);
@@ -373,7 +397,7 @@ START_TEST(msix_vectors_route_mask_pending)
 	ck_assert_uint_eq(msix_pba(bar3), 0);
 	/* Masked: the irqfd is detached, the message waits in the eventfd. */
 	t_mmio_write(bus, bar3 + 16 + 12, 1, 4);
-	ck_assert_int_eq(vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att), 0);
+	ck_assert_int_eq(msix_vec(v, 1, &gsi, &efd, &att), 0);
 	ck_assert(!att);
 	ck_assert_int_eq(fake_irq_irqfd_gsi(fake, efd, &gsi), -ENOENT);
 	signal_fd(efd);
@@ -385,18 +409,19 @@ START_TEST(msix_vectors_route_mask_pending)
 	t_mmio_write(bus, bar3 + 16 + 8, 0x42, 4);
 	/* Unmasked: re-attached, no longer pending. */
 	t_mmio_write(bus, bar3 + 16 + 12, 0, 4);
-	ck_assert_int_eq(vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att), 0);
+	ck_assert_int_eq(msix_vec(v, 1, &gsi, &efd, &att), 0);
 	ck_assert(att);
 	ck_assert_uint_eq(msix_pba(bar3), 0);
-	ck_assert_uint_eq(v->msix.vec[1].r_data, 0x42);
+	ck_assert(fake_irq_route(fake, gsi, &addr, &data));
+	ck_assert_uint_eq(data, 0x42);
 	/* ...and the message that waited goes out through the new route. */
 	t_expect_msi(0x42);
 	/* Function mask detaches every vector. */
 	wr(1, 0xa2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
-	vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att);
+	msix_vec(v, 1, &gsi, &efd, &att);
 	ck_assert(!att);
 	wr(1, 0xa2, PCI_MSIX_FLAGS_ENABLE, 2);
-	vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att);
+	msix_vec(v, 1, &gsi, &efd, &att);
 	ck_assert(att);
 	/* Hostile accesses: unaligned, wrong size, PBA writes: ignored. */
 	t_mmio_write(bus, bar3 + 16 + 2, 0xffff, 2);
@@ -406,7 +431,7 @@ START_TEST(msix_vectors_route_mask_pending)
 	wr(1, 0xa2, 0, 2);
 	s = &f->sets[f->nr_sets - 1];
 	ck_assert(s->index == VFIO_PCI_MSIX_IRQ_INDEX && s->count == 0);
-	ck_assert_int_eq(vfio_pci_msix_vector_gsi(v, 1, &gsi, &efd, &att), -ENOENT);
+	ck_assert_int_eq(msix_vec(v, 1, &gsi, &efd, &att), -ENOENT);
 	ck_assert_uint_eq(vfio_pci_msix_hw_count(v), 0);
 	/* The table survives disable (it lives in the BAR). */
 	ck_assert_uint_eq(t_mmio_read(bus, bar3 + 16 + 8, 4), 0x42);
