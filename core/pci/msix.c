@@ -163,6 +163,17 @@ static void msix_vec_detach(struct pci_msix *m, unsigned v)
 	x->attached = false;
 }
 
+/* Vector v's irqfd and route go (MSI-X off, destroy). */
+static void msix_vec_unroute(struct pci_msix *m, unsigned v)
+{
+	struct msix_vec *x = &m->vec[v];
+
+	msix_vec_detach(m, v);
+	if (x->routed)
+		irq_msi_route_del(m->irq, x->gsi);
+	x->routed = false;
+}
+
 static void msix_src_wired(struct pci_msix *m, unsigned i, bool irqfd)
 {
 	if (m->hooks && m->hooks->source_wired)
@@ -292,14 +303,8 @@ static void msix_off(struct pci_msix *m)
 {
 	for (unsigned i = 0; i < m->nsrc; i++)
 		msix_src_detach(m, i, true);
-	for (unsigned v = 0; v < m->nvec; v++) {
-		struct msix_vec *x = &m->vec[v];
-
-		msix_vec_detach(m, v);
-		if (x->routed)
-			irq_msi_route_del(m->irq, x->gsi);
-		x->routed = false;
-	}
+	for (unsigned v = 0; v < m->nvec; v++)
+		msix_vec_unroute(m, v);
 	m->enabled = false;
 	memset(m->pba, 0, msix_pba_size(m->nvec));
 	if (m->hooks && m->hooks->enable)
@@ -444,13 +449,9 @@ void pci_msix_destroy(struct pci_msix *m)
 	for (unsigned i = 0; i < m->nsrc; i++)
 		msix_src_detach(m, i, false);
 	for (unsigned v = 0; v < m->nvec; v++) {
-		struct msix_vec *x = &m->vec[v];
-
-		msix_vec_detach(m, v);
-		if (x->routed)
-			irq_msi_route_del(m->irq, x->gsi);
-		if (x->efd >= 0)
-			close(x->efd);
+		msix_vec_unroute(m, v);
+		if (m->vec[v].efd >= 0)
+			close(m->vec[v].efd);
 	}
 	if (m->dev->msix == m)
 		m->dev->msix = NULL;
