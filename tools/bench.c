@@ -9,6 +9,13 @@
  * Everything is a child process: iovmm runs as `<self> run ...`, so a crash
  * or hang of the VMM under test cannot take the driver down, and the
  * driver's own footprint never pollutes the numbers.
+ *
+ * Time per exit depends on the host (tens of microseconds on a paravirtual
+ * KVM, ~1-3 us on hardware), so the exit path is also measured in a unit
+ * that does not: instructions executed in userspace per exit, counted by
+ * valgrind's callgrind (KVM_RUN passes through it; the guest runs natively
+ * and is not counted) in two runs that differ only in the exit count, so
+ * start-up and shutdown cancel out of the slope.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,22 +62,42 @@ struct bench_exit_test {
 	const char *raw;
 	const char *qemu_machine;
 	double target;
+	int insn;	/* exits to userspace: instructions per exit measured */
 };
 
 static const struct bench_exit_test bench_exit_tests[] = {
 	{ .label = "mmio (cpl3)", .kit = "mmio", .raw = "mmio",
-	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 1.10 },
+	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 1.10, .insn = 1 },
 	{ .label = "ioeventfd", .kit = "ioeventfd", .raw = "ioeventfd",
 	  .qemu_machine = BENCH_QEMU_MACHINE, .target = 0 },
 	/* microvm's PCIe host has no I/O window for pci-testdev's PIO BAR. */
 	{ .label = "pio (cpl0)", .kit = "pio", .raw = "pio",
-	  .qemu_machine = "q35", .target = 1.10 },
+	  .qemu_machine = "q35", .target = 1.10, .insn = 1 },
 };
 #define BENCH_NTESTS ARRAY_SIZE(bench_exit_tests)
 
 #define BENCH_STARTUP_TARGET_MS 10.0
 #define BENCH_RSS_TARGET_MIB 3.0
 #define BENCH_GUEST_MEM_MIB 256
+/* iovmm's userspace instructions per exit vs the raw loop's (issue 13). */
+#define BENCH_INSN_TARGET 2.0
+/* The file whose outgoing calls are the bus handlers (the device models). */
+#define BENCH_BUS_FILE "/core/bus.c"
+
+/* Instruction series per exit test. */
+enum bench_insn_series {
+	BENCH_INSN_IOVMM,	/* all of iovmm's userspace */
+	BENCH_INSN_RAW,		/* all of rawkvm's userspace */
+	BENCH_INSN_HANDLERS,	/* iovmm, inside the bus handlers (devices) */
+	BENCH_INSN_PATH,	/* iovmm minus its handlers: the exit path */
+	BENCH_NINSN
+};
+
+static const char *const bench_insn_name[BENCH_NINSN] = {
+	[BENCH_INSN_IOVMM] = "iovmm", [BENCH_INSN_RAW] = "raw",
+	[BENCH_INSN_HANDLERS] = "iovmm_handlers",
+	[BENCH_INSN_PATH] = "iovmm_path",
+};
 
 struct bench_cfg {
 	unsigned int runs;
@@ -82,6 +109,9 @@ struct bench_cfg {
 	const char *qemu;		/* NULL: --no-qemu */
 	const char *qemu_machine;	/* overrides the table when set */
 	const char *iovmm;		/* NULL: --no-iovmm */
+	const char *valgrind;		/* NULL: --no-insn */
+	int timed;			/* 0: --insn-only */
+	uint64_t insn_lo, insn_hi;	/* exit counts of the two callgrind runs */
 	char self[PATH_MAX];
 	char kit_buf[PATH_MAX];
 	char raw_buf[PATH_MAX];
@@ -97,6 +127,7 @@ struct bench_data {
 	double hwm_kb[BENCH_MAX_RUNS];		/* iovmm-stats */
 	double shmem_kb[BENCH_MAX_RUNS];
 	double beyond_kb[BENCH_MAX_RUNS];
+	double insn[BENCH_NTESTS][BENCH_NINSN][BENCH_MAX_RUNS];
 	/* Only doubles above this line: bench_data_init() relies on it. */
 	unsigned int runs;
 	unsigned int failures;
@@ -105,6 +136,7 @@ struct bench_data {
 /* Medians derived from bench_data. */
 struct bench_summary {
 	double ns[BENCH_NTESTS][BENCH_NIMPL];
+	double insn[BENCH_NTESTS][BENCH_NINSN];
 	double startup_ms[2];
 	double maxrss_kb[2];
 	double beyond_kb;
@@ -157,6 +189,15 @@ static int bench_kit_ok(const char *who, const char *test,
 	return 0;
 }
 
+static void bench_kit_cmdline(char *buf, size_t len, const char *test,
+			      uint64_t count)
+{
+	if (count)
+		snprintf(buf, len, "test=%s count=%" PRIu64, test, count);
+	else
+		snprintf(buf, len, "test=%s", test);
+}
+
 /* Runs the kit once under iovmm (impl 0) or QEMU (impl 1). */
 static int bench_run_kit(const struct bench_cfg *cfg, int qemu,
 			 const char *machine, const char *test, uint64_t count,
@@ -165,11 +206,7 @@ static int bench_run_kit(const struct bench_cfg *cfg, int qemu,
 	char cmdline[128];
 	int ret;
 
-	if (count)
-		snprintf(cmdline, sizeof(cmdline), "test=%s count=%" PRIu64,
-			 test, count);
-	else
-		snprintf(cmdline, sizeof(cmdline), "test=%s", test);
+	bench_kit_cmdline(cmdline, sizeof(cmdline), test, count);
 	if (qemu) {
 		char *const argv[] = {
 			(char *)cfg->qemu, "-accel", "kvm", "-M", (char *)machine,
@@ -275,6 +312,112 @@ static void bench_exit_raw(const struct bench_cfg *cfg, unsigned int run,
 	bench_proc_free(&r);
 }
 
+/* ---- instructions per exit (callgrind) -------------------------------- */
+
+/* One counted run of the kit on iovmm: instructions and iovmm's exit count. */
+static int bench_insn_iovmm(const struct bench_cfg *cfg, const char *test,
+			    uint64_t count, struct bench_insn *insn,
+			    uint64_t *exits)
+{
+	char cmdline[128];
+	char *const argv[] = {
+		(char *)cfg->iovmm, "run", "--kernel", (char *)cfg->kit,
+		"--mem", "256M", "--device", "pci-testdev", "--device", "edu",
+		"--cmdline", cmdline, "--stats", NULL
+	};
+	struct bench_kvs res, stats;
+	struct bench_proc r;
+	int ret;
+
+	bench_kit_cmdline(cmdline, sizeof(cmdline), test, count);
+	ret = bench_callgrind(cfg->valgrind, argv, cfg->timeout_s * 4,
+			      BENCH_BUS_FILE, &r, insn);
+	if (ret < 0) {
+		bench_warn("iovmm (callgrind)", test, "no callgrind counts", &r);
+	} else if (bench_kit_ok("iovmm (callgrind)", test, &r, &res) < 0) {
+		ret = -EPROTO;
+	} else if (bench_find_line(r.err.p ? r.err.p : "", r.err.len,
+				   "iovmm-stats:", NULL, &stats) < 0 ||
+		   bench_kv_get_u64(&stats, "exits", exits) < 0) {
+		bench_warn("iovmm (callgrind)", test, "no exits in --stats", &r);
+		ret = -EPROTO;
+	}
+	bench_proc_free(&r);
+	return ret;
+}
+
+/* One counted rawkvm run of one test. */
+static int bench_insn_raw(const struct bench_cfg *cfg, const char *test,
+			  uint64_t count, struct bench_insn *insn,
+			  uint64_t *exits)
+{
+	char n[32];
+	char *const argv[] = { (char *)cfg->raw, "--count", n, (char *)test,
+			       NULL };
+	struct bench_kvs res;
+	struct bench_proc r;
+	const char *st;
+	int ret;
+
+	snprintf(n, sizeof(n), "%" PRIu64, count);
+	ret = bench_callgrind(cfg->valgrind, argv, cfg->timeout_s * 4, NULL,
+			      &r, insn);
+	if (ret < 0) {
+		bench_warn("raw (callgrind)", test, "no callgrind counts", &r);
+	} else if (bench_find_line(r.out.p ? r.out.p : "", r.out.len, "RESULT",
+				   test, &res) < 0 ||
+		   !(st = bench_kv_get(&res, "status")) || strcmp(st, "pass") ||
+		   bench_kv_get_u64(&res, "exits", exits) < 0) {
+		bench_warn("raw (callgrind)", test, "no passing RESULT line", &r);
+		ret = -EPROTO;
+	}
+	bench_proc_free(&r);
+	return ret;
+}
+
+typedef int bench_insn_fn(const struct bench_cfg *cfg, const char *test,
+			  uint64_t count, struct bench_insn *insn,
+			  uint64_t *exits);
+
+/*
+ * Instructions per exit as the slope between a run with insn_lo and one
+ * with insn_hi exits: (I_hi - I_lo) / (exits_hi - exits_lo), with each
+ * program's own exit count. Fills [0] the total and [1] the handlers' part.
+ */
+static void bench_insn_slope(const struct bench_cfg *cfg, bench_insn_fn *fn,
+			     const char *test, double out[2])
+{
+	struct bench_insn lo, hi;
+	uint64_t e_lo, e_hi;
+
+	out[0] = out[1] = NAN;
+	if (fn(cfg, test, cfg->insn_lo, &lo, &e_lo) < 0 ||
+	    fn(cfg, test, cfg->insn_hi, &hi, &e_hi) < 0)
+		return;
+	if (e_hi <= e_lo) {
+		bench_warn("callgrind", test, "exit count did not grow", NULL);
+		return;
+	}
+	out[0] = ((double)hi.total - (double)lo.total) / (double)(e_hi - e_lo);
+	out[1] = ((double)hi.below - (double)lo.below) / (double)(e_hi - e_lo);
+}
+
+static void bench_insn_test(const struct bench_cfg *cfg, size_t t,
+			    unsigned int run, struct bench_data *d)
+{
+	const struct bench_exit_test *et = &bench_exit_tests[t];
+	double v[2];
+
+	bench_insn_slope(cfg, bench_insn_raw, et->raw, v);
+	d->insn[t][BENCH_INSN_RAW][run] = v[0];
+	if (!cfg->iovmm)
+		return;
+	bench_insn_slope(cfg, bench_insn_iovmm, et->kit, v);
+	d->insn[t][BENCH_INSN_IOVMM][run] = v[0];
+	d->insn[t][BENCH_INSN_HANDLERS][run] = v[1];
+	d->insn[t][BENCH_INSN_PATH][run] = v[0] - v[1];
+}
+
 /*
  * Startup and footprint from a `test=hello` run: fork/exec to the first
  * guest line, wait4()'s ru_maxrss, and for iovmm its own --stats line.
@@ -325,6 +468,11 @@ static void bench_collect_all(const struct bench_cfg *cfg, struct bench_data *d)
 {
 	for (unsigned int run = 0; run < cfg->runs; run++) {
 		fprintf(stderr, "bench: run %u/%u\n", run + 1, cfg->runs);
+		for (size_t t = 0; cfg->valgrind && t < BENCH_NTESTS; t++)
+			if (bench_exit_tests[t].insn)
+				bench_insn_test(cfg, t, run, d);
+		if (!cfg->timed)
+			continue;
 		bench_exit_raw(cfg, run, d);
 		for (size_t t = 0; t < BENCH_NTESTS; t++) {
 			if (cfg->iovmm)
@@ -354,6 +502,9 @@ static void bench_summarize(const struct bench_data *d, struct bench_summary *s)
 	for (size_t t = 0; t < BENCH_NTESTS; t++)
 		for (int i = 0; i < BENCH_NIMPL; i++)
 			s->ns[t][i] = bench_median_of(d->ns[t][i], d->runs);
+	for (size_t t = 0; t < BENCH_NTESTS; t++)
+		for (int i = 0; i < BENCH_NINSN; i++)
+			s->insn[t][i] = bench_median_of(d->insn[t][i], d->runs);
 	for (int i = 0; i < 2; i++) {
 		s->startup_ms[i] = bench_median_of(d->startup_ms[i], d->runs);
 		s->maxrss_kb[i] = bench_median_of(d->maxrss_kb[i], d->runs);
@@ -377,6 +528,43 @@ static void bench_cell(char *buf, size_t len, double v, int prec,
 		snprintf(buf, len, "n/a");
 	else
 		snprintf(buf, len, "%.*f%s", prec, v, suffix);
+}
+
+/*
+ * Instructions per exit: iovmm and raw, their ratio against the target, and
+ * iovmm split into the bus handlers (device models) and the rest (the exit
+ * path: the vCPU loop, KVM_RUN's wrapper, the bus dispatch).
+ */
+static void bench_print_insn(FILE *f, const struct bench_cfg *cfg,
+			     const struct bench_summary *s)
+{
+	char c[6][32], target[48];
+
+	fprintf(f, "userspace instructions per exit (callgrind, slope of "
+		   "count=%" PRIu64 " and %" PRIu64 ")\n",
+		cfg->insn_lo, cfg->insn_hi);
+	fprintf(f, "%-12s %8s %8s %10s  %-20s %9s %8s %9s\n", "test", "iovmm",
+		"raw", "iovmm/raw", "target", "handlers", "path", "path/raw");
+	for (size_t t = 0; t < BENCH_NTESTS; t++) {
+		const double *v = s->insn[t];
+		double ratio = v[BENCH_INSN_IOVMM] / v[BENCH_INSN_RAW];
+
+		if (!bench_exit_tests[t].insn)
+			continue;
+		bench_cell(c[0], sizeof(c[0]), v[BENCH_INSN_IOVMM], 1, "");
+		bench_cell(c[1], sizeof(c[1]), v[BENCH_INSN_RAW], 1, "");
+		bench_cell(c[2], sizeof(c[2]), ratio, 2, "x");
+		bench_cell(c[3], sizeof(c[3]), v[BENCH_INSN_HANDLERS], 1, "");
+		bench_cell(c[4], sizeof(c[4]), v[BENCH_INSN_PATH], 1, "");
+		bench_cell(c[5], sizeof(c[5]),
+			   v[BENCH_INSN_PATH] / v[BENCH_INSN_RAW], 2, "x");
+		snprintf(target, sizeof(target), "%s (<= %.2fx raw)",
+			 bench_verdict(ratio, BENCH_INSN_TARGET),
+			 BENCH_INSN_TARGET);
+		fprintf(f, "%-12s %8s %8s %10s  %-20s %9s %8s %9s\n",
+			bench_exit_tests[t].label, c[0], c[1], c[2], target,
+			c[3], c[4], c[5]);
+	}
 }
 
 static void bench_print_table(FILE *f, const struct bench_summary *s)
@@ -466,6 +654,33 @@ static void bench_json_series(FILE *f, const char *key, const double *v,
 	fprintf(f, "}%s", sep);
 }
 
+/* The instructions-per-exit fields of one test (null where not measured). */
+static void bench_json_insn(FILE *f, size_t t, const struct bench_data *d,
+			    const struct bench_summary *s)
+{
+	const double *v = s->insn[t];
+	double ratio = v[BENCH_INSN_IOVMM] / v[BENCH_INSN_RAW];
+
+	fputs(",\n     \"insn_per_exit\": ", f);
+	if (!bench_exit_tests[t].insn) {
+		fputs("null, \"ratio_insn_iovmm_raw\": null, "
+		      "\"ratio_insn_path_raw\": null, \"target_insn_ratio\": "
+		      "null, \"insn_verdict\": \"-\"", f);
+		return;
+	}
+	fputc('{', f);
+	for (int i = 0; i < BENCH_NINSN; i++)
+		bench_json_series(f, bench_insn_name[i], d->insn[t][i], d->runs,
+				  i + 1 < BENCH_NINSN ? ", " : "");
+	fputs("},\n     \"ratio_insn_iovmm_raw\": ", f);
+	bench_json_num(f, ratio);
+	fputs(", \"ratio_insn_path_raw\": ", f);
+	bench_json_num(f, v[BENCH_INSN_PATH] / v[BENCH_INSN_RAW]);
+	fprintf(f, ", \"target_insn_ratio\": %.2f, \"insn_verdict\": ",
+		BENCH_INSN_TARGET);
+	bench_json_str(f, bench_verdict(ratio, BENCH_INSN_TARGET));
+}
+
 static void bench_json_test(FILE *f, const struct bench_cfg *cfg, size_t t,
 			    const struct bench_data *d,
 			    const struct bench_summary *s)
@@ -494,6 +709,7 @@ static void bench_json_test(FILE *f, const struct bench_cfg *cfg, size_t t,
 	bench_json_num(f, et->target > 0 ? et->target : NAN);
 	fputs(", \"verdict\": ", f);
 	bench_json_str(f, et->target > 0 ? bench_verdict(r_raw, et->target) : "-");
+	bench_json_insn(f, t, d, s);
 	fprintf(f, "}%s\n", t + 1 < BENCH_NTESTS ? "," : "");
 }
 
@@ -536,7 +752,16 @@ static int bench_write_json(const struct bench_cfg *cfg,
 	bench_json_str(f, cfg->raw);
 	fputs(", \"qemu\": ", f);
 	bench_json_str(f, cfg->qemu);
-	fputs("},\n  \"tests\": [\n", f);
+	fputs(", \"valgrind\": ", f);
+	bench_json_str(f, cfg->valgrind);
+	fputs("},\n  \"insn\": ", f);
+	if (cfg->valgrind)
+		fprintf(f, "{\"tool\": \"callgrind\", \"counts\": [%" PRIu64
+			   ", %" PRIu64 "], \"handlers_below\": \"%s\"}",
+			cfg->insn_lo, cfg->insn_hi, BENCH_BUS_FILE);
+	else
+		fputs("null", f);
+	fputs(",\n  \"tests\": [\n", f);
 	for (size_t t = 0; t < BENCH_NTESTS; t++)
 		bench_json_test(f, cfg, t, d, s);
 	fputs("  ],\n", f);
@@ -582,6 +807,12 @@ static int bench_resolve(struct bench_cfg *cfg)
 		fprintf(stderr, "bench: rawkvm %s: %s\n", cfg->raw, strerror(errno));
 		return -ENOENT;
 	}
+	if (cfg->valgrind && !bench_have_prog(cfg->valgrind)) {
+		fprintf(stderr, "bench: %s not found; instructions per exit will "
+				"be n/a (scripts/deps.sh installs valgrind; "
+				"--no-insn to silence)\n", cfg->valgrind);
+		cfg->valgrind = NULL;
+	}
 	if (cfg->qemu && !bench_have_prog(cfg->qemu)) {
 		fprintf(stderr, "bench: %s not found; QEMU columns will be n/a "
 				"(use --no-qemu to silence)\n", cfg->qemu);
@@ -606,11 +837,14 @@ static void bench_exits_usage(FILE *f)
 		"  --no-qemu         skip QEMU\n"
 		"  --iovmm PATH      iovmm binary (default: this binary)\n"
 		"  --no-iovmm        skip iovmm (compare QEMU with the raw floor only)\n"
-		"  --timeout SEC     per child process (default 60 + count/1000)\n");
+		"  --timeout SEC     per child process (default 60 + count/1000)\n"
+		"  --valgrind PATH   valgrind for the instruction counts (default valgrind)\n"
+		"  --no-insn         skip the instruction counts\n"
+		"  --insn-only       only the instruction counts (no timing, QEMU, startup)\n");
 }
 
 enum { OPT_NO_QEMU = 256, OPT_NO_IOVMM, OPT_QEMU_MACHINE, OPT_IOVMM,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_VALGRIND, OPT_NO_INSN, OPT_INSN_ONLY };
 
 /* Numeric options: --runs, --count, --timeout. */
 static int bench_exits_num_opt(int opt, const char *arg, struct bench_cfg *cfg)
@@ -650,10 +884,13 @@ static int bench_exits_parse(int argc, char **argv, struct bench_cfg *cfg)
 		{ "iovmm", required_argument, NULL, OPT_IOVMM },
 		{ "no-iovmm", no_argument, NULL, OPT_NO_IOVMM },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "valgrind", required_argument, NULL, OPT_VALGRIND },
+		{ "no-insn", no_argument, NULL, OPT_NO_INSN },
+		{ "insn-only", no_argument, NULL, OPT_INSN_ONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int opt, no_qemu = 0, no_iovmm = 0;
+	int opt, no_qemu = 0, no_iovmm = 0, no_insn = 0;
 
 	optind = 0;	/* glibc: full re-initialisation after iovmm's own getopt */
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -672,6 +909,9 @@ static int bench_exits_parse(int argc, char **argv, struct bench_cfg *cfg)
 		case OPT_NO_QEMU: no_qemu = 1; break;
 		case OPT_IOVMM: cfg->iovmm = optarg; break;
 		case OPT_NO_IOVMM: no_iovmm = 1; break;
+		case OPT_VALGRIND: cfg->valgrind = optarg; break;
+		case OPT_NO_INSN: no_insn = 1; break;
+		case OPT_INSN_ONLY: cfg->timed = 0; break;
 		case 'h': bench_exits_usage(stdout); return 1;
 		default: bench_exits_usage(stderr); return -EINVAL;
 		}
@@ -684,6 +924,15 @@ static int bench_exits_parse(int argc, char **argv, struct bench_cfg *cfg)
 		cfg->qemu = NULL;
 	if (no_iovmm)
 		cfg->iovmm = NULL;
+	if (no_insn)
+		cfg->valgrind = NULL;
+	if (!cfg->timed && !cfg->valgrind) {
+		fprintf(stderr, "bench: --insn-only and --no-insn leave nothing to do\n");
+		return -EINVAL;
+	}
+	/* Two runs with 10x as many exits; the slope cancels start-up. */
+	cfg->insn_lo = cfg->count / 10 ? cfg->count / 10 : 1;
+	cfg->insn_hi = cfg->count > cfg->insn_lo ? cfg->count : cfg->insn_lo + 1;
 	return 0;
 }
 
@@ -693,6 +942,14 @@ static unsigned int bench_count_failures(const struct bench_cfg *cfg,
 	unsigned int n = 0;
 
 	for (unsigned int run = 0; run < d->runs; run++) {
+		for (size_t t = 0; cfg->valgrind && t < BENCH_NTESTS; t++) {
+			if (!bench_exit_tests[t].insn)
+				continue;
+			n += isnan(d->insn[t][BENCH_INSN_RAW][run]);
+			n += cfg->iovmm && isnan(d->insn[t][BENCH_INSN_IOVMM][run]);
+		}
+		if (!cfg->timed)
+			continue;
 		for (size_t t = 0; t < BENCH_NTESTS; t++) {
 			n += isnan(d->ns[t][BENCH_RAW][run]);
 			n += cfg->iovmm && isnan(d->ns[t][BENCH_IOVMM][run]);
@@ -709,6 +966,7 @@ static int bench_exits(int argc, char **argv)
 	struct bench_cfg cfg = {
 		.runs = 5, .count = 10000, .json = "bench-exits.json",
 		.qemu = "qemu-system-x86_64", .iovmm = "/proc/self/exe",
+		.valgrind = "valgrind", .timed = 1,
 	};
 	struct bench_summary sum;
 	struct bench_data *d;
@@ -733,9 +991,13 @@ static int bench_exits(int argc, char **argv)
 	bench_collect_all(&cfg, d);
 	d->failures = bench_count_failures(&cfg, d);
 	bench_summarize(d, &sum);
-	printf("iovmm bench exits: %u runs, count=%" PRIu64 ", medians "
-	       "(ns/op from the guest's rdtsc)\n", cfg.runs, cfg.count);
-	bench_print_table(stdout, &sum);
+	printf("iovmm bench exits: %u runs, count=%" PRIu64 ", medians%s\n",
+	       cfg.runs, cfg.count,
+	       cfg.timed ? " (ns/op from the guest's rdtsc)" : "");
+	if (cfg.timed)
+		bench_print_table(stdout, &sum);
+	if (cfg.valgrind)
+		bench_print_insn(stdout, &cfg, &sum);
 	ret = bench_write_json(&cfg, d, &sum);
 	if (ret < 0)
 		fprintf(stderr, "bench: writing %s: %s\n", cfg.json, strerror(-ret));

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -129,6 +130,36 @@ int bench_locate(const char *self, const char *rel, int mode, char *out,
 		 size_t len);
 /* True when `prog` (a path, or a name looked up in $PATH) is executable. */
 int bench_have_prog(const char *prog);
+
+/* ---- instruction counts (valgrind --tool=callgrind) ---- */
+
+struct bench_insn {
+	uint64_t total;	/* instructions the process executed in userspace */
+	/*
+	 * Inclusive cost of the calls that functions defined in a file ending
+	 * with `from_file` made to functions of the same program outside that
+	 * file (for "core/bus.c": the bus handlers, i.e. the device models).
+	 * Calls into shared libraries (libc) are not counted here.
+	 */
+	uint64_t below;
+};
+
+/*
+ * Reads a callgrind output file (positions: line or instr line; the first
+ * event must be Ir). `from_file` may be NULL (below = 0). 0, -EPROTO when
+ * the file is not callgrind's or has no totals, -ENOMEM.
+ */
+int bench_callgrind_parse(FILE *f, const char *from_file,
+			  struct bench_insn *out);
+/*
+ * bench_spawn() of `valgrind --tool=callgrind -q argv...` with its output
+ * file in /tmp (removed afterwards), then bench_callgrind_parse() of it.
+ * `r` holds the child's output and status whenever the child ran (free it
+ * with bench_proc_free() in every case); 0 when the counts were read.
+ */
+int bench_callgrind(const char *valgrind, char *const argv[], double timeout_s,
+		    const char *from_file, struct bench_proc *r,
+		    struct bench_insn *out);
 
 /* ---- background processes (tools/bench_bg.c) ---- */
 

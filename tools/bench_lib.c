@@ -404,3 +404,273 @@ int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+/* ---- instruction counts (callgrind) ----------------------------------- */
+
+/*
+ * Callgrind's output (valgrind manual, "Callgrind Format Specification"):
+ * names are compressed to "(id) name" the first time and "(id)" after;
+ * fl= fi= fe= cfi= cfl= share one id space (files), ob= cob= another
+ * (objects). A "calls=" line is followed by a cost line that carries the
+ * inclusive cost of those calls; cob= and cfi=/cfl= name the callee of the
+ * next "calls=" only and default to the caller's object and file.
+ */
+struct bench_cg_names {
+	char **v;	/* by id; NULL where an id was never named */
+	size_t n;
+};
+
+struct bench_cg {
+	struct bench_cg_names files, objs;
+	const char *from_file;	/* suffix of the file whose calls are summed */
+	long fn_file;		/* file id of the current function */
+	long ob;		/* current object id */
+	long cob, cfile;	/* callee of the next calls=; -1: as the caller */
+	int call_pending;	/* the next cost line is a call's inclusive cost */
+	int call_counts;	/* ... and it is summed into `below` */
+	unsigned int npos;	/* position columns per cost line */
+	int have_events, have_totals;
+	uint64_t total, summary, below;
+};
+
+static void bench_cg_names_free(struct bench_cg_names *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+static int bench_cg_set(struct bench_cg_names *t, size_t id, const char *name)
+{
+	if (id >= t->n) {
+		size_t n = t->n ? t->n : 64;
+		char **v;
+
+		while (n <= id)
+			n *= 2;
+		v = realloc(t->v, n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + t->n, 0, (n - t->n) * sizeof(*v));
+		t->v = v;
+		t->n = n;
+	}
+	if (!t->v[id] || strcmp(t->v[id], name) != 0) {
+		char *s = strdup(name);
+
+		if (!s)
+			return -ENOMEM;
+		free(t->v[id]);
+		t->v[id] = s;
+	}
+	return 0;
+}
+
+/*
+ * The id of a name field ("(id) name", "(id)" or an uncompressed "name",
+ * which gets the id of an earlier equal name or a new one); -errno.
+ */
+static long bench_cg_intern(struct bench_cg_names *t, const char *val)
+{
+	size_t id;
+	int ret;
+
+	if (val[0] == '(') {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(val + 1, &end, 10);
+		if (errno || end == val + 1 || *end != ')' || v > 1000000)
+			return -EPROTO;
+		if (end[1] == ' ' && end[2] && (ret = bench_cg_set(t, v, end + 2)))
+			return ret;
+		return (long)v;
+	}
+	for (id = 0; id < t->n; id++)
+		if (t->v[id] && strcmp(t->v[id], val) == 0)
+			return (long)id;
+	while (id > 0 && !t->v[id - 1])
+		id--;
+	ret = bench_cg_set(t, id, val);
+	return ret ? ret : (long)id;
+}
+
+static int bench_cg_file_is_from(const struct bench_cg *cg, long id)
+{
+	const char *name;
+	size_t n, m;
+
+	if (!cg->from_file || id < 0 || (size_t)id >= cg->files.n ||
+	    !(name = cg->files.v[id]))
+		return 0;
+	n = strlen(name);
+	m = strlen(cg->from_file);
+	return n >= m && strcmp(name + n - m, cg->from_file) == 0;
+}
+
+/* The first event (Ir) of a cost line: after the position columns. */
+static uint64_t bench_cg_cost(const struct bench_cg *cg, const char *line)
+{
+	const char *p = line;
+
+	for (unsigned int i = 0; i < cg->npos; i++) {
+		p += strcspn(p, " \t");
+		p += strspn(p, " \t");
+	}
+	return *p >= '0' && *p <= '9' ? strtoull(p, NULL, 10) : 0;
+}
+
+/* A "key=value" line; unknown keys are ignored. */
+static int bench_cg_spec(struct bench_cg *cg, const char *key, size_t klen,
+			 const char *val)
+{
+#define BENCH_CG_KEY(k) (klen == sizeof(k) - 1 && memcmp(key, k, klen) == 0)
+	long id = 0;
+
+	if (BENCH_CG_KEY("fl") || BENCH_CG_KEY("fi") || BENCH_CG_KEY("fe") ||
+	    BENCH_CG_KEY("cfi") || BENCH_CG_KEY("cfl")) {
+		if ((id = bench_cg_intern(&cg->files, val)) < 0)
+			return (int)id;
+		if (BENCH_CG_KEY("fl"))
+			cg->fn_file = id;
+		else if (key[0] == 'c')
+			cg->cfile = id;
+	} else if (BENCH_CG_KEY("ob") || BENCH_CG_KEY("cob")) {
+		if ((id = bench_cg_intern(&cg->objs, val)) < 0)
+			return (int)id;
+		if (key[0] == 'c')
+			cg->cob = id;
+		else
+			cg->ob = id;
+	} else if (BENCH_CG_KEY("calls")) {
+		long cfile = cg->cfile >= 0 ? cg->cfile : cg->fn_file;
+		long cob = cg->cob >= 0 ? cg->cob : cg->ob;
+
+		/* Into the same program, out of from_file: a handler. */
+		cg->call_pending = 1;
+		cg->call_counts = bench_cg_file_is_from(cg, cg->fn_file) &&
+				  !bench_cg_file_is_from(cg, cfile) &&
+				  cob == cg->ob;
+		cg->cob = cg->cfile = -1;
+	}
+	return 0;
+#undef BENCH_CG_KEY
+}
+
+static int bench_cg_line(struct bench_cg *cg, const char *line)
+{
+	const char *eq;
+
+	if ((line[0] >= '0' && line[0] <= '9') || line[0] == '+' ||
+	    line[0] == '-' || line[0] == '*') {
+		if (cg->call_pending && cg->call_counts)
+			cg->below += bench_cg_cost(cg, line);
+		cg->call_pending = 0;
+		return 0;
+	}
+	if (strncmp(line, "positions:", 10) == 0) {
+		/* "line", "instr line", ... */
+		const char *p = line + 10;
+
+		cg->npos = 0;
+		while (*(p += strspn(p, " \t"))) {
+			cg->npos++;
+			p += strcspn(p, " \t");
+		}
+		return cg->npos ? 0 : -EPROTO;
+	}
+	if (strncmp(line, "events:", 7) == 0) {
+		/* Only instruction counts are read: the first event must be Ir. */
+		const char *p = line + 7 + strspn(line + 7, " \t");
+
+		if (strncmp(p, "Ir", 2) != 0 || (p[2] && p[2] != ' '))
+			return -EPROTO;
+		cg->have_events = 1;
+		return 0;
+	}
+	if (strncmp(line, "totals:", 7) == 0 || strncmp(line, "summary:", 8) == 0) {
+		uint64_t v = strtoull(strchr(line, ':') + 1, NULL, 10);
+
+		if (line[0] == 't')
+			cg->total = v;
+		else
+			cg->summary = v;
+		cg->have_totals |= line[0] == 't' ? 1 : 2;
+		return 0;
+	}
+	eq = strchr(line, '=');
+	if (eq && eq > line && (size_t)(eq - line) < 8 &&
+	    strspn(line, "abcdefghijklmnopqrstuvwxyz") == (size_t)(eq - line))
+		return bench_cg_spec(cg, line, (size_t)(eq - line), eq + 1);
+	return 0;
+}
+
+int bench_callgrind_parse(FILE *f, const char *from_file,
+			  struct bench_insn *out)
+{
+	struct bench_cg cg = {
+		.from_file = from_file, .fn_file = -1, .ob = -1, .cob = -1,
+		.cfile = -1, .npos = 1,
+	};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+
+	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		ret = bench_cg_line(&cg, line);
+	}
+	free(line);
+	bench_cg_names_free(&cg.files);
+	bench_cg_names_free(&cg.objs);
+	if (ret)
+		return ret;
+	if (!cg.have_events || !cg.have_totals)
+		return -EPROTO;
+	out->total = cg.have_totals & 1 ? cg.total : cg.summary;
+	out->below = cg.below;
+	return 0;
+}
+
+int bench_callgrind(const char *valgrind, char *const argv[], double timeout_s,
+		    const char *from_file, struct bench_proc *r,
+		    struct bench_insn *out)
+{
+	char path[] = "/tmp/iovmm-callgrind.XXXXXX";
+	char opt[sizeof(path) + 32];
+	char *vargv[64] = { (char *)valgrind, "--tool=callgrind", "-q", opt };
+	size_t n = 4;
+	FILE *f;
+	int fd, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->first_line_ms = NAN;
+	for (size_t i = 0; argv[i]; i++) {
+		if (n + 1 >= ARRAY_SIZE(vargv))
+			return -E2BIG;
+		vargv[n++] = argv[i];
+	}
+	vargv[n] = NULL;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	snprintf(opt, sizeof(opt), "--callgrind-out-file=%s", path);
+	ret = bench_spawn(vargv, timeout_s, r);
+	if (ret == 0) {
+		f = fopen(path, "r");
+		if (!f)
+			ret = -errno;
+		else {
+			ret = bench_callgrind_parse(f, from_file, out);
+			fclose(f);
+		}
+	}
+	unlink(path);
+	return ret;
+}

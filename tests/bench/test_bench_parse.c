@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,15 +165,82 @@ START_TEST(test_median)
 }
 END_TEST
 
+/* Parses a callgrind output file held in memory. */
+static int cg_parse(const char *text, const char *from, struct bench_insn *out)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	ck_assert_ptr_nonnull(f);
+	ret = bench_callgrind_parse(f, from, out);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The shape callgrind writes: compressed names, relative positions, a call
+ * from vcpu.c into bus.c, and from bus.c one call into libc (another object:
+ * not a handler), one into a device (counted) and one to a bus.c function
+ * (no cfi=: the caller's file, not a handler).
+ */
+static const char cg_file[] =
+	"# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\n"
+	"cmd:  iovmm run --cmdline test=mmio count=10\npart: 1\n\n"
+	"positions: line\nevents: Ir\nsummary: 1999\n\n"
+	"ob=(1) /b/tools/iovmm\nfl=(1) /b/../core/vcpu.c\nfn=(1) vcpu_thread\n"
+	"10 100\ncfi=(2) /b/../core/bus.c\ncfn=(2) bus_access\ncalls=5 20\n"
+	"11 600\n\n"
+	"fl=(2)\nfn=(2)\n20 50\n"
+	"cob=(2) /usr/lib/libc.so.6\ncfi=(3) ./nptl/rwlock.c\n"
+	"cfn=(3) pthread_rwlock_rdlock\ncalls=5 1\n+1 40\n"
+	"cfi=(4) /b/../core/pci/cfg.c\ncfn=(4) pci_bar_bus_write\n"
+	"calls=5 300\n* 500\n"
+	"cfn=(5) bus_lookup\ncalls=5 +3\n-1 10\n"
+	"fn=(5)\n30 10\n\n"
+	"fl=(4)\nfn=(4)\n300 500\n\n"
+	"ob=(2)\nfl=(3)\nfn=(3)\n1 40\n"
+	"totals: 1000\n";
+
+START_TEST(test_callgrind)
+{
+	struct bench_insn in;
+
+	ck_assert_int_eq(cg_parse(cg_file, "/core/bus.c", &in), 0);
+	ck_assert_uint_eq(in.total, 1000);	/* totals: wins over summary: */
+	ck_assert_uint_eq(in.below, 500);
+	ck_assert_int_eq(cg_parse(cg_file, "/core/vcpu.c", &in), 0);
+	ck_assert_uint_eq(in.below, 600);
+	ck_assert_int_eq(cg_parse(cg_file, NULL, &in), 0);
+	ck_assert_uint_eq(in.below, 0);
+	/* Two position columns (--dump-instr=yes); summary: alone. */
+	ck_assert_int_eq(cg_parse("positions: instr line\nevents: Ir\n"
+				  "fl=(1) core/bus.c\nfn=(1) f\n0x10 3 7\n"
+				  "cfl=(2) dev.c\ncfn=(2) g\ncalls=1 0x20 4\n"
+				  "+3 * 70\nsummary: 77\n", "core/bus.c", &in), 0);
+	ck_assert_uint_eq(in.total, 77);
+	ck_assert_uint_eq(in.below, 70);
+	/* Not callgrind's: no events, another first event, no totals. */
+	ck_assert_int_eq(cg_parse("hello\n", NULL, &in), -EPROTO);
+	ck_assert_int_eq(cg_parse("events: Dr Ir\ntotals: 5\n", NULL, &in),
+			 -EPROTO);
+	ck_assert_int_eq(cg_parse("events: Ir\nfn=(1) f\n1 5\n", NULL, &in),
+			 -EPROTO);
+	ck_assert_int_eq(cg_parse("events: Ir\nfl=(x) f\ntotals: 5\n", NULL,
+				  &in), -EPROTO);
+}
+END_TEST
+
 START_TEST(test_main_usage)
 {
 	char *none[] = { "bench", NULL };
 	char *bad[] = { "bench", "nope", NULL };
 	char *badopt[] = { "bench", "exits", "--runs", "0", NULL };
+	char *nothing[] = { "bench", "exits", "--insn-only", "--no-insn", NULL };
 
 	ck_assert_int_eq(bench_main(1, none), 2);
 	ck_assert_int_eq(bench_main(2, bad), 2);
 	ck_assert_int_eq(bench_main(4, badopt), 2);
+	ck_assert_int_eq(bench_main(4, nothing), 2);
 }
 END_TEST
 
@@ -191,6 +259,7 @@ int main(void)
 	tcase_add_test(tc, test_stats_line);
 	tcase_add_test(tc, test_find_line);
 	tcase_add_test(tc, test_median);
+	tcase_add_test(tc, test_callgrind);
 	tcase_add_test(tc, test_main_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
