@@ -2,9 +2,9 @@
 /*
  * A VFIO device as the passthrough PCI model sees it: regions (config
  * space, BARs, ROM) to read, write and mmap, interrupt indexes to wire to
- * eventfds, and resets. Transports implement the ops: the kernel's type1
- * container/group (vfio/container.c) today; iommufd cdevs and vfio-user
- * later; an in-memory fake in the unit tests.
+ * eventfds, and resets. A VM's backend (vfio/backend.h) opens functions as
+ * these: the kernel's type1 container/group (vfio/container.c) today;
+ * iommufd cdevs and vfio-user later; an in-memory fake in the unit tests.
  *
  * Region and IRQ indexes and flag bits are VFIO's (linux/vfio.h):
  * VFIO_PCI_BAR0_REGION_INDEX..., VFIO_REGION_INFO_FLAG_*,

@@ -8,8 +8,8 @@
  *
  * vfio/host.c answers all of them (BDF syntax, the device's sysfs view and
  * the viability rule, documented in vfio/host.h), so `iovmm run` and
- * `iovmm vfio list|bind` agree. These write no message: vfio/pci.c and
- * vfio/container.c word their own.
+ * `iovmm vfio list|bind` agree. These write no message: the backend that
+ * checks (vfio/container.c) words its own.
  */
 #ifndef IOVMM_VFIO_SYSFS_H
 #define IOVMM_VFIO_SYSFS_H
