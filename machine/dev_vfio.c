@@ -279,8 +279,8 @@ static int vfio_dev_open(struct machine *m, const struct machine_vfio_opts *o,
 	return b->ops->open_device(b, &req, out, err, errlen);
 }
 
-static int vfio_dev_create(struct machine *m, const void *opts, void **state,
-			   char *err, size_t errlen)
+static int vfio_dev_create(struct machine *m, const void *opts,
+			   struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_vfio_opts *o = opts;
 	const struct vfio_ctx ctx = {
@@ -304,33 +304,8 @@ static int vfio_dev_create(struct machine *m, const void *opts, void **state,
 	ret = vfio_pci_create(vdev, &vcfg, &ctx, &v, err, errlen);
 	if (ret)
 		return ret;
-	ret = machine_plug(m, "vfio-pci", vfio_pci_dev(v), err, errlen);
-	if (ret) {
-		vfio_pci_destroy(v);
-		return ret;
-	}
-	/*
-	 * INTx where the function has it, on the GSI the DSDT's _PRT names
-	 * for its slot and pin. Guests that use MSI/MSI-X never need it, so a
-	 * failure only costs INTx (the device is on the bus already and must
-	 * stay alive until the host bridge is gone).
-	 */
-	if (vfio_pci_intx_pin(v)) {
-		unsigned slot = vfio_pci_dev(v)->devfn >> 3;
-
-		ret = vfio_pci_set_intx_gsi(v, layout_pci_intx_gsi(slot,
-						vfio_pci_intx_pin(v) - 1));
-		if (ret && ret != -ENOTSUP)
-			log_warn("vfio-pci", "%s: no INTx: %s", vdev->name,
-				 strerror(-ret));
-	}
-	*state = v;
+	*dev = vfio_pci_dev(v);
 	return 0;
-}
-
-static void vfio_dev_destroy(void *state)
-{
-	vfio_pci_destroy(state);
 }
 
 /* The host side, read only: the function (host=) or the PF (pf=) exists
@@ -376,6 +351,5 @@ const struct machine_device_type machine_vfio_pci = {
 	.parse = vfio_parse,
 	.free_opts = free,
 	.check = vfio_dev_check,
-	.create = vfio_dev_create,
-	.destroy = vfio_dev_destroy,
+	.create_pci = vfio_dev_create,
 };

@@ -242,6 +242,26 @@ static void vfio_dev_reset(struct pci_dev *dev)
 	vfio_pci_rom_sync(v);
 }
 
+/*
+ * The host bridge wired the function's pin (declared at create when the
+ * function has INTx): level-triggered with KVM resample, so an EOI unmasks
+ * the host line. Guests that use MSI/MSI-X never need INTx, so a failure
+ * here only costs INTx.
+ */
+static void vfio_intx_connect(struct pci_dev *dev, uint32_t gsi)
+{
+	struct vfio_pci *v = container_of(dev, struct vfio_pci, pdev);
+	int ret = vfio_pci_set_intx_gsi(v, gsi);
+
+	if (ret && ret != -ENOTSUP)
+		log_warn("vfio-pci", "%s: no INTx: %s", v->bdf, strerror(-ret));
+}
+
+static void vfio_dev_destroy(struct pci_dev *dev)
+{
+	vfio_pci_destroy(container_of(dev, struct vfio_pci, pdev));
+}
+
 const struct pci_dev_ops vfio_pci_dev_ops = {
 	.cfg_read = vfio_pci_cfg_read,
 	.cfg_write = vfio_pci_cfg_write,
@@ -249,6 +269,8 @@ const struct pci_dev_ops vfio_pci_dev_ops = {
 	.bar_write = vfio_bar_write,
 	.reset = vfio_dev_reset,
 	.bar_moved = vfio_bar_moved,
+	.intx_connect = vfio_intx_connect,
+	.destroy = vfio_dev_destroy,
 };
 
 /* ---- lifetime ---- */
@@ -288,7 +310,11 @@ int vfio_pci_create(struct vfio_device *vdev,
 	if (ret)
 		goto err;
 	if (!vdev->ops->irq_info(vdev, VFIO_PCI_INTX_IRQ_INDEX, &intx))
-		v->intx.present = intx.count && v->real_cfg[PCI_INTERRUPT_PIN];
+		v->intx.present = intx.count && vfio_pci_intx_pin(v);
+	/* The pin the host bridge wires (intx_connect); none without INTx. */
+	if (v->intx.present)
+		pci_cfg_declare(&v->pdev.cfg, PCI_INTERRUPT_PIN, 1,
+				vfio_pci_intx_pin(v), 0, 0);
 	ret = bars_setup(v);
 	if (!ret)
 		ret = vfio_quirks_apply(v, v->pdev.cfg.data[PCI_VENDOR_ID] |
@@ -344,8 +370,6 @@ int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi)
 	if (!v->intx.present)
 		return -ENOTSUP;
 	pthread_mutex_lock(&v->pdev.lock);
-	pci_cfg_declare(c, PCI_INTERRUPT_PIN, 1, v->real_cfg[PCI_INTERRUPT_PIN],
-			0, 0);
 	pci_cfg_declare(c, PCI_INTERRUPT_LINE, 1, gsi & 0xff, 0xff, 0);
 	c->wmask[PCI_COMMAND + 1] |= PCI_COMMAND_INTX_DISABLE >> 8;
 	pthread_mutex_unlock(&v->pdev.lock);

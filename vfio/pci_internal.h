@@ -168,4 +168,14 @@ void vfio_pci_bars_unmap(struct vfio_pci *v);
 /* Introspection for tests (per-vector state: pci_msix_vector_*()). */
 unsigned vfio_pci_msix_hw_count(struct vfio_pci *v);
 
+/*
+ * Wire INTx to IOAPIC pin gsi (level, with KVM resample: EOI unmasks the
+ * host line) and report it in INTERRUPT_LINE: the device's intx_connect,
+ * which the host bridge calls when it plugs the function. -ENOTSUP when
+ * the function has no INTx.
+ */
+int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi);
+/* The host function's interrupt pin: 0 none, 1-4 INTA#-INTD#. */
+unsigned vfio_pci_intx_pin(const struct vfio_pci *v);
+
 #endif

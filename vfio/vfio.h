@@ -71,14 +71,6 @@ void vfio_pci_destroy(struct vfio_pci *v);
 /* The PCI device to hand to pci_host_add(). */
 struct pci_dev *vfio_pci_dev(struct vfio_pci *v);
 
-/*
- * Wire INTx to IOAPIC pin gsi (level, with KVM resample: EOI unmasks the
- * host line) and report it in INTERRUPT_LINE. Until this is called the
- * device reports no interrupt pin. -ENOTSUP when the function has no INTx.
- */
-int vfio_pci_set_intx_gsi(struct vfio_pci *v, uint32_t gsi);
-/* The host function's interrupt pin: 0 none, 1-4 INTA#-INTD#. */
-unsigned vfio_pci_intx_pin(const struct vfio_pci *v);
 
 /*
  * Secondary-bus (hot) reset: only when the VM's backend owns every group

@@ -427,9 +427,12 @@ START_TEST(msix_vectors_route_mask_pending)
 	t_mmio_write(bus, bar3 + 16 + 2, 0xffff, 2);
 	t_mmio_write(bus, bar3 + 0x2000, ~0ULL, 8);
 	ck_assert_uint_eq(t_mmio_read(bus, bar3 + 16, 4), 0xfee00000);
-	/* Disable: VFIO's index off, routes and eventfds gone. */
+	/* Disable: VFIO's index off (INTx, wired at plug, comes back after
+	 * it), routes and eventfds gone. */
 	wr(1, 0xa2, 0, 2);
 	s = &f->sets[f->nr_sets - 1];
+	while (s > f->sets && s->index != VFIO_PCI_MSIX_IRQ_INDEX)
+		s--;
 	ck_assert(s->index == VFIO_PCI_MSIX_IRQ_INDEX && s->count == 0);
 	ck_assert_int_eq(msix_vec(v, 1, &gsi, &efd, &att), -ENOENT);
 	ck_assert_uint_eq(vfio_pci_msix_hw_count(v), 0);
@@ -451,21 +454,25 @@ START_TEST(msi_and_intx)
 	uint32_t gsi;
 	int fd;
 
-	/* INTx: pin reported once wired, trigger + unmask eventfds in VFIO. */
-	ck_assert_uint_eq(rd(1, PCI_INTERRUPT_PIN, 1), 0);
-	ck_assert_int_eq(vfio_pci_set_intx_gsi(v, 10), 0);
+	/*
+	 * INTx: the host bridge wired INTA# of slot 1 when it plugged the
+	 * function (intx_connect): the pin and the slot's _PRT GSI in
+	 * config space, trigger + unmask eventfds in VFIO.
+	 */
+	uint32_t line = layout_pci_intx_gsi(1, 0);
+
 	ck_assert_uint_eq(rd(1, PCI_INTERRUPT_PIN, 1), 1);
-	ck_assert_uint_eq(rd(1, PCI_INTERRUPT_LINE, 1), 10);
+	ck_assert_uint_eq(rd(1, PCI_INTERRUPT_LINE, 1), line);
 	fd = f->trigger[VFIO_PCI_INTX_IRQ_INDEX][0];
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_ge(f->unmask[0], 0);
 	/* A level-triggered irqfd whose resample fd is VFIO's unmask. */
 	ck_assert_int_eq(fake_irq_irqfd_gsi(fake, fd, &gsi), 0);
-	ck_assert_uint_eq(gsi, 10);
+	ck_assert_uint_eq(gsi, line);
 	ck_assert_int_eq(fake_irq_irqfd_resample(fake, fd), f->unmask[0]);
 	signal_fd(fd);
 	ck_assert_uint_eq(fake_irq_poll(fake), 1);
-	ck_assert_int_eq(fake_irq_line(fake, 10), 1);
+	ck_assert_int_eq(fake_irq_line(fake, line), 1);
 	ck_assert(!readable(fd));
 	/* MSI (cap 0xd0, 64-bit, not maskable): INTx goes off. */
 	wr(1, 0xd4, 0xfee00000, 4);
