@@ -114,24 +114,22 @@ static int disk_check(const void *opts, char *err, size_t errlen)
 }
 
 static int virtio_blk_dev_create(struct machine *m, const void *opts,
-				 void **state, char *err, size_t errlen)
+				 struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_disk_opts *o = opts;
-	const struct vm_parts *p = m->parts;
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct virtio_blk_config bcfg = {
 		.path = o->path,
 		.readonly = o->readonly,
 		.serial = o->serial,
 		.packed = o->packed,
 	};
+	struct virtio_blk *b;
+	int ret = virtio_blk_create(&ctx, &bcfg, &b, err, errlen);
 
-	return virtio_blk_create(&bcfg, p->mem, p->irq, p->io, p->pci,
-				 (struct virtio_blk **)state, err, errlen);
-}
-
-static void virtio_blk_dev_destroy(void *state)
-{
-	virtio_blk_destroy(state);
+	if (!ret)
+		*dev = virtio_blk_pci(b);
+	return ret;
 }
 
 const struct machine_device_type machine_virtio_blk = {
@@ -143,8 +141,7 @@ const struct machine_device_type machine_virtio_blk = {
 	.parse = virtio_disk_parse,
 	.free_opts = disk_free,
 	.check = disk_check,
-	.create = virtio_blk_dev_create,
-	.destroy = virtio_blk_dev_destroy,
+	.create_pci = virtio_blk_dev_create,
 };
 
 static int nvme_dev_create(struct machine *m, const void *opts,

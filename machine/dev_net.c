@@ -123,25 +123,24 @@ static int net_check(const void *opts, char *err, size_t errlen)
 }
 
 static int virtio_net_dev_create(struct machine *m, const void *opts,
-				 void **state, char *err, size_t errlen)
+				 struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_net_opts *o = opts;
-	const struct vm_parts *p = m->parts;
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct virtio_net_config ncfg = {
 		.backend = o->backend,
 		.has_mac = true,
 		.queues = o->queues,
 		.packed = o->packed,
 	};
+	struct virtio_net *n;
+	int ret;
 
 	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
-	return virtio_net_create(&ncfg, p->mem, p->irq, p->io, p->pci,
-				 (struct virtio_net **)state, err, errlen);
-}
-
-static void virtio_net_dev_destroy(void *state)
-{
-	virtio_net_destroy(state);
+	ret = virtio_net_create(&ctx, &ncfg, &n, err, errlen);
+	if (!ret)
+		*dev = virtio_net_pci(n);
+	return ret;
 }
 
 const struct machine_device_type machine_virtio_net = {
@@ -156,8 +155,7 @@ const struct machine_device_type machine_virtio_net = {
 	.parse = virtio_net_parse,
 	.free_opts = free,
 	.check = net_check,
-	.create = virtio_net_dev_create,
-	.destroy = virtio_net_dev_destroy,
+	.create_pci = virtio_net_dev_create,
 };
 
 static int e1000_dev_create(struct machine *m, const void *opts,
@@ -247,25 +245,24 @@ static int vhu_parse(const char *opts, void **out, char *err, size_t errlen)
 }
 
 static int vhu_net_dev_create(struct machine *m, const void *opts,
-			      void **state, char *err, size_t errlen)
+			      struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_vhu_opts *o = opts;
-	const struct vm_parts *p = m->parts;
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct vhu_net_config ncfg = {
 		.socket = o->socket,
 		.server = o->server,
 		.queues = o->queues,
 		.cancel_fd = m->cancel_fd,
 	};
+	struct vhu_net *n;
+	int ret;
 
 	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
-	return vhu_net_create(&ncfg, p->mem, p->irq, p->io, p->pci,
-			      (struct vhu_net **)state, err, errlen);
-}
-
-static void vhu_net_dev_destroy(void *state)
-{
-	vhu_net_destroy(state);
+	ret = vhu_net_create(&ctx, &ncfg, &n, err, errlen);
+	if (!ret)
+		*dev = vhu_net_pci(n);
+	return ret;
 }
 
 const struct machine_device_type machine_vhost_user_net = {
@@ -280,6 +277,5 @@ const struct machine_device_type machine_vhost_user_net = {
 	.nic = true,
 	.parse = vhu_parse,
 	.free_opts = free,
-	.create = vhu_net_dev_create,
-	.destroy = vhu_net_dev_destroy,
+	.create_pci = vhu_net_dev_create,
 };

@@ -43,25 +43,18 @@ struct machine_device_type {
 	 */
 	int (*check)(const void *opts, char *err, size_t errlen);
 	/*
-	 * Build the PCI function (the device contract, core/pci/pci.h): the
-	 * machine plugs it into the host bridge, which wires its INTx, and
-	 * destroys it through its ops.
+	 * Build the PCI function (the device contract, core/pci/pci.h) from
+	 * machine_pci_ctx(m): the machine plugs it into the host bridge,
+	 * which wires its INTx, and the VM destroys it through its ops.
 	 */
 	int (*create_pci)(struct machine *m, const void *opts,
 			  struct pci_dev **dev, char *err, size_t errlen);
-	/*
-	 * Types not yet on the contract build and plug themselves; *state
-	 * for destroy. Exactly one of create_pci and create is set.
-	 */
-	int (*create)(struct machine *m, const void *opts, void **state,
-		      char *err, size_t errlen);
-	void (*destroy)(void *state);
 };
 
 /* One built device: the VM destroys it (vm_adopt) in reverse order. */
 struct machine_device {
 	const struct machine_device_type *type;
-	void *state;
+	struct pci_dev *dev;
 };
 
 struct machine {

@@ -86,22 +86,16 @@ static void machine_device_release(void *obj)
 {
 	struct machine_device *d = obj;
 
-	if (d->type->create_pci)
-		pci_dev_destroy(d->state);
-	else
-		d->type->destroy(d->state);
+	pci_dev_destroy(d->dev);
 }
 
-/* Build one device; a PCI function on the contract is plugged here. */
+/* Build one device and plug it: the host places it and wires its INTx. */
 static int machine_build(struct machine *m, const struct machine_device_cfg *c,
-			 void **state, char *err, size_t errlen)
+			 struct pci_dev **out, char *err, size_t errlen)
 {
 	struct pci_dev *dev;
-	int ret;
+	int ret = c->type->create_pci(m, c->opts, &dev, err, errlen);
 
-	if (!c->type->create_pci)
-		return c->type->create(m, c->opts, state, err, errlen);
-	ret = c->type->create_pci(m, c->opts, &dev, err, errlen);
 	if (ret)
 		return ret;
 	ret = machine_plug(m, c->type->name, dev, err, errlen);
@@ -109,7 +103,7 @@ static int machine_build(struct machine *m, const struct machine_device_cfg *c,
 		pci_dev_destroy(dev);
 		return ret;
 	}
-	*state = dev;
+	*out = dev;
 	return 0;
 }
 
@@ -120,7 +114,7 @@ static int machine_add_devices(struct machine *m,
 	for (unsigned i = 0; i < cfg->nr_devices; i++) {
 		const struct machine_device_cfg *c = &cfg->devices[i];
 		struct machine_device *d = &m->devices[m->nr_devices];
-		int ret = machine_build(m, c, &d->state, err, errlen);
+		int ret = machine_build(m, c, &d->dev, err, errlen);
 
 		if (ret)
 			return ret;

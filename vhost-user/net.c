@@ -304,12 +304,18 @@ static void vn_reset(struct virtio_dev *dev)
 	n->link = vhu_fe_connected(n->fe) ? VIRTIO_NET_S_LINK_UP : 0;
 }
 
+static void vn_destroy(struct virtio_dev *dev)
+{
+	vhu_net_destroy(container_of(dev, struct vhu_net, vdev));
+}
+
 static const struct virtio_dev_ops vn_ops = {
 	.cfg_read = vn_cfg_read,
 	.set_features = vn_set_features,
 	.activate = vn_activate,
 	.queue_notify = vn_queue_notify,
 	.reset = vn_reset,
+	.destroy = vn_destroy,
 };
 
 /* ---- creation ---- */
@@ -346,10 +352,12 @@ static uint64_t vn_host_features(const struct vhu_net *n, uint64_t offer)
 	return f;
 }
 
-int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
-		   struct irq *irq, struct ioloop *io, struct pci_host *host,
-		   struct vhu_net **out, char *err, size_t errlen)
+int vhu_net_create(const struct pci_dev_ctx *ctx,
+		   const struct vhu_net_config *cfg, struct vhu_net **out,
+		   char *err, size_t errlen)
 {
+	struct gmem *mem = ctx->mem;
+	struct ioloop *io = ctx->io;
 	struct vhu_frontend_config fcfg;
 	struct vhu_net *n;
 	char why[200];
@@ -396,18 +404,16 @@ int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
 		.external_queues = BIT(2 * n->max_pairs) - 1,
 	};
 	ret = virtio_dev_init(&n->vdev, &(struct virtio_transport_ctx){
-		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = ctx->irq, .io = io,
 	});
 	if (ret) {
-		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", n->name,
-			 ret == -ENOSPC ? "no free slot or BAR space" :
-					  strerror(-ret));
+		snprintf(err, errlen, "%s: virtio transport: %s", n->name,
+			 strerror(-ret));
 		goto fail;
 	}
 	/*
-	 * vdev.lock exists now: the front-end may take it. The function is
-	 * on the bus already (no hot-unplug), so a failure here only costs
-	 * the reconnection, not the device.
+	 * vdev.lock exists now: the front-end may take it. A failure here
+	 * only costs the reconnection, not the device.
 	 */
 	ret = vhu_fe_run(n->fe);
 	if (ret)

@@ -34,6 +34,7 @@
 #include "core/gmem.h"
 #include "core/ioloop.h"
 #include "core/irq.h"
+#include "core/pci/pci.h"
 
 struct pci_host;
 struct vhu_net;
@@ -64,22 +65,22 @@ struct vhu_net_stats {
 };
 
 /*
- * Connect to (or wait for) the back end, negotiate, create the virtio
- * function and plug it into host. mem, irq, io and host are borrowed and
- * must outlive the device. 0, or -errno with a one-line reason in err:
+ * Connect to (or wait for) the back end, negotiate and create the virtio
+ * function on ctx's mem, irq and io; the caller plugs vhu_net_pci(n),
+ * whose destroy frees the whole device. 0, or -errno with a one-line
+ * reason in err:
  *   -EINVAL           bad config (no socket, queues out of range)
  *   -ENOENT           client: the socket does not exist
  *   -ECONNREFUSED     client: nobody listens on it
  *   -EADDRINUSE       server: the path is taken
  *   -EPROTONOSUPPORT  the back end lacks VERSION_1, MQ or queue pairs
- *   -ENOSPC           no PCI slot
  *   other -errno      protocol or socket errors
  * A missing back end at start is an error (the caller exits); one that
  * dies later is reconnected forever.
  */
-int vhu_net_create(const struct vhu_net_config *cfg, struct gmem *mem,
-		   struct irq *irq, struct ioloop *io, struct pci_host *host,
-		   struct vhu_net **out, char *err, size_t errlen);
+int vhu_net_create(const struct pci_dev_ctx *ctx,
+		   const struct vhu_net_config *cfg, struct vhu_net **out,
+		   char *err, size_t errlen);
 /*
  * Free the device and close the connection. Call after pci_host_destroy()
  * and with the I/O thread stopped (vm_destroy() order). Idempotent on NULL.

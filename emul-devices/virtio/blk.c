@@ -394,6 +394,11 @@ static void vblk_reset(struct virtio_dev *dev)
 	vblk_of(dev)->deferred = false;
 }
 
+static void vblk_destroy(struct virtio_dev *dev)
+{
+	virtio_blk_destroy(container_of(dev, struct virtio_blk, vdev));
+}
+
 static const struct virtio_dev_ops vblk_ops = {
 	.cfg_read = vblk_cfg_read,
 	.cfg_write = vblk_cfg_write,
@@ -401,6 +406,7 @@ static const struct virtio_dev_ops vblk_ops = {
 	.activate = vblk_activate,
 	.queue_notify = vblk_queue_notify,
 	.reset = vblk_reset,
+	.destroy = vblk_destroy,
 };
 
 /* ---- lifetime ---- */
@@ -496,10 +502,11 @@ static int vblk_setup_work(struct virtio_blk *b, char *err, size_t errlen)
 	return 0;
 }
 
-int virtio_blk_create(const struct virtio_blk_config *cfg, struct gmem *mem,
-		      struct irq *irq, struct ioloop *io, struct pci_host *host,
+int virtio_blk_create(const struct pci_dev_ctx *ctx,
+		      const struct virtio_blk_config *cfg,
 		      struct virtio_blk **out, char *err, size_t errlen)
 {
+	struct ioloop *io = ctx->io;
 	struct virtio_blk *b;
 	uint64_t features;
 	int ret;
@@ -541,15 +548,14 @@ int virtio_blk_create(const struct virtio_blk_config *cfg, struct gmem *mem,
 		.cfg_size = sizeof(struct vblk_cfg),
 		.nr_queues = 1,
 		.queue_max_size = VBLK_QUEUE_SIZE,
-		.mem = mem,
+		.mem = ctx->mem,
 	};
 	ret = virtio_dev_init(&b->vdev, &(struct virtio_transport_ctx){
-		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = ctx->irq, .io = io,
 	});
 	if (ret) {
-		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", b->name,
-			 ret == -ENOSPC ? "no free slot or BAR space" :
-					  strerror(-ret));
+		snprintf(err, errlen, "%s: virtio transport: %s", b->name,
+			 strerror(-ret));
 		goto fail;
 	}
 	*out = b;
@@ -557,6 +563,11 @@ int virtio_blk_create(const struct virtio_blk_config *cfg, struct gmem *mem,
 fail:
 	virtio_blk_destroy(b);
 	return ret;
+}
+
+struct pci_dev *virtio_blk_pci(struct virtio_blk *b)
+{
+	return virtio_dev_pci(&b->vdev);
 }
 
 void virtio_blk_destroy(struct virtio_blk *b)

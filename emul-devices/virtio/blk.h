@@ -20,6 +20,7 @@
 #include "core/gmem.h"
 #include "core/ioloop.h"
 #include "core/irq.h"
+#include "core/pci/pci.h"
 
 struct pci_host;
 struct virtio_blk;
@@ -41,15 +42,17 @@ struct virtio_blk_stats {
 };
 
 /*
- * Open the image, create the virtio function and plug it into host. mem,
- * irq, io and host are borrowed and must outlive the device. 0, or -errno
- * with a one-line reason in err: the open() error ("disk.img: No such file
- * or directory"), -EINVAL (not a regular file or block device), -ENOSPC
- * (no PCI slot).
+ * Open the image and create the virtio function on ctx's mem, irq and io;
+ * the caller plugs virtio_blk_pci(b), whose destroy frees the whole
+ * device. 0, or -errno with a one-line reason in err: the open() error
+ * ("disk.img: No such file or directory"), -EINVAL (not a regular file or
+ * block device).
  */
-int virtio_blk_create(const struct virtio_blk_config *cfg, struct gmem *mem,
-		      struct irq *irq, struct ioloop *io, struct pci_host *host,
+int virtio_blk_create(const struct pci_dev_ctx *ctx,
+		      const struct virtio_blk_config *cfg,
 		      struct virtio_blk **out, char *err, size_t errlen);
+/* The PCI function to plug into the host bridge. */
+struct pci_dev *virtio_blk_pci(struct virtio_blk *b);
 /*
  * fdatasync() and close the image, free the device. Call after
  * pci_host_destroy() and with the I/O thread stopped (vm_destroy() order).

@@ -675,6 +675,11 @@ static void vnet_reset(struct virtio_dev *dev)
 	memset(n->flow_pair, 0xff, sizeof(n->flow_pair));
 }
 
+static void vnet_destroy(struct virtio_dev *dev)
+{
+	virtio_net_destroy(container_of(dev, struct virtio_net, vdev));
+}
+
 static const struct virtio_dev_ops vnet_ops = {
 	.cfg_read = vnet_cfg_read,
 	.cfg_write = vnet_cfg_write,
@@ -682,6 +687,7 @@ static const struct virtio_dev_ops vnet_ops = {
 	.activate = vnet_activate,
 	.queue_notify = vnet_queue_notify,
 	.reset = vnet_reset,
+	.destroy = vnet_destroy,
 };
 
 /* ---- lifetime ---- */
@@ -774,10 +780,11 @@ static int vnet_setup_io(struct virtio_net *n, const struct virtio_net_config *c
 	return 0;
 }
 
-int virtio_net_create(const struct virtio_net_config *cfg, struct gmem *mem,
-		      struct irq *irq, struct ioloop *io, struct pci_host *host,
+int virtio_net_create(const struct pci_dev_ctx *ctx,
+		      const struct virtio_net_config *cfg,
 		      struct virtio_net **out, char *err, size_t errlen)
 {
+	struct ioloop *io = ctx->io;
 	unsigned pairs = cfg->queues ? cfg->queues : 1;
 	struct virtio_net *n;
 	int ret;
@@ -824,15 +831,14 @@ int virtio_net_create(const struct virtio_net_config *cfg, struct gmem *mem,
 		.cfg_size = sizeof(struct vnet_cfg),
 		.nr_queues = pairs > 1 ? 2 * pairs + 1 : 2,
 		.queue_max_size = VNET_QUEUE_SIZE,
-		.mem = mem,
+		.mem = ctx->mem,
 	};
 	ret = virtio_dev_init(&n->vdev, &(struct virtio_transport_ctx){
-		.kind = VIRTIO_TRANSPORT_PCI, .irq = irq, .io = io, .host = host,
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = ctx->irq, .io = io,
 	});
 	if (ret) {
-		snprintf(err, errlen, "%s: cannot add to PCI bus: %s", n->name,
-			 ret == -ENOSPC ? "no free slot or BAR space" :
-					  strerror(-ret));
+		snprintf(err, errlen, "%s: virtio transport: %s", n->name,
+			 strerror(-ret));
 		goto fail;
 	}
 	/* Only now is vdev.lock initialised: frames may flow. */
@@ -856,6 +862,11 @@ void virtio_net_destroy(struct virtio_net *n)
 		close(n->work_fd);
 	free(n->recs);
 	free(n);
+}
+
+struct pci_dev *virtio_net_pci(struct virtio_net *n)
+{
+	return virtio_dev_pci(&n->vdev);
 }
 
 void virtio_net_set_link(struct virtio_net *n, bool up)

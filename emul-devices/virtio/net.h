@@ -21,6 +21,7 @@
 #include "core/gmem.h"
 #include "core/ioloop.h"
 #include "core/irq.h"
+#include "core/pci/pci.h"
 
 struct pci_host;
 struct virtio_net;
@@ -47,14 +48,16 @@ struct virtio_net_stats {
 };
 
 /*
- * Create the back end named by cfg->backend, the virtio function, and plug
- * it into host. mem, irq, io and host are borrowed and must outlive the
- * device. 0, or -errno with a one-line reason in err: -EINVAL (bad config),
- * the back end's error, -ENOSPC (no PCI slot).
+ * Create the back end named by cfg->backend and the virtio function on
+ * ctx's mem, irq and io; the caller plugs virtio_dev_pci(&n->vdev), whose
+ * destroy frees the whole device. 0, or -errno with a one-line reason in
+ * err: -EINVAL (bad config), the back end's error.
  */
-int virtio_net_create(const struct virtio_net_config *cfg, struct gmem *mem,
-		      struct irq *irq, struct ioloop *io, struct pci_host *host,
+int virtio_net_create(const struct pci_dev_ctx *ctx,
+		      const struct virtio_net_config *cfg,
 		      struct virtio_net **out, char *err, size_t errlen);
+/* The PCI function to plug into the host bridge. */
+struct pci_dev *virtio_net_pci(struct virtio_net *n);
 /*
  * Free the device and its back end. Call after pci_host_destroy() and with
  * the I/O thread stopped (vm_destroy() order). Idempotent on NULL.

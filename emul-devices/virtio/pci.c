@@ -190,6 +190,18 @@ static void vp_pci_reset(struct pci_dev *pdev)
 	pthread_mutex_unlock(&vp->t.dev->lock);
 }
 
+/* The function goes with its device model (which ends the transport). */
+static void vp_pci_destroy(struct pci_dev *pdev)
+{
+	struct virtio_pci *vp = container_of(pdev, struct virtio_pci, pdev);
+	struct virtio_dev *dev = vp->t.dev;
+
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
+	else
+		virtio_pci_destroy(vp);
+}
+
 static const struct pci_dev_ops vp_pci_ops = {
 	.cfg_read = vp_pci_cfg_read,
 	.cfg_write = vp_pci_cfg_write,
@@ -197,6 +209,7 @@ static const struct pci_dev_ops vp_pci_ops = {
 	.bar_write = vp_bar_write,
 	.bar_moved = vp_bar_moved,
 	.reset = vp_pci_reset,
+	.destroy = vp_pci_destroy,
 };
 
 /* ---- the transport's ops (transport.h), vdev->lock held ---- */
@@ -313,8 +326,7 @@ static int vp_add_caps(struct virtio_pci *vp)
 }
 
 int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
-		      struct ioloop *io, struct pci_host *host,
-		      struct virtio_pci **out)
+		      struct ioloop *io, struct virtio_pci **out)
 {
 	struct pci_id id = {
 		.vendor = VP_VENDOR,
@@ -363,8 +375,6 @@ int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
 		ret = vp_add_caps(vp);
 	if (!ret)
 		ret = vp_kicks_init(vp);
-	if (!ret)
-		ret = pci_host_add(host, &vp->pdev);
 	if (ret) {
 		virtio_pci_destroy(vp);
 		return ret;

@@ -23,17 +23,16 @@ struct pci_host;
 struct virtio_pci;
 
 /*
- * Wrap dev in a virtio PCI function and plug it into the host bridge:
- * virtio_dev_init() with VIRTIO_TRANSPORT_PCI. dev (and dev->mem), irq, io
- * and host are borrowed and must outlive the device. Each queue gets an
- * eventfd registered with io (one ioloop handler per queue); irq may be
- * NULL (no KVM ioeventfds: kicks trap), io may be NULL (no kicks are
- * delivered; unit tests). -EINVAL (bad dev fields), -ENOMEM, -ENOSPC
- * (ioloop or PCI slots full), -errno from eventfd().
+ * Wrap dev in a virtio PCI function, for the caller to plug into the host
+ * bridge (virtio_pci_dev()): virtio_dev_init() with VIRTIO_TRANSPORT_PCI.
+ * dev (and dev->mem), irq and io are borrowed and must outlive the device.
+ * Each queue gets an eventfd registered with io (one ioloop handler per
+ * queue); irq may be NULL (no KVM ioeventfds: kicks trap), io may be NULL
+ * (no kicks are delivered; unit tests). -EINVAL (bad dev fields), -ENOMEM,
+ * -ENOSPC (ioloop full), -errno from eventfd().
  */
 int virtio_pci_create(struct virtio_dev *dev, struct irq *irq,
-		      struct ioloop *io, struct pci_host *host,
-		      struct virtio_pci **out);
+		      struct ioloop *io, struct virtio_pci **out);
 /*
  * Unregister the ioeventfds and ioloop handlers, free the transport and
  * destroy dev->lock: virtio_dev_exit(). Call after the vCPUs and the I/O

@@ -251,7 +251,7 @@ int virtio_dev_init(struct virtio_dev *dev,
 
 	switch (ctx->kind) {
 	case VIRTIO_TRANSPORT_PCI:
-		return virtio_pci_create(dev, ctx->irq, ctx->io, ctx->host, &vp);
+		return virtio_pci_create(dev, ctx->irq, ctx->io, &vp);
 	}
 	return -EINVAL;
 }

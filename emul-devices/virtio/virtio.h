@@ -84,6 +84,12 @@ struct virtio_dev_ops {
 	void (*queue_notify)(struct virtio_dev *dev, unsigned qidx);
 	/* Device reset: stop using the queues; the transport resets them. */
 	void (*reset)(struct virtio_dev *dev);
+	/*
+	 * Free the device model (which calls virtio_dev_exit()): the PCI
+	 * function's destroy (core/pci/pci.h) ends here. NULL for devices
+	 * whose owner frees them itself (tests).
+	 */
+	void (*destroy)(struct virtio_dev *dev);
 };
 
 struct virtio_dev {
@@ -121,15 +127,15 @@ struct virtio_transport_ctx {
 	enum virtio_transport_kind kind;
 	struct irq *irq;         /* NULL: no KVM ioeventfds (kicks trap), no irqfds */
 	struct ioloop *io;       /* NULL: no kicks are delivered (unit tests) */
-	struct pci_host *host;   /* PCI: the host bridge the function is plugged into */
 };
 
 /*
- * Put dev on the transport ctx names (PCI: a function plugged into
- * ctx->host): dev (and dev->mem) and everything in ctx must outlive the
- * device. Initialises dev->lock and sets dev->transport. Each queue gets a
- * kick eventfd served by ctx->io. -EINVAL (bad dev fields or kind),
- * -ENOMEM, -ENOSPC (ioloop or slots full), -errno from eventfd().
+ * Put dev on the transport ctx names (PCI: a function the caller plugs
+ * into the host bridge, virtio_dev_pci()): dev (and dev->mem) and
+ * everything in ctx must outlive the device. Initialises dev->lock and
+ * sets dev->transport. Each queue gets a kick eventfd served by ctx->io.
+ * -EINVAL (bad dev fields or kind), -ENOMEM, -ENOSPC (ioloop full), -errno
+ * from eventfd().
  */
 int virtio_dev_init(struct virtio_dev *dev,
 		    const struct virtio_transport_ctx *ctx);

@@ -39,6 +39,7 @@ struct bus *gp_bus;
 unsigned gp_slot = 1;
 
 static struct irq *irq;
+static struct pci_dev_ctx ctx; /* the device's creation context */
 static struct fake_irq *fake;
 static struct pci_host *host;
 static struct gmem *mem;
@@ -59,6 +60,8 @@ static void setup(void)
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
 	ck_assert_int_eq(ioloop_create(&io), 0);
 	ck_assert_int_eq(ioloop_start(io), 0);
+	ctx = (struct pci_dev_ctx){ .mem = mem, .irq = irq, .io = io,
+				    .bus = gp_bus, .cancel_fd = -1 };
 	snprintf(path, sizeof(path), "/tmp/vhu-net-test-%d.sock", getpid());
 	fb_init(&fb, path);
 	fb.features |= 1ULL << VIRTIO_F_RING_PACKED | 1ULL << 0 /* CSUM */ |
@@ -86,8 +89,9 @@ static void create(unsigned queues)
 
 	memcpy(c.mac, mac, 6);
 	fb_start(&fb);
-	ck_assert_msg(vhu_net_create(&c, mem, irq, io, host, &n, err,
-				     sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vhu_net_create(&ctx, &c, &n, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(pci_host_add(host, vhu_net_pci(n)), 0);
 }
 
 static void queues_up(unsigned nq)
@@ -412,16 +416,13 @@ START_TEST(create_errors)
 	char err[200];
 
 	memcpy(c.mac, mac, 6);
-	ck_assert_int_eq(vhu_net_create(&c, mem, irq, io, host, &n, err,
-					sizeof(err)), -EINVAL);
+	ck_assert_int_eq(vhu_net_create(&ctx, &c, &n, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "queues"));
 	c.queues = 1;
-	ck_assert_int_eq(vhu_net_create(&c, mem, irq, io, host, &n, err,
-					sizeof(err)), -ENOENT);
+	ck_assert_int_eq(vhu_net_create(&ctx, &c, &n, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "does not exist"));
 	c.mac[0] = 1;
-	ck_assert_int_eq(vhu_net_create(&c, mem, irq, io, host, &n, err,
-					sizeof(err)), -EINVAL);
+	ck_assert_int_eq(vhu_net_create(&ctx, &c, &n, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(n);
 	fb_start(&fb); /* for teardown */
 }

@@ -70,7 +70,8 @@ static void setup(void)
 		.pci_class = 0x0200, .nr_queues = NQ, .queue_max_size = 64,
 		.mem = mem, .external_queues = 0x3,
 	};
-	ck_assert_int_eq(virtio_pci_create(&td.vdev, irq, io, host, &td.vp), 0);
+	ck_assert_int_eq(virtio_pci_create(&td.vdev, irq, io, &td.vp), 0);
+	ck_assert_int_eq(pci_host_add(host, virtio_pci_dev(td.vp)), 0);
 	ck_assert_uint_eq(gp_cfg_rd(PCI_VENDOR_ID, 2), 0x1af4);
 }
 
@@ -315,7 +316,7 @@ START_TEST(bad_external_mask)
 	struct virtio_pci *vp;
 
 	d.external_queues = 1ULL << NQ; /* a queue that does not exist */
-	ck_assert_int_eq(virtio_pci_create(&d, irq, io, host, &vp), -EINVAL);
+	ck_assert_int_eq(virtio_pci_create(&d, irq, io, &vp), -EINVAL);
 }
 END_TEST
 

@@ -57,9 +57,10 @@ static void tblk_create(struct tblk *t, bool readonly, const char *serial,
 	ck_assert_int_ge(t->fd, 0);
 	ck_assert_int_eq(ftruncate(t->fd, IMG_SECTORS * 512 + extra), 0);
 	cfg.path = t->path;
-	ck_assert_msg(virtio_blk_create(&cfg, t->env.mem, t->env.irq, t->env.io,
-					t->env.host, &t->b, err, sizeof(err)) == 0,
+	ck_assert_msg(virtio_blk_create(&(struct pci_dev_ctx)VDRV_CTX(&t->env),
+					&cfg, &t->b, err, sizeof(err)) == 0,
 		      "create: %s", err);
+	ck_assert_int_eq(pci_host_add(t->env.host, virtio_blk_pci(t->b)), 0);
 	ck_assert_int_eq(vdrv_probe(&t->d, &t->env, 2), 0);
 }
 
@@ -159,20 +160,20 @@ START_TEST(blk_create_errors)
 	char err[160] = "";
 
 	vdrv_env_init(&env);
-	ck_assert_int_eq(virtio_blk_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &b, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(virtio_blk_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &b, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_null(b);
 	ck_assert_msg(strstr(err, "/nonexistent/disk.img"), "err: %s", err);
 	cfg.path = "/tmp";
-	ck_assert_int_eq(virtio_blk_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &b, err, sizeof(err)), -EISDIR);
+	ck_assert_int_eq(virtio_blk_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &b, err, sizeof(err)), -EISDIR);
 	cfg.path = "/dev/null";
-	ck_assert_int_eq(virtio_blk_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_blk_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "not a regular file"), "err: %s", err);
 	cfg.path = NULL;
-	ck_assert_int_eq(virtio_blk_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_blk_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &b, err, sizeof(err)), -EINVAL);
 	vdrv_env_stop(&env);
 	virtio_blk_destroy(NULL);
 	vdrv_env_fini(&env);

@@ -44,9 +44,10 @@ static void tnet_create(struct tnet *t, unsigned queues, bool packed)
 
 	memcpy(cfg.mac, test_mac, 6);
 	vdrv_env_init(&t->env);
-	ck_assert_msg(virtio_net_create(&cfg, t->env.mem, t->env.irq, t->env.io,
-					t->env.host, &t->n, err, sizeof(err)) == 0,
+	ck_assert_msg(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&t->env),
+					&cfg, &t->n, err, sizeof(err)) == 0,
 		      "create: %s", err);
+	ck_assert_int_eq(pci_host_add(t->env.host, virtio_net_pci(t->n)), 0);
 	ck_assert_int_eq(vdrv_probe(&t->d, &t->env, 1), 0);
 }
 
@@ -220,26 +221,27 @@ START_TEST(net_create_errors)
 	char err[128] = "";
 
 	vdrv_env_init(&env);
-	ck_assert_int_eq(virtio_net_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &n, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &n, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(n);
 	ck_assert_msg(strstr(err, "bogus"), "err: %s", err);
 	cfg.backend = "loopback";
 	cfg.queues = 9;
-	ck_assert_int_eq(virtio_net_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &n, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &n, err, sizeof(err)), -EINVAL);
 	cfg.queues = 1;
 	cfg.has_mac = true;
-	ck_assert_int_eq(virtio_net_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &n, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &n, err, sizeof(err)), -EINVAL);
 	cfg.mac[0] = 0x01; /* multicast */
-	ck_assert_int_eq(virtio_net_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &n, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &n, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "multicast"), "err: %s", err);
 	/* A random MAC is unicast and locally administered. */
 	cfg.has_mac = false;
-	ck_assert_int_eq(virtio_net_create(&cfg, env.mem, env.irq, env.io,
-					   env.host, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(virtio_net_create(&(struct pci_dev_ctx)VDRV_CTX(&env), &cfg,
+					   &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(pci_host_add(env.host, virtio_net_pci(n)), 0);
 	{
 		struct vdrv d;
 

@@ -31,6 +31,10 @@ struct vdrv_env {
 	uint64_t next_gpa; /* bump allocator */
 };
 
+/* The creation context of a device on env (core/pci/pci.h). */
+#define VDRV_CTX(env) { .mem = (env)->mem, .irq = (env)->irq, .io = (env)->io, \
+			.bus = (env)->bus, .cancel_fd = -1 }
+
 /* Interrupts go to a recording fake (fake_irq.h). The ioloop is started. */
 void vdrv_env_init(struct vdrv_env *env);
 /* Stop the I/O thread and the host bridge (before destroying devices). */

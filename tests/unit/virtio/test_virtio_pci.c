@@ -158,7 +158,8 @@ static void setup(void)
 				 1ULL << VIRTIO_F_RING_PACKED |
 				 1ULL << VIRTIO_F_ACCESS_PLATFORM,
 	};
-	ck_assert_int_eq(virtio_pci_create(&td.vdev, irq, io, host, &td.vp), 0);
+	ck_assert_int_eq(virtio_pci_create(&td.vdev, irq, io, &td.vp), 0);
+	ck_assert_int_eq(pci_host_add(host, virtio_pci_dev(td.vp)), 0);
 }
 
 static void teardown(void)
