@@ -191,20 +191,7 @@ static inline const struct bus_range *bus_find(const struct bus_table *t,
 	return &t->ranges[pos - 1];
 }
 
-/* bus_find(), trying the reader's last hit in this space first. */
-static inline const struct bus_range *
-bus_find_hinted(const struct bus_table *t, size_t *hint, uint64_t addr,
-		uint32_t len)
-{
-	const struct bus_range *r;
 
-	if (*hint < t->nr && bus_range_holds(&t->ranges[*hint], addr, len))
-		return &t->ranges[*hint];
-	r = bus_find(t, addr, len);
-	if (r)
-		*hint = (size_t)(r - t->ranges);
-	return r;
-}
 
 /* ---- writers (bus->lock held) ----------------------------------------- */
 
@@ -441,20 +428,41 @@ int bus_access(struct bus *bus, enum bus_space space, uint64_t addr,
 	return bus_dispatch(hit, space, addr, data, len, is_write);
 }
 
+/*
+ * The end of bus_reader_find() when the reader's last hit in this space (the
+ * hint) is not it: a binary search, then the section ends (seq = s + 2).
+ * Out of line, so that the common case needs no stack frame.
+ */
+static __attribute__((noinline)) struct bus_hit
+bus_reader_search(struct bus_reader *reader, const struct bus_table *t,
+		  enum bus_space space, uint64_t addr, uint32_t len, uint64_t s)
+{
+	const struct bus_range *r = bus_find(t, addr, len);
+	struct bus_hit hit = { 0 };
+
+	if (r) {
+		reader->hint[space] = (size_t)(r - t->ranges);
+		hit = (struct bus_hit){ r->dev, addr - r->base };
+	}
+	atomic_store_explicit(&reader->seq, s + 2, memory_order_release);
+	return hit;
+}
+
 struct bus_hit bus_reader_find(struct bus_reader *reader, enum bus_space space,
 			       uint64_t addr, uint32_t len)
 {
 	uint64_t s = atomic_load_explicit(&reader->seq, memory_order_relaxed);
-	const struct bus_range *r;
-	struct bus_hit hit = { 0 };
+	const struct bus_table *t;
+	size_t h = reader->hint[space];
 
 	/* The section's protocol is at the top of this file. */
 	atomic_store_explicit(&reader->seq, s + 1, memory_order_seq_cst);
-	r = bus_find_hinted(atomic_load_explicit(&reader->tables[space],
-						 memory_order_seq_cst),
-			    &reader->hint[space], addr, len);
-	if (r)
-		hit = (struct bus_hit){ r->dev, addr - r->base };
-	atomic_store_explicit(&reader->seq, s + 2, memory_order_release);
-	return hit;
+	t = atomic_load_explicit(&reader->tables[space], memory_order_seq_cst);
+	if (h < t->nr && bus_range_holds(&t->ranges[h], addr, len)) {
+		struct bus_hit hit = { t->ranges[h].dev, addr - t->ranges[h].base };
+
+		atomic_store_explicit(&reader->seq, s + 2, memory_order_release);
+		return hit;
+	}
+	return bus_reader_search(reader, t, space, addr, len, s);
 }
