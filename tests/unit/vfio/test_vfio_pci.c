@@ -20,7 +20,7 @@
 #include "fake_irq.h"
 #include "fake_memslot.h"
 #include "fake_vfio.h"
-#include "tests/unit/pci/pci_test_util.h"
+#include "tests/unit/core/pci/pci_test_util.h"
 #include "vfio/pci_internal.h"
 
 #define MMIO64_BASE (64 * GiB)

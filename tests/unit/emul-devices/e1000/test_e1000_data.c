@@ -8,7 +8,7 @@
 #include <check.h>
 #include <errno.h>
 
-#include "tests/unit/e1000/e1000_test_util.h"
+#include "tests/unit/emul-devices/e1000/e1000_test_util.h"
 
 #define RCTL_STD (E1000_RCTL_BAM | E1000_RCTL_SECRC) /* 2 KiB buffers */
 #define CMD_STD  (E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS)

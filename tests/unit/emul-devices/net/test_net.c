@@ -8,7 +8,7 @@
 
 #include "core/ioloop.h"
 #include "emul-devices/net/backend.h"
-#include "tests/unit/net/net_test_util.h"
+#include "tests/unit/emul-devices/net/net_test_util.h"
 
 struct env {
 	struct ioloop *io;

@@ -20,7 +20,7 @@
 #include "core/pci/host.h"
 #include "core/util.h"
 #include "vhost-user/net.h"
-#include "../virtio/vq_driver.h"
+#include "tests/unit/emul-devices/virtio/vq_driver.h"
 #include "fake_backend.h"
 #include "fake_irq.h"
 #include "guest_pci.h"

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "core/pci/msi.h"
-#include "tests/unit/e1000/e1000_test_util.h"
+#include "tests/unit/emul-devices/e1000/e1000_test_util.h"
 
 START_TEST(test_reset_values_and_masks)
 {

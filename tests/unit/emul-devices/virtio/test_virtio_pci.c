@@ -26,7 +26,7 @@
 #include "emul-devices/virtio/pci.h"
 #include "emul-devices/virtio/pci_regs.h"
 #include "emul-devices/virtio/virtio.h"
-#include "../pci/pci_test_util.h"
+#include "tests/unit/core/pci/pci_test_util.h"
 #include "fake_irq.h"
 #include "vq_driver.h"
 
