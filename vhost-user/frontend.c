@@ -178,6 +178,24 @@ void vhu_fe_disconnect(struct vhu_frontend *fe, const char *why)
 
 /* ---- handshake ---- */
 
+/*
+ * The default reply timeout, stretched by IOVMM_TIME_SCALE (a whole number,
+ * 1-20) on a host known to be slow: inside the lab's TCG L1 a DPDK back
+ * end takes more than 5 s to map a 256 MiB guest in 4 KiB pages
+ * (VHOST_USER_SET_MEM_TABLE), and the front end would give up on a back
+ * end that is only slow (docs/testing.md, "The nested run").
+ */
+static int fe_default_timeout_ms(void)
+{
+	const char *s = getenv("IOVMM_TIME_SCALE");
+	char *end;
+	long scale = s && *s ? strtol(s, &end, 10) : 1;
+
+	if (!s || !*s || *end || scale < 1 || scale > 20)
+		scale = 1;
+	return VHU_FE_REPLY_TIMEOUT_MS * (int)scale;
+}
+
 __attribute__((format(printf, 4, 5)))
 __attribute__((format(printf, 4, 5)))
 static int fe_err(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -829,7 +847,7 @@ int vhu_fe_create(const struct vhu_frontend_config *cfg,
 	fe->cfg.path = fe->path;
 	fe->cfg.name = fe->name;
 	if (fe->cfg.timeout_ms <= 0)
-		fe->cfg.timeout_ms = VHU_FE_REPLY_TIMEOUT_MS;
+		fe->cfg.timeout_ms = fe_default_timeout_ms();
 	fe->sock = fe->listen_fd = fe->timer_fd = fe->inflight_fd = -1;
 	fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
 	if (cfg->io && !cfg->server) {

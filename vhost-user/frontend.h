@@ -92,7 +92,8 @@ struct vhu_frontend_config {
 	pthread_mutex_t *lock;     /* borrowed, see "Locking"; used from vhu_fe_run() */
 	const struct vhu_frontend_ops *ops;
 	void *opaque;
-	int timeout_ms;            /* reply timeout; 0: VHU_FE_REPLY_TIMEOUT_MS */
+	int timeout_ms;            /* reply timeout; 0: VHU_FE_REPLY_TIMEOUT_MS
+	                            * times IOVMM_TIME_SCALE (frontend.c) */
 	/*
 	 * Server mode: how long vhu_fe_create() waits for the first back end
 	 * (<= 0: forever). The guest's feature set comes from the first back

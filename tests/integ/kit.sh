@@ -6,7 +6,9 @@
 # must print status=fail (with reason=REASON when given) and exit with an odd
 # status > 1 (the kit's debug-exit failure code). "@IMG@" in an iovmm option
 # is replaced by a fresh 64 MiB zero-filled disk image, removed afterwards.
+# The time limit is stretched by IOVMM_TIME_SCALE (wait.sh).
 set -u
+. "$(dirname "$0")/wait.sh"
 iovmm=$1 kit=$2 test=$3 expect=$4
 shift 4
 out=$(mktemp)
@@ -23,7 +25,7 @@ params="test=$test $*"
 
 [ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
 # shellcheck disable=SC2086
-timeout 60 "$iovmm" run --kernel "$kit" --mem 256M $opts --cmdline "$params" \
+timeout "$(integ_scale 60)" "$iovmm" run --kernel "$kit" --mem 256M $opts --cmdline "$params" \
 	</dev/null >"$out" 2>&1
 status=$?
 cat "$out"

@@ -4,6 +4,7 @@
 # net-loopback runs over `--net MODEL,backend=tap:NAME` and must get every
 # frame back intact.   tap.sh IOVMM KIT MODEL
 set -u
+. "$(dirname "$0")/wait.sh"
 iovmm=$1 kit=$2 model=$3
 count=300
 [ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
@@ -29,12 +30,11 @@ ip -n "$ns" tuntap add dev "$tap" mode tap vnet_hdr || exit 1
 ip -n "$ns" link set "$tap" up || exit 1
 
 ip netns exec "$ns" python3 "$(dirname "$0")/tap-reflect.py" "$tap" \
-	--timeout 90 --ready "$tmp/ready" >"$tmp/reflect.log" 2>&1 &
+	--timeout "$(integ_scale 90)" --ready "$tmp/ready" >"$tmp/reflect.log" 2>&1 &
 rpid=$!
-for _ in $(seq 50); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
-[ -e "$tmp/ready" ] || { echo "FAIL: reflector did not start"; cat "$tmp/reflect.log"; exit 1; }
+integ_wait_file -e "$tmp/ready" 5 || { echo "FAIL: reflector did not start"; cat "$tmp/reflect.log"; exit 1; }
 
-out=$(ip netns exec "$ns" timeout 60 "$iovmm" run --kernel "$kit" --mem 256M \
+out=$(ip netns exec "$ns" timeout "$(integ_scale 60)" "$iovmm" run --kernel "$kit" --mem 256M \
 	--net "$model,backend=tap:$tap" \
 	--cmdline "test=net-loopback nic=${model} count=$count size=128 batch=8 dst=bcast" \
 	</dev/null 2>&1)

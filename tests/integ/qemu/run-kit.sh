@@ -14,9 +14,11 @@
 # picks a UDP port no socket on this host uses and substitutes it for
 # @PORT@ (QEMU's UDP netdev sets SO_REUSEADDR, so two runs sharing a port
 # would silently steal each other's frames).
+# --timeout is stretched by IOVMM_TIME_SCALE (../wait.sh).
 # Exits 77 (meson: skipped) only when qemu-system-x86_64 or /dev/kvm is
 # missing.
 set -u
+. "$(dirname "$0")/../wait.sh"
 
 expect=pass
 reason=""
@@ -51,6 +53,7 @@ fi
 kit=$1
 test=$2
 shift 2
+limit=$(integ_scale "$limit")
 append="test=$test${*:+ $*}"
 
 qemu=${QEMU:-qemu-system-x86_64}

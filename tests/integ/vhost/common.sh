@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Shared helpers for the iovmm vhost-user front-end interop tests (sourced,
 # POSIX sh). Every process a test starts is recorded and stopped on exit by
-# PID (INT, then KILL); the temporary directory goes with it.
+# PID (INT, then KILL); the temporary directory goes with it. Waits and
+# time windows are stretched by IOVMM_TIME_SCALE (../wait.sh: integ_scale).
 #   usage in a test: . common.sh; vhu_init IOVMM KIT
 
 VHU_TMP=$(mktemp -d /tmp/vhu-integ.XXXXXX)
@@ -79,11 +80,8 @@ vhu_testpmd_server() {
 	vhu_testpmd "$_name" "iface=$_sock,queues=$_q" --rxq="$_q" --txq="$_q" "$@"
 	vhu_wait "$VHU_TMP/$_name.log" "socket created|binding succeeded" 20 "$TP_PID" ||
 		vhu_fail "testpmd $_name did not start"
-	for _ in $(seq 50); do
-		[ -S "$_sock" ] && return 0
-		sleep 0.1
-	done
-	vhu_fail "testpmd $_name: no socket at $_sock"
+	integ_wait_file -S "$_sock" 5 ||
+		vhu_fail "testpmd $_name: no socket at $_sock"
 }
 
 # vhu_rx_packets LOG: the last "RX-packets: N" testpmd printed for port 0.

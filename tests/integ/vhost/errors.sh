@@ -13,7 +13,7 @@ failures=0
 expect() {
 	want=$1 msg=$2
 	shift 3
-	out=$(timeout 20 "$@" </dev/null 2>&1)
+	out=$(timeout "$(integ_scale 20)" "$@" </dev/null 2>&1)
 	got=$?
 	if [ "$got" -ne "$want" ] || ! printf '%s' "$out" | grep -qF -- "$msg"; then
 		echo "FAIL: $*"
@@ -55,7 +55,7 @@ $run --net "vhost-user,socket=$VHU_TMP/wait.sock,server" </dev/null \
 pid=$!
 if vhu_wait "$VHU_TMP/wait.log" "waiting for a vhost-user back end" 10 "$pid"; then
 	kill -INT "$pid"
-	for _ in $(seq 50); do
+	for _ in $(seq "$(integ_scale 50)"); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

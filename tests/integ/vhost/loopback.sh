@@ -15,9 +15,9 @@ sock=$VHU_TMP/vh.sock
 
 vhu_testpmd_server tp "$sock" "$queues"
 # shellcheck disable=SC2086
-$VHU_PIN timeout 120 "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
+$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
 	--net "vhost-user,socket=$sock,queues=$queues" \
-	--cmdline "test=net-loopback nic=virtio count=$count size=$size" \
+	--cmdline "test=net-loopback nic=virtio count=$count size=$size timeout_ms=$(integ_scale 3000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1
 status=$?
 result=$(grep -a "^RESULT test=net-loopback " "$VHU_TMP/vm.log" | tail -n 1)

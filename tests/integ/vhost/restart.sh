@@ -7,7 +7,10 @@
 # everything sent again, rings resumed at the guest's used index) and the
 # traffic must resume: frames in flight may be lost (allow_loss=1), but no
 # frame may arrive twice, damaged or out of order, and the last frame sent
-# must come back.   restart.sh IOVMM KIT [SIZE [VSWITCH]]
+# must come back. The traffic window (duration_ms) and every wait are
+# stretched by IOVMM_TIME_SCALE: in the lab's TCG L1 a new DPDK back end
+# takes 10-12 s to come up, longer than the 8 s window.
+#   restart.sh IOVMM KIT [SIZE [VSWITCH]]
 set -u
 . "$(dirname "$0")/common.sh"
 vhu_init "$1" "$2"
@@ -46,9 +49,9 @@ flowing() {
 backend a
 first=$TP_PID
 # shellcheck disable=SC2086
-$VHU_PIN timeout 120 "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
+$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
 	--net "vhost-user,socket=$sock" \
-	--cmdline "test=net-loopback nic=virtio count=100000000 size=$size allow_loss=1 duration_ms=8000 timeout_ms=30000" \
+	--cmdline "test=net-loopback nic=virtio count=100000000 size=$size allow_loss=1 duration_ms=$(integ_scale 8000) timeout_ms=$(integ_scale 30000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1 &
 vm=$!
 VHU_PIDS="$VHU_PIDS $vm"
@@ -58,7 +61,8 @@ i=0
 while ! flowing a; do
 	kill -0 "$vm" 2>/dev/null || vhu_fail "iovmm ended before any traffic"
 	i=$((i + 1))
-	[ "$i" -lt 300 ] || vhu_fail "no traffic through the back end after 30 s"
+	[ "$i" -lt "$(integ_scale 300)" ] ||
+		vhu_fail "no traffic through the back end after $(integ_scale 30) s"
 	sleep 0.1
 done
 echo "frames are flowing through back end a; kill -9"

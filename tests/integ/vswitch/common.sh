@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Shared helpers for the iovmm-vswitch interop tests (sourced, POSIX sh).
 # Every process a test starts is recorded and stopped on exit (by PID, INT
-# then KILL); hugepages a test reserves are given back.
+# then KILL); hugepages a test reserves are given back. Waits and time
+# windows are stretched by IOVMM_TIME_SCALE (../wait.sh: integ_scale).
 
 VSW_TMP=$(mktemp -d /tmp/vsw-test.XXXXXX)
 VSW_PIDS=""
@@ -70,12 +71,13 @@ vsw_start() {
 	VSW_PIDS="$VSW_PIDS $VSW_LAST_PID"
 }
 
-# vsw_stop PID: SIGINT and wait (up to 10 s, then SIGKILL); returns its status.
+# vsw_stop PID: SIGINT and wait (up to 10 s, scaled, then SIGKILL);
+# returns its status.
 vsw_stop() {
 	_pid=$1
 	kill -INT "$_pid" 2>/dev/null
 	_i=0
-	while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 100 ]; do
+	while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt "$(integ_scale 100)" ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done

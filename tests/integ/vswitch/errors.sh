@@ -15,7 +15,7 @@ t=$VSW_TMP
 expect() {
 	_want=$1 _pat=$2
 	shift 2
-	timeout -k 5 60 "$VSWITCH" "$@" >"$t/out.txt" 2>&1 </dev/null
+	timeout -k 5 "$(integ_scale 60)" "$VSWITCH" "$@" >"$t/out.txt" 2>&1 </dev/null
 	_got=$?
 	if [ "$_got" -ne "$_want" ] || ! grep -Eq "$_pat" "$t/out.txt"; then
 		cat "$t/out.txt"
@@ -49,17 +49,16 @@ expect 1 'net_nosuchdriver0.*cannot attach' -- --port eth:net_nosuchdriver0
 
 # A socket someone is listening on is refused; one nobody listens on (left
 # by a process that died) is reused.
-python3 - "$t/busy.sock" "$t/stale.sock" "$t/ready" <<'PY' &
+python3 - "$t/busy.sock" "$t/stale.sock" "$t/ready" "$(integ_scale 30)" <<'PY' &
 import os, socket, sys, time
 busy = socket.socket(socket.AF_UNIX); busy.bind(sys.argv[1]); busy.listen(1)
 stale = socket.socket(socket.AF_UNIX); stale.bind(sys.argv[2]); stale.close()
 open(sys.argv[3], "w").close()
-time.sleep(30)
+time.sleep(int(sys.argv[4]))
 PY
 py=$!
 VSW_PIDS="$VSW_PIDS $py"
-for _ in $(seq 100); do [ -e "$t/ready" ] && break; sleep 0.1; done
-[ -e "$t/ready" ] || vsw_fail "helper did not start"
+integ_wait_file -e "$t/ready" 10 || vsw_fail "helper did not start"
 expect 2 'another process is listening' -- --port "vhost:$t/busy.sock"
 kill "$py"
 

@@ -32,16 +32,15 @@ vsw_wait "$VSW_TMP/vsw.log" '^iovmm-vswitch: ready' 30 "$VSW_PID" ||
 	vsw_fail "iovmm-vswitch did not become ready"
 ip -n "$ns" link set "$tap" up || vsw_fail "no tap device $tap"
 vsw_start reflect ip netns exec "$ns" python3 "$(dirname "$0")/../tap-reflect.py" \
-	"$tap" --timeout 90 --ready "$VSW_TMP/ready"
-for _ in $(seq 50); do [ -e "$VSW_TMP/ready" ] && break; sleep 0.1; done
-[ -e "$VSW_TMP/ready" ] || vsw_fail "reflector did not start"
+	"$tap" --timeout "$(integ_scale 90)" --ready "$VSW_TMP/ready"
+integ_wait_file -e "$VSW_TMP/ready" 5 || vsw_fail "reflector did not start"
 
-timeout -k 5 90 "$qemu" -accel kvm -M microvm,pcie=on,memory-backend=mem \
+timeout -k 5 "$(integ_scale 90)" "$qemu" -accel kvm -M microvm,pcie=on,memory-backend=mem \
 	-object memory-backend-memfd,id=mem,size=256M,share=on -m 256 \
 	-chardev "socket,id=c0,path=$sock" -netdev vhost-user,id=n0,chardev=c0 \
 	-device virtio-net-pci,netdev=n0,disable-legacy=on \
 	-nographic -no-reboot -nodefaults -serial stdio -kernel "$kit" \
-	-append "test=net-loopback nic=virtio count=300 size=128 batch=8 dst=bcast" \
+	-append "test=net-loopback nic=virtio count=300 size=128 batch=8 dst=bcast timeout_ms=$(integ_scale 3000)" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	>"$VSW_TMP/qemu.log" 2>&1 </dev/null
 st=$?

@@ -19,13 +19,13 @@ vsw_need_root
 mac_a=52:54:00:76:73:0a mac_b=52:54:00:76:73:0b
 a=$VSW_TMP/a.sock b=$VSW_TMP/b.sock
 vsw_switch vsw --port "vhost:$a" --port "vhost:$b" --mode l2 --stats-period 0.5
-vsw_start guest_b timeout -k 5 90 "$iovmm" run --kernel "$kit" --mem 256M \
+vsw_start guest_b timeout -k 5 "$(integ_scale 90)" "$iovmm" run --kernel "$kit" --mem 256M \
 	--net "vhost-user,socket=$b,mac=$mac_b" --stats \
-	--cmdline "test=net-echo timeout_ms=3000 peer_wait_ms=60000"
+	--cmdline "test=net-echo timeout_ms=$(integ_scale 3000) peer_wait_ms=$(integ_scale_max 60000 600000)"
 GB=$VSW_LAST_PID
-vsw_start guest_a timeout -k 5 90 "$iovmm" run --kernel "$kit" --mem 256M \
+vsw_start guest_a timeout -k 5 "$(integ_scale 90)" "$iovmm" run --kernel "$kit" --mem 256M \
 	--net "vhost-user,socket=$a,mac=$mac_a" --stats \
-	--cmdline "test=net-loopback peer=1 dst=self count=20000 $*"
+	--cmdline "test=net-loopback peer=1 dst=self count=20000 timeout_ms=$(integ_scale 3000) $*"
 GA=$VSW_LAST_PID
 wait "$GA"
 st_a=$?

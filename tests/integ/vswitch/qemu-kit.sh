@@ -17,8 +17,8 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then
 	shift
 fi
 [ $# -gt 0 ] && shift
-params="test=net-loopback nic=virtio $*"
 . "$(dirname "$0")/common.sh"
+params="test=net-loopback nic=virtio timeout_ms=$(integ_scale 3000) $*"
 vsw_need_root
 qemu=${QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null 2>&1 || vsw_skip "$qemu not installed"
@@ -27,7 +27,7 @@ command -v "$qemu" >/dev/null 2>&1 || vsw_skip "$qemu not installed"
 
 sock=$VSW_TMP/q.sock
 vsw_switch vsw --port "vhost:$sock" --mode loopback
-timeout -k 5 90 "$qemu" -accel kvm -M microvm,pcie=on,memory-backend=mem \
+timeout -k 5 "$(integ_scale 90)" "$qemu" -accel kvm -M microvm,pcie=on,memory-backend=mem \
 	-object memory-backend-memfd,id=mem,size=256M,share=on -m 256 \
 	-chardev "socket,id=c0,path=$sock" -netdev vhost-user,id=n0,chardev=c0 \
 	-device "virtio-net-pci,netdev=n0,disable-legacy=on$devopts" \

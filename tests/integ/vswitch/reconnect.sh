@@ -25,7 +25,7 @@ delivered() {
 # Waits until delivered() grows by at least 1000 frames over $1.
 flowing() {
 	_j=0
-	while [ "$_j" -lt 300 ]; do
+	while [ "$_j" -lt "$(integ_scale 300)" ]; do
 		_d=$(delivered)
 		[ "${_d:-0}" -ge $(($1 + 1000)) ] && return 0
 		sleep 0.1

@@ -7,7 +7,9 @@
 # and no frame may be corrupted, duplicated or reordered (allow_loss=1
 # tolerates only loss during the outages). The restarted switch finds its
 # dead predecessor's socket file and reuses it (nobody listens on it).
-#   restart.sh VSWITCH IOVMM KIT
+# The traffic window (duration_ms) and every wait are stretched by
+# IOVMM_TIME_SCALE: in the lab's TCG L1 a new switch takes 10 s or more
+# to come up.   restart.sh VSWITCH IOVMM KIT
 set -u
 VSWITCH=$1 iovmm=$2 kit=$3
 . "$(dirname "$0")/common.sh"
@@ -17,9 +19,10 @@ vsw_need_root
 
 sock=$VSW_TMP/s.sock
 vsw_switch vsw1 --port "vhost:$sock" --mode loopback --stats-period 0.25
-vsw_start guest timeout -k 5 120 "$iovmm" run --kernel "$kit" --mem 256M \
+vsw_start guest timeout -k 5 "$(integ_scale 120)" "$iovmm" run --kernel "$kit" --mem 256M \
 	--net "vhost-user,socket=$sock" --stats --cmdline "test=net-loopback \
-nic=virtio count=100000000 duration_ms=8000 allow_loss=1 loss_ms=1000 timeout_ms=20000"
+nic=virtio count=100000000 duration_ms=$(integ_scale 8000) allow_loss=1 \
+loss_ms=$(integ_scale 1000) timeout_ms=$(integ_scale 20000)"
 G=$VSW_LAST_PID
 
 # forwarded LOG: port 0's rx in the latest statistics line of LOG.
@@ -30,7 +33,7 @@ forwarded() {
 # Until switch LOG has forwarded at least 2000 frames.
 flowing() {
 	_k=0
-	while [ "$_k" -lt 300 ]; do
+	while [ "$_k" -lt "$(integ_scale 300)" ]; do
 		_f=$(forwarded "$1")
 		[ "${_f:-0}" -ge 2000 ] && return 0
 		kill -0 "$G" 2>/dev/null || return 1

@@ -30,7 +30,7 @@ vsw_testpmd tpa "$a" macswap --tx-first
 A=$VSW_LAST_PID
 vsw_wait "$VSW_TMP/tpa.log" 'Rx-pps' 60 "$A" || vsw_fail "testpmd A did not start"
 i=0
-while [ "$i" -lt 40 ]; do
+while [ "$i" -lt "$(integ_scale 40)" ]; do
 	n=$(grep -Eo 'RX-packets: +[0-9]+' "$VSW_TMP/tpa.log" | tail -n 1 | grep -Eo '[0-9]+$')
 	[ "${n:-0}" -ge "$want" ] && break
 	sleep 1

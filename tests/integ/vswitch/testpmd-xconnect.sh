@@ -24,7 +24,7 @@ A=$VSW_LAST_PID
 vsw_wait "$VSW_TMP/tpa.log" 'Rx-pps' 60 "$A" || vsw_fail "testpmd A did not start"
 # Until B has counted a good number of frames (bounded).
 i=0
-while [ "$i" -lt 30 ]; do
+while [ "$i" -lt "$(integ_scale 30)" ]; do
 	n=$(grep -Eo 'RX-packets: +[0-9]+' "$VSW_TMP/tpb.log" | tail -n 1 | grep -Eo '[0-9]+$')
 	[ "${n:-0}" -ge 20000 ] && break
 	sleep 1
