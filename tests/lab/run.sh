@@ -90,8 +90,8 @@ done
 
 say() { echo "lab: $*"; }
 
-# Milliseconds since the epoch (bash 5's EPOCHREALTIME, no forks).
-now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+# now_ms, boot (one watched L1 boot), keep (save a failed attempt), cleanup.
+. "$here/boot.sh"
 
 # Optional machine parts a scenario asks for with a "# lab-machine: NAME..."
 # header, so every other pass stays lean.
@@ -217,115 +217,8 @@ if [ $interactive = 1 ]; then
 	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio -serial null
 fi
 
-qpid=""
-cleanup() {
-	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill "$qpid" 2>/dev/null
-		sleep 1
-		kill -KILL "$qpid" 2>/dev/null
-	fi
-}
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
-
-# boot N: one L1 boot; console (COM1) to $log, heartbeat (COM2) to $hb.
-# Sets outcome (done|hang|timeout|lockup|exit), boot_ms (QEMU start to
-# LAB-INIT) and wall_ms.
-boot() {
-	local n=$1 t0 now size last_size=0 last_change shown=0
-	local hb_size hb_last=0 hb_change=""
-	log=$labdir/attempt$n.log
-	hb=$labdir/attempt$n.hb
-	: >"$log"
-	: >"$hb"
-	{ echo "$qemu ${qemu_args[*]} -serial file:$log -serial file:$hb"; } \
-		>"$labdir/attempt$n.cmd"
-	"$qemu" "${qemu_args[@]}" -serial "file:$log" -serial "file:$hb" \
-		</dev/null >"$labdir/attempt$n.qemu" 2>&1 &
-	qpid=$!
-	t0=$(now_ms)
-	last_change=$t0
-	boot_ms=""
-	outcome=""
-	while :; do
-		sleep 0.2
-		now=$(now_ms)
-		hb_size=$(stat -c %s "$hb" 2>/dev/null || echo 0)
-		if [ "$hb_size" != "$hb_last" ]; then
-			hb_last=$hb_size
-			hb_change=$now
-		fi
-		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-		if [ "$size" != "$last_size" ]; then
-			last_size=$size
-			last_change=$now
-			if [ $verbose = 1 ]; then
-				tail -c +$((shown + 1)) "$log" | head -c $((size - shown)) | tr -d '\r'
-				shown=$size
-			fi
-			[ -z "$boot_ms" ] && grep -aq '^LAB-INIT' "$log" &&
-				boot_ms=$((now - t0))
-		fi
-		if ! kill -0 "$qpid" 2>/dev/null; then
-			wait "$qpid"
-			outcome="exit"
-			break
-		fi
-		if grep -aq '^LAB-DONE' "$log"; then
-			# /init powers off next; give QEMU a moment to exit cleanly.
-			local grace=$((now + 10000))
-			while kill -0 "$qpid" 2>/dev/null && [ "$(now_ms)" -lt $grace ]; do
-				sleep 0.1
-			done
-			outcome="done"
-			break
-		fi
-		if [ $((now - t0)) -ge $((timeout_s * 1000)) ]; then
-			outcome=timeout
-			break
-		fi
-		# Firmware and the kernel's decompressor print nothing: until
-		# /init runs, only the boot limit applies. Then the heartbeat
-		# counts, not the console: a hung L1 may still print (soft
-		# lockup reports every few seconds). An L1 without the second
-		# port (no heartbeat at all) falls back to console silence.
-		if [ -n "$boot_ms" ] &&
-			[ $((now - ${hb_change:-$last_change})) -ge $((idle_s * 1000)) ]; then
-			outcome=hang
-			break
-		fi
-		if [ -z "$boot_ms" ] && [ $((now - t0)) -ge $((boot_limit_s * 1000)) ]; then
-			outcome=hang
-			break
-		fi
-	done
-	cleanup
-	wait "$qpid" 2>/dev/null
-	qpid=""
-	wall_ms=$(( $(now_ms) - t0 ))
-	if grep -aq '^LAB-DONE' "$log"; then
-		outcome="done"
-	elif grep -aq 'BUG: soft lockup\|Kernel panic' "$log"; then
-		outcome=lockup
-	fi
-	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
-}
-
-# keep ATTEMPT: save the attempt's console, QEMU output and command line.
-keep() {
-	local dest
-	mkdir -p "$keep_logs"
-	dest=$keep_logs/lab-$(date +%Y%m%d-%H%M%S)-$$-attempt$1.log
-	{
-		echo "# lab attempt $1: outcome=$outcome wall_ms=$wall_ms scenarios=${scenarios[*]}"
-		echo "# qemu: $(cat "$labdir/attempt$1.cmd")"
-		echo "# qemu output:"
-		sed 's/^/#   /' "$labdir/attempt$1.qemu"
-		echo "# last heartbeat: $(tr -d '\r' <"$labdir/attempt$1.hb" | tail -n 1)"
-		cat "$labdir/attempt$1.log"
-	} >"$dest"
-	kept+=("$dest")
-}
 
 kept=()
 attempt=1
