@@ -21,6 +21,8 @@
 #     --append ARGS    extra L1 kernel command-line words (nested.* in
 #                      tests/nested/init.sh; nested.loglevel=7 shows L1's
 #                      kernel messages on the console)
+#     --qemu-args ARGS extra QEMU arguments (split at spaces), e.g. a
+#                      monitor to ask `info jit`
 #     --keep-logs DIR  where the consoles of failed boots go (default
 #                      BUILD/lab-logs)
 #     --verbose        stream L1's console (on stderr) while it runs
@@ -46,6 +48,7 @@ boot_limit_s=90
 mem=4G
 shares=()
 envs=()
+extra_qemu=()
 append=""
 keep_logs=""
 verbose=0
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--share) shares+=("$(realpath "$2")"); shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
+	--qemu-args) read -ra extra_qemu <<<"$2"; shift 2 ;;
 	--keep-logs) keep_logs=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	-h | --help) usage ;;
@@ -221,7 +225,7 @@ out=$labdir/out
 err=$labdir/err
 # shellcheck disable=SC2054
 qemu_args=(
-	-accel tcg,thread=multi,tb-size=512
+	-accel tcg,thread=multi,tb-size=2048
 	-machine q35 -cpu max -smp 2 -m "$mem"
 	-nodefaults -no-reboot -display none -vga none
 	"${share_args[@]}"
@@ -230,6 +234,7 @@ qemu_args=(
 	-chardev "file,id=err,path=$err" -device virtserialport,bus=vser.0,nr=2,chardev=err,name=err
 	-kernel "$LAB_L1_KERNEL" -initrd "$labdir/initrd.cpio"
 	-append "$cmdline"
+	"${extra_qemu[@]}"
 )
 
 boot_console_fd=2
