@@ -136,21 +136,21 @@ int bench_have_prog(const char *prog);
 struct bench_insn {
 	uint64_t total;	/* instructions the process executed in userspace */
 	/*
-	 * Inclusive cost of the calls that functions defined in a file ending
-	 * with `from_file` made to functions of the same program outside that
-	 * file (for "core/bus.c": the bus handlers, i.e. the device models).
-	 * Calls into shared libraries (libc) are not counted here.
+	 * Inclusive cost of the calls that code from the files `from` names
+	 * (':'-separated path suffixes, e.g. "/core/bus.c:/core/bus.h"; code
+	 * inlined from those files elsewhere counts) made to functions of the
+	 * same program in other files: for the bus, its handlers, i.e. the
+	 * device models. Calls into shared libraries (libc) are not counted.
 	 */
 	uint64_t below;
 };
 
 /*
  * Reads a callgrind output file (positions: line or instr line; the first
- * event must be Ir). `from_file` may be NULL (below = 0). 0, -EPROTO when
- * the file is not callgrind's or has no totals, -ENOMEM.
+ * event must be Ir). `from` may be NULL (below = 0). 0, -EPROTO when the
+ * file is not callgrind's or has no totals, -ENOMEM.
  */
-int bench_callgrind_parse(FILE *f, const char *from_file,
-			  struct bench_insn *out);
+int bench_callgrind_parse(FILE *f, const char *from, struct bench_insn *out);
 /*
  * bench_spawn() of `valgrind --tool=callgrind -q argv...` with its output
  * file in /tmp (removed afterwards), then bench_callgrind_parse() of it.
@@ -158,7 +158,7 @@ int bench_callgrind_parse(FILE *f, const char *from_file,
  * with bench_proc_free() in every case); 0 when the counts were read.
  */
 int bench_callgrind(const char *valgrind, char *const argv[], double timeout_s,
-		    const char *from_file, struct bench_proc *r,
+		    const char *from, struct bench_proc *r,
 		    struct bench_insn *out);
 
 /* ---- background processes (tools/bench_bg.c) ---- */

@@ -413,7 +413,9 @@ int bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
  * fl= fi= fe= cfi= cfl= share one id space (files), ob= cob= another
  * (objects). A "calls=" line is followed by a cost line that carries the
  * inclusive cost of those calls; cob= and cfi=/cfl= name the callee of the
- * next "calls=" only and default to the caller's object and file.
+ * next "calls=" only and default to the caller's object and file. fi= and
+ * fe= switch the file of the lines that follow (code inlined from another
+ * file); fn= switches back to the function's own file (fl=).
  */
 struct bench_cg_names {
 	char **v;	/* by id; NULL where an id was never named */
@@ -422,8 +424,9 @@ struct bench_cg_names {
 
 struct bench_cg {
 	struct bench_cg_names files, objs;
-	const char *from_file;	/* suffix of the file whose calls are summed */
-	long fn_file;		/* file id of the current function */
+	const char *from;	/* suffixes of the files whose calls are summed */
+	long fn_file;		/* file id of the current function (fl=) */
+	long cur_file;		/* file id of the current lines (fl= fi= fe=) */
 	long ob;		/* current object id */
 	long cob, cfile;	/* callee of the next calls=; -1: as the caller */
 	int call_pending;	/* the next cost line is a call's inclusive cost */
@@ -498,17 +501,24 @@ static long bench_cg_intern(struct bench_cg_names *t, const char *val)
 	return ret ? ret : (long)id;
 }
 
+/* True when file `id`'s name ends with one of the ':'-separated suffixes. */
 static int bench_cg_file_is_from(const struct bench_cg *cg, long id)
 {
-	const char *name;
-	size_t n, m;
+	const char *name, *p = cg->from;
+	size_t n;
 
-	if (!cg->from_file || id < 0 || (size_t)id >= cg->files.n ||
+	if (!p || id < 0 || (size_t)id >= cg->files.n ||
 	    !(name = cg->files.v[id]))
 		return 0;
 	n = strlen(name);
-	m = strlen(cg->from_file);
-	return n >= m && strcmp(name + n - m, cg->from_file) == 0;
+	while (*p) {
+		size_t m = strcspn(p, ":");
+
+		if (m && n >= m && memcmp(name + n - m, p, m) == 0)
+			return 1;
+		p += m + (p[m] == ':');
+	}
+	return 0;
 }
 
 /* The first event (Ir) of a cost line: after the position columns. */
@@ -535,9 +545,11 @@ static int bench_cg_spec(struct bench_cg *cg, const char *key, size_t klen,
 		if ((id = bench_cg_intern(&cg->files, val)) < 0)
 			return (int)id;
 		if (BENCH_CG_KEY("fl"))
-			cg->fn_file = id;
+			cg->fn_file = cg->cur_file = id;
 		else if (key[0] == 'c')
 			cg->cfile = id;
+		else
+			cg->cur_file = id;	/* fi= fe= */
 	} else if (BENCH_CG_KEY("ob") || BENCH_CG_KEY("cob")) {
 		if ((id = bench_cg_intern(&cg->objs, val)) < 0)
 			return (int)id;
@@ -545,13 +557,16 @@ static int bench_cg_spec(struct bench_cg *cg, const char *key, size_t klen,
 			cg->cob = id;
 		else
 			cg->ob = id;
+	} else if (BENCH_CG_KEY("fn")) {
+		cg->cur_file = cg->fn_file;
 	} else if (BENCH_CG_KEY("calls")) {
-		long cfile = cg->cfile >= 0 ? cg->cfile : cg->fn_file;
+		long cfile = cg->cfile >= 0 ? cg->cfile : cg->cur_file;
 		long cob = cg->cob >= 0 ? cg->cob : cg->ob;
 
-		/* Into the same program, out of from_file: a handler. */
+		/* From code of `from` (inlined too) into the rest of the
+		 * same program: a handler. */
 		cg->call_pending = 1;
-		cg->call_counts = bench_cg_file_is_from(cg, cg->fn_file) &&
+		cg->call_counts = bench_cg_file_is_from(cg, cg->cur_file) &&
 				  !bench_cg_file_is_from(cg, cfile) &&
 				  cob == cg->ob;
 		cg->cob = cg->cfile = -1;
@@ -608,12 +623,11 @@ static int bench_cg_line(struct bench_cg *cg, const char *line)
 	return 0;
 }
 
-int bench_callgrind_parse(FILE *f, const char *from_file,
-			  struct bench_insn *out)
+int bench_callgrind_parse(FILE *f, const char *from, struct bench_insn *out)
 {
 	struct bench_cg cg = {
-		.from_file = from_file, .fn_file = -1, .ob = -1, .cob = -1,
-		.cfile = -1, .npos = 1,
+		.from = from, .fn_file = -1, .cur_file = -1, .ob = -1,
+		.cob = -1, .cfile = -1, .npos = 1,
 	};
 	char *line = NULL;
 	size_t cap = 0;
@@ -638,7 +652,7 @@ int bench_callgrind_parse(FILE *f, const char *from_file,
 }
 
 int bench_callgrind(const char *valgrind, char *const argv[], double timeout_s,
-		    const char *from_file, struct bench_proc *r,
+		    const char *from, struct bench_proc *r,
 		    struct bench_insn *out)
 {
 	char path[] = "/tmp/iovmm-callgrind.XXXXXX";
@@ -667,7 +681,7 @@ int bench_callgrind(const char *valgrind, char *const argv[], double timeout_s,
 		if (!f)
 			ret = -errno;
 		else {
-			ret = bench_callgrind_parse(f, from_file, out);
+			ret = bench_callgrind_parse(f, from, out);
 			fclose(f);
 		}
 	}

@@ -181,7 +181,9 @@ static int cg_parse(const char *text, const char *from, struct bench_insn *out)
  * The shape callgrind writes: compressed names, relative positions, a call
  * from vcpu.c into bus.c, and from bus.c one call into libc (another object:
  * not a handler), one into a device (counted) and one to a bus.c function
- * (no cfi=: the caller's file, not a handler).
+ * (no cfi=: the caller's file, not a handler). vcpu.c also calls the device
+ * from code inlined from bus.h (fi=), and, back in its own lines (fe=), a
+ * helper; the next function (fn=, same fl=) starts in vcpu.c again.
  */
 static const char cg_file[] =
 	"# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\n"
@@ -189,7 +191,12 @@ static const char cg_file[] =
 	"positions: line\nevents: Ir\nsummary: 1999\n\n"
 	"ob=(1) /b/tools/iovmm\nfl=(1) /b/../core/vcpu.c\nfn=(1) vcpu_thread\n"
 	"10 100\ncfi=(2) /b/../core/bus.c\ncfn=(2) bus_access\ncalls=5 20\n"
-	"11 600\n\n"
+	"11 600\n"
+	"fi=(5) /b/../core/bus.h\ncfi=(4) /b/../core/pci/cfg.c\n"
+	"cfn=(4) pci_bar_bus_write\ncalls=2 300\n12 70\n"
+	"fe=(1)\ncfi=(6) /b/../core/other.c\ncfn=(6) helper\ncalls=1 5\n"
+	"13 9\nfi=(5)\n"
+	"fn=(7) vcpu_loop\n20 1\ncfi=(4)\ncfn=(4)\ncalls=1 300\n21 3\n\n"
 	"fl=(2)\nfn=(2)\n20 50\n"
 	"cob=(2) /usr/lib/libc.so.6\ncfi=(3) ./nptl/rwlock.c\n"
 	"cfn=(3) pthread_rwlock_rdlock\ncalls=5 1\n+1 40\n"
@@ -208,8 +215,11 @@ START_TEST(test_callgrind)
 	ck_assert_int_eq(cg_parse(cg_file, "/core/bus.c", &in), 0);
 	ck_assert_uint_eq(in.total, 1000);	/* totals: wins over summary: */
 	ck_assert_uint_eq(in.below, 500);
+	/* With the inlined bus.h code; bus.c <-> bus.h calls are internal. */
+	ck_assert_int_eq(cg_parse(cg_file, "/core/bus.c:/core/bus.h", &in), 0);
+	ck_assert_uint_eq(in.below, 570);
 	ck_assert_int_eq(cg_parse(cg_file, "/core/vcpu.c", &in), 0);
-	ck_assert_uint_eq(in.below, 600);
+	ck_assert_uint_eq(in.below, 600 + 9 + 3);
 	ck_assert_int_eq(cg_parse(cg_file, NULL, &in), 0);
 	ck_assert_uint_eq(in.below, 0);
 	/* Two position columns (--dump-instr=yes); summary: alone. */
