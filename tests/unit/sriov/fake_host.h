@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fake SR-IOV host for the sriov/ unit tests: a sysfs tree on disk with
- * realistic PF/VF layouts, a fake kernel behind vfio_host_ops (driver
- * binding, sriov_numvfs, sriov_drivers_autoprobe) and a fake PF network
- * driver behind sriov_nl_ops that parses each rtnetlink request with libnl
- * and answers like a real one (or refuses like one).
+ * A fake SR-IOV host for the sriov/ unit tests: the shared fake host
+ * (tests/unit/fakes/fake_sysfs.h: a sysfs tree on disk and a fake kernel
+ * behind vfio_host_ops for driver binding, sriov_numvfs and
+ * sriov_drivers_autoprobe) with realistic PF/VF layouts, and a fake PF
+ * network driver behind sriov_nl_ops that parses each rtnetlink request
+ * with libnl and answers like a real one (or refuses like one).
  *
  * Everything the kernel part keeps is on disk, so child processes (the
  * pool tests fork) see and change the same host. The netlink driver's
@@ -16,9 +17,10 @@
  *    netdev enp59s0f0 (ifindex 7), TotalVFs 64 in the capability but
  *    sriov_totalvfs 63 (ixgbe limits it), First VF Offset 128, VF Stride 2
  *    (VFs at 3b:10.0, 3b:10.2, ...), VF device 10ed, host VF driver
- *    ixgbevf (creates a netdev per VF);
+ *    ixgbevf (creates a netdev per VF), VF n in IOMMU group 100 + n;
  *  - FH_NVME: QEMU's NVMe PF (1b36:0010, nvme) at 0000:01:00.0, no
- *    netdev, TotalVFs 2, offset 1, stride 1, VF device 0010;
+ *    netdev, TotalVFs 2, offset 1, stride 1, VF device 0010, VF n in
+ *    group 200 + n;
  *  - plus an AHCI controller 0000:00:1f.2 (no SR-IOV) and the root ports.
  */
 #ifndef IOVMM_TESTS_SRIOV_FAKE_HOST_H
@@ -28,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fake_sysfs.h"
 #include "sriov/sriov.h"
 
 #define FH_NIC_PF "0000:3b:00.0"
@@ -60,11 +63,9 @@ struct fh_req {
 };
 
 struct fake_host {
-	char root[512];
-	char sysfs[600], state[600], run[600], devvfio[600];
+	struct fake_sysfs fs;    /* sysfs and the kernel: busy_group, ... */
+	char run[160];           /* sriov/'s run dir (leases, tokens) */
 	struct sriov_env env;
-	int busy_group;          /* the group "a VM" holds open, or -1 */
-	int write_errno;         /* every sysfs write fails with it, if set */
 	/* netlink driver */
 	pthread_mutex_t lock;
 	unsigned int refuse;     /* FH_NO_* */
@@ -72,23 +73,13 @@ struct fake_host {
 	struct fh_vf_state vfs[FH_MAX_VFS];
 	struct fh_req log[FH_LOG_MAX];
 	int nlog;
-	int sysfs_writes;
 };
 
 extern struct fake_host fh;
 
-/* Build the tree (both PFs, 0 VFs, drivers bound) under a new temp dir. */
+/* Build the host (both PFs, 0 VFs, drivers bound) under a new temp dir. */
 void fh_setup(void);
 void fh_teardown(void);
-/* Enable n VFs of a PF as the kernel would (a sysfs write through the
- * fake kernel), with or without autoprobe; asserts success. */
-void fh_enable_vfs(const char *pf, unsigned int n, bool autoprobe);
-/* The driver bound to bdf ("" when none). */
-void fh_driver_of(const char *bdf, char *buf, size_t len);
-/* Bind bdf to drv directly (test setup: "a host driver has it"). */
-void fh_bind(const char *bdf, const char *drv);
-/* Read a sysfs attribute of bdf. */
-void fh_attr(const char *bdf, const char *attr, char *buf, size_t len);
 /* Count of netlink requests of one IFLA_VF_* type for vf (-1 = any). */
 int fh_count(int attr, int vf);
 

@@ -50,7 +50,7 @@ START_TEST(test_resolve)
 	ck_assert_ptr_nonnull(strstr(err, "not an SR-IOV device"));
 	ck_assert_int_eq(sriov_pf_resolve(&fh.env, "", bdf, err, sizeof(err)),
 			 -EINVAL);
-	fh_enable_vfs(FH_NVME_PF, 1, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 1, false);
 	ck_assert_int_eq(sriov_pf_resolve(&fh.env, "0000:01:00.1", bdf, err,
 					  sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "0000:01:00.1 is a VF (of 0000:01:00.0), not a PF");
@@ -96,7 +96,7 @@ START_TEST(test_capability)
 		char path[600];
 
 		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/config",
-			 fh.sysfs, FH_NVME_PF);
+			 fh.fs.sys, FH_NVME_PF);
 		ck_assert_int_eq(truncate(path, 256), 0);
 		ck_assert_int_eq(sriov_cap_read(&fh.env, FH_NVME_PF, &cap),
 				 -ENOENT);
@@ -108,10 +108,10 @@ START_TEST(test_pf_read_nic)
 {
 	struct sriov_pf *pf;
 
-	fh_enable_vfs(FH_NIC_PF, 4, false);
-	fh_bind("0000:3b:10.2", "ixgbevf");
-	fh_bind("0000:3b:10.4", "vfio-pci");
-	fh.busy_group = 102; /* 3b:10.4's group, "open in a VM" */
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, 4, false);
+	fake_sysfs_bind(&fh.fs, "0000:3b:10.2", "ixgbevf");
+	fake_sysfs_bind(&fh.fs, "0000:3b:10.4", "vfio-pci");
+	fh.fs.busy_group = 102; /* 3b:10.4's group, "open in a VM" */
 	ck_assert_int_eq(sriov_pf_read(&fh.env, FH_NIC_NETDEV,
 				       SRIOV_READ_NETLINK, &pf, err,
 				       sizeof(err)), 0);
@@ -183,7 +183,7 @@ START_TEST(test_pf_read_nvme)
 	struct sriov_pf *pf;
 	const struct sriov_vf *vf;
 
-	fh_enable_vfs(FH_NVME_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 2, false);
 	ck_assert_int_eq(sriov_pf_read(&fh.env, FH_NVME_PF, SRIOV_READ_NETLINK,
 				       &pf, err, sizeof(err)), 0);
 	ck_assert_str_eq(pf->driver, "nvme");
@@ -217,7 +217,7 @@ START_TEST(test_pf_read_nvme)
 		uint16_t bogus = 7;
 
 		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/config",
-			 fh.sysfs, FH_NVME_PF);
+			 fh.fs.sys, FH_NVME_PF);
 		fd = open(path, O_WRONLY);
 		ck_assert_int_ge(fd, 0);
 		ck_assert_int_eq(pwrite(fd, &bogus, 2, 0x160 + 0x14), 2);
@@ -253,11 +253,12 @@ START_TEST(test_create_destroy)
 	/* Autoprobe goes off before the VFs appear: no host driver. */
 	ck_assert_int_eq(sriov_create(&fh.env, FH_NIC_NETDEV, 3, 0, err,
 				      sizeof(err)), 0);
-	fh_attr(FH_NIC_PF, "sriov_drivers_autoprobe", buf, sizeof(buf));
+	fake_sysfs_attr(&fh.fs, FH_NIC_PF, "sriov_drivers_autoprobe", buf,
+			sizeof(buf));
 	ck_assert_str_eq(buf, "0");
-	fh_attr(FH_NIC_PF, "sriov_numvfs", buf, sizeof(buf));
+	fake_sysfs_attr(&fh.fs, FH_NIC_PF, "sriov_numvfs", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "3");
-	fh_driver_of("0000:3b:10.4", buf, sizeof(buf));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.4", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "");
 	/* Same count again: nothing to do. Another count: refused. */
 	ck_assert_int_eq(sriov_create(&fh.env, FH_NIC_PF, 3, 0, err,
@@ -269,7 +270,7 @@ START_TEST(test_create_destroy)
 			 "destroy 0000:3b:00.0 first)");
 	ck_assert_int_eq(sriov_destroy(&fh.env, FH_NIC_PF, err, sizeof(err)),
 			 0);
-	fh_attr(FH_NIC_PF, "sriov_numvfs", buf, sizeof(buf));
+	fake_sysfs_attr(&fh.fs, FH_NIC_PF, "sriov_numvfs", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "0");
 	ck_assert_int_eq(sriov_pf_read(&fh.env, FH_NIC_PF, 0, &pf, err,
 				       sizeof(err)), 0);
@@ -283,7 +284,7 @@ START_TEST(test_create_destroy)
 	ck_assert_int_eq(sriov_create(&fh.env, FH_NIC_PF, 1,
 				      SRIOV_CREATE_AUTOPROBE, err,
 				      sizeof(err)), 0);
-	fh_driver_of("0000:3b:10.0", buf, sizeof(buf));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.0", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ixgbevf");
 }
 END_TEST
@@ -306,19 +307,19 @@ START_TEST(test_create_errors)
 		char path[600];
 
 		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver",
-			 fh.sysfs, FH_NVME_PF);
+			 fh.fs.sys, FH_NVME_PF);
 		ck_assert_int_eq(unlink(path), 0);
 	}
 	ck_assert_int_eq(sriov_create(&fh.env, FH_NVME_PF, 1, 0, err,
 				      sizeof(err)), -ENOENT);
 	ck_assert_str_eq(err, "0000:01:00.0 has no driver: VFs are enabled by "
 			 "the PF's driver, bind it first");
-	fh_bind(FH_NVME_PF, "nvme");
-	fh.write_errno = EACCES;
+	fake_sysfs_bind(&fh.fs, FH_NVME_PF, "nvme");
+	fh.fs.write_errno = EACCES;
 	ck_assert_int_eq(sriov_create(&fh.env, FH_NVME_PF, 1, 0, err,
 				      sizeof(err)), -EACCES);
 	ck_assert_ptr_nonnull(strstr(err, "need root"));
-	fh.write_errno = 0;
+	fh.fs.write_errno = 0;
 }
 END_TEST
 
@@ -327,16 +328,16 @@ START_TEST(test_destroy_refused)
 	char buf[16];
 	int fd;
 
-	fh_enable_vfs(FH_NVME_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 2, false);
 	/* A VF in a VM through host= (its VFIO group open). */
-	fh_bind("0000:01:00.2", "vfio-pci");
-	fh.busy_group = 201;
+	fake_sysfs_bind(&fh.fs, "0000:01:00.2", "vfio-pci");
+	fh.fs.busy_group = 201;
 	ck_assert_int_eq(sriov_destroy(&fh.env, FH_NVME_PF, err, sizeof(err)),
 			 -EBUSY);
 	ck_assert_str_eq(err, "VF 0000:01:00.2 (vf 1) is in use: its VFIO group "
 			 "201 is open (a VM assigned it with host=; stop it "
 			 "first)");
-	fh.busy_group = -1;
+	fh.fs.busy_group = -1;
 	/* A VF leased by a running iovmm (another process holds the lock). */
 	{
 		int p[2];
@@ -364,7 +365,8 @@ START_TEST(test_destroy_refused)
 		ck_assert_ptr_nonnull(strstr(err, "VF 0000:01:00.1 (vf 0) is "
 					     "assigned to a running guest"));
 		ck_assert_ptr_nonnull(strstr(err, buf));
-		fh_attr(FH_NVME_PF, "sriov_numvfs", buf, sizeof(buf));
+		fake_sysfs_attr(&fh.fs, FH_NVME_PF, "sriov_numvfs", buf,
+				sizeof(buf));
 		ck_assert_str_eq(buf, "2");
 		/* The refusal dropped no one else's lease. */
 		{
@@ -381,7 +383,7 @@ START_TEST(test_destroy_refused)
 	/* Its owner died: the lease is stale, destroy repairs and goes on. */
 	ck_assert_int_eq(sriov_destroy(&fh.env, FH_NVME_PF, err, sizeof(err)),
 			 0);
-	fh_attr(FH_NVME_PF, "sriov_numvfs", buf, sizeof(buf));
+	fake_sysfs_attr(&fh.fs, FH_NVME_PF, "sriov_numvfs", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "0");
 }
 END_TEST
@@ -397,7 +399,7 @@ static int cli(char *out, size_t len, const char *const *args)
 	for (; *args; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
-	snprintf(path, sizeof(path), "%s/cli.out", fh.root);
+	snprintf(path, sizeof(path), "%s/cli.out", fh.fs.root);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
 	fflush(stdout);
@@ -486,15 +488,15 @@ START_TEST(test_cli)
 	ck_assert_int_eq(CLI(out, "set", FH_NIC_PF, "0", "trust=on"), 1);
 	ck_assert_str_eq(out, "iovmm sriov set: PF driver ixgbe does not support "
 			 "trust\n");
-	fh.write_errno = EPERM;
+	fh.fs.write_errno = EPERM;
 	ck_assert_int_eq(CLI(out, "destroy", FH_NVME_PF), 1);
 	ck_assert_ptr_nonnull(strstr(out, "need root"));
-	fh.write_errno = 0;
-	fh.busy_group = 200;
-	fh_bind("0000:01:00.1", "vfio-pci");
+	fh.fs.write_errno = 0;
+	fh.fs.busy_group = 200;
+	fake_sysfs_bind(&fh.fs, "0000:01:00.1", "vfio-pci");
 	ck_assert_int_eq(CLI(out, "destroy", FH_NVME_PF), 1);
 	ck_assert_ptr_nonnull(strstr(out, "is in use"));
-	fh.busy_group = -1;
+	fh.fs.busy_group = -1;
 	ck_assert_int_eq(CLI(out, "destroy", FH_NVME_PF), 0);
 	ck_assert_int_eq(CLI(out, "bogus"), 2);
 	ck_assert_int_eq(CLI(out, "create", FH_NVME_PF), 2);

@@ -539,7 +539,7 @@ START_TEST(test_apply_errors)
 	struct sriov_vf_config cfg[FH_MAX_VFS];
 	unsigned int nvfs;
 
-	fh_enable_vfs(FH_NIC_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, 2, false);
 	ck_assert_int_eq(sriov_settings_parse_list(&s, "mac=52:54:00:00:00:07 "
 		"trust=on", err, sizeof(err)), 0);
 	fh.refuse = FH_NO_TRUST;

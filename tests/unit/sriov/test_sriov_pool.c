@@ -51,13 +51,13 @@ START_TEST(test_acquire_release)
 	struct sriov_lease *a, *b, *c;
 	char vf[SRIOV_BDF_SIZE], drv[32], rec[1024], want[64];
 
-	fh_enable_vfs(FH_NVME_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 2, false);
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NVME_PF, NULL, &a, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
 	ck_assert_str_eq(vf, "0000:01:00.1");
 	ck_assert_str_eq(sriov_lease_vf(a), vf);
 	ck_assert_str_eq(sriov_lease_pf(a), FH_NVME_PF);
-	fh_driver_of(vf, drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, vf, drv, sizeof(drv));
 	ck_assert_str_eq(drv, "vfio-pci");
 	lease_text(vf, rec, sizeof(rec));
 	snprintf(want, sizeof(want), "pid=%ld\n", (long)getpid());
@@ -82,7 +82,7 @@ START_TEST(test_acquire_release)
 	ck_assert_ptr_nonnull(strstr(err, "is assigned to a running guest"));
 
 	sriov_pool_release(a);
-	fh_driver_of("0000:01:00.1", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:01:00.1", drv, sizeof(drv));
 	ck_assert_str_eq(drv, ""); /* as it was: no driver */
 	ck_assert(!lease_exists("0000:01:00.1"));
 	ck_assert(lease_exists("0000:01:00.2"));
@@ -109,7 +109,7 @@ START_TEST(test_acquire_settings)
 	struct sriov_lease *l;
 	char vf[SRIOV_BDF_SIZE], rec[1024];
 
-	fh_enable_vfs(FH_NIC_PF, 3, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, 3, false);
 	fh.vfs[0].mac[0] = 0x02; /* an admin MAC set before */
 	fh.vfs[0].mac[5] = 0x01;
 	ck_assert_int_eq(sriov_settings_parse_list(&s, "mac=52:54:00:12:34:56,"
@@ -135,7 +135,7 @@ START_TEST(test_acquire_settings)
 	ck_assert_uint_eq(fh.vfs[0].spoofchk, 1);
 
 	/* A VF a host driver owns is never taken. */
-	fh_bind("0000:3b:10.0", "ixgbevf");
+	fake_sysfs_bind(&fh.fs, "0000:3b:10.0", "ixgbevf");
 	memset(&s, 0, sizeof(s));
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NIC_PF, &s, &l, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
@@ -155,11 +155,11 @@ START_TEST(test_acquire_settings)
 	{
 		char drv[32];
 
-		fh_driver_of("0000:3b:10.2", drv, sizeof(drv));
+		fake_sysfs_driver(&fh.fs, "0000:3b:10.2", drv, sizeof(drv));
 		ck_assert_str_eq(drv, "");
 	}
 	/* A PF without a network interface takes no settings. */
-	fh_enable_vfs(FH_NVME_PF, 1, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 1, false);
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NVME_PF, &s, &l, vf,
 					    sizeof(vf), err, sizeof(err)),
 			 -EOPNOTSUPP);
@@ -178,17 +178,17 @@ START_TEST(test_skip_in_use)
 	struct sriov_lease *l;
 	char vf[SRIOV_BDF_SIZE];
 
-	fh_enable_vfs(FH_NVME_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 2, false);
 	/* VF 0 is in a VM through host= (vfio-pci, group open). */
-	fh_bind("0000:01:00.1", "vfio-pci");
-	fh.busy_group = 200;
+	fake_sysfs_bind(&fh.fs, "0000:01:00.1", "vfio-pci");
+	fh.fs.busy_group = 200;
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NVME_PF, NULL, &l, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
 	ck_assert_str_eq(vf, "0000:01:00.2");
 	ck_assert(!lease_exists("0000:01:00.1"));
 	sriov_pool_release(l);
 	/* On vfio-pci and idle: taken as it is. */
-	fh.busy_group = -1;
+	fh.fs.busy_group = -1;
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NVME_PF, NULL, &l, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
 	ck_assert_str_eq(vf, "0000:01:00.1");
@@ -197,7 +197,7 @@ START_TEST(test_skip_in_use)
 		char drv[32];
 
 		/* It was on vfio-pci before the lease: it stays there. */
-		fh_driver_of("0000:01:00.1", drv, sizeof(drv));
+		fake_sysfs_driver(&fh.fs, "0000:01:00.1", drv, sizeof(drv));
 		ck_assert_str_eq(drv, "vfio-pci");
 	}
 }
@@ -232,7 +232,7 @@ START_TEST(test_threads)
 	int ok = 0, busy = 0;
 
 	memset(t, 0, sizeof(t));
-	fh_enable_vfs(FH_NIC_PF, NVFS, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, NVFS, false);
 	pthread_barrier_init(&barrier, NULL, NTHREADS);
 	for (int i = 0; i < NTHREADS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, take, &t[i]), 0);
@@ -260,7 +260,7 @@ START_TEST(test_threads)
 
 		snprintf(vf, sizeof(vf), "0000:3b:10.%d", 2 * i);
 		ck_assert(!lease_exists(vf));
-		fh_driver_of(vf, drv, sizeof(drv));
+		fake_sysfs_driver(&fh.fs, vf, drv, sizeof(drv));
 		ck_assert_str_eq(drv, "");
 	}
 }
@@ -295,7 +295,7 @@ START_TEST(test_processes)
 	char got[NPROCS][32];
 	pid_t pids[NPROCS];
 
-	fh_enable_vfs(FH_NIC_PF, NVFS, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, NVFS, false);
 	ck_assert_int_eq(pipe(report), 0);
 	ck_assert_int_eq(pipe(hold), 0);
 	for (int i = 0; i < NPROCS; i++) {
@@ -380,10 +380,10 @@ START_TEST(test_crash_repair)
 	char vf[SRIOV_BDF_SIZE], drv[32], rec[1024], want[32];
 	pid_t dead;
 
-	fh_enable_vfs(FH_NIC_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, 2, false);
 	dead = crash_child();
 	/* Left behind: VF on vfio-pci, a record naming the dead owner. */
-	fh_driver_of("0000:3b:10.0", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.0", drv, sizeof(drv));
 	ck_assert_str_eq(drv, "vfio-pci");
 	ck_assert_int_eq(sriov_pf_read(&fh.env, FH_NIC_PF, 0, &pf, err,
 				       sizeof(err)), 0);
@@ -407,14 +407,14 @@ START_TEST(test_crash_repair)
 	ck_assert_ptr_nonnull(strstr(rec, want));
 	ck_assert_ptr_null(strstr(rec, "undo="));
 	sriov_pool_release(l);
-	fh_driver_of("0000:3b:10.0", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.0", drv, sizeof(drv));
 	ck_assert_str_eq(drv, "");
 
 	/* `iovmm sriov repair`: the same without taking the VF. */
 	crash_child();
 	ck_assert_int_eq(sriov_pool_repair(&fh.env, err, sizeof(err)), 1);
 	ck_assert(!lease_exists("0000:3b:10.0"));
-	fh_driver_of("0000:3b:10.0", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.0", drv, sizeof(drv));
 	ck_assert_str_eq(drv, "");
 	ck_assert_int_eq(fh_count(IFLA_VF_MAC, 0), 2);
 	ck_assert_int_eq(sriov_pool_repair(&fh.env, err, sizeof(err)), 0);
@@ -446,21 +446,21 @@ START_TEST(test_repair_whole_pf)
 	struct sriov_lease *l;
 	char vf[SRIOV_BDF_SIZE], drv[32];
 
-	fh_enable_vfs(FH_NIC_PF, 2, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NIC_PF, 2, false);
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NIC_PF, NULL, &l, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
 	ck_assert_str_eq(vf, "0000:3b:10.0");
 	crash_child(); /* takes VF 1, the only free one, and dies */
 	sriov_pool_release(l);
 	ck_assert(lease_exists("0000:3b:10.2"));
-	fh_driver_of("0000:3b:10.2", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.2", drv, sizeof(drv));
 	ck_assert_str_eq(drv, "vfio-pci");
 
 	ck_assert_int_eq(sriov_pool_acquire(&fh.env, FH_NIC_PF, NULL, &l, vf,
 					    sizeof(vf), err, sizeof(err)), 0);
 	ck_assert_str_eq(vf, "0000:3b:10.0");
 	ck_assert(!lease_exists("0000:3b:10.2"));
-	fh_driver_of("0000:3b:10.2", drv, sizeof(drv));
+	fake_sysfs_driver(&fh.fs, "0000:3b:10.2", drv, sizeof(drv));
 	ck_assert_str_eq(drv, "");
 	sriov_pool_release(l);
 }

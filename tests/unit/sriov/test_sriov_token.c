@@ -130,7 +130,7 @@ START_TEST(test_vf_token)
 {
 	char t[SRIOV_TOKEN_SIZE], stored[SRIOV_TOKEN_SIZE];
 
-	fh_enable_vfs(FH_NVME_PF, 1, false);
+	fake_sysfs_enable_vfs(&fh.fs, FH_NVME_PF, 1, false);
 	/* PF on its kernel driver: no token. Not a VF: no token. */
 	ck_assert_int_eq(sriov_vf_token_env(&fh.env, "0000:01:00.1", t, err,
 					    sizeof(err)), 0);
@@ -141,7 +141,7 @@ START_TEST(test_vf_token)
 	ck_assert_int_eq(sriov_vf_token_env(&fh.env, "0000:99:00.0", t, err,
 					    sizeof(err)), -ENODEV);
 	/* PF owned by vfio-pci (a userspace PF driver). */
-	fh_bind(FH_NVME_PF, "vfio-pci");
+	fake_sysfs_bind(&fh.fs, FH_NVME_PF, "vfio-pci");
 	ck_assert_int_eq(sriov_vf_token_env(&fh.env, "01:00.1", t, err,
 					    sizeof(err)), -ENOKEY);
 	ck_assert_str_eq(err, "0000:01:00.1 is a VF of 0000:01:00.0, which is "

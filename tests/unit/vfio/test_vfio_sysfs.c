@@ -17,32 +17,43 @@
 
 #include "core/gmem.h"
 #include "core/layout.h"
+#include "core/util.h"
 #include "vfio/backend.h"
 #include "vfio/sysfs.h"
 
 #include "fake_sysfs.h"
 
-static struct fake_tree tree;
-static const char *root = tree.root;   /* fake /sys */
-static const char *droot = tree.droot; /* fake /dev */
+static struct fake_sysfs fs;
+static const char *root = fs.sys;  /* fake /sys */
+static const char *droot = fs.dev; /* fake /dev */
+
+static const struct fake_sysfs_dev devs[] = {
+	/* An SR-IOV PF and its VF (only drivers and groups matter here). */
+	{ .bdf = "0000:01:00.0", .driver = "nvme", .group = 4 },
+	{ .bdf = "0000:01:00.1", .driver = "vfio-pci", .group = 6 },
+	{ .bdf = "0000:02:00.0", .driver = "e1000e", .group = 5 },
+	/* Group 7: one function ready, one busy. */
+	{ .bdf = "0000:03:00.0", .driver = "vfio-pci", .group = 7 },
+	{ .bdf = "0000:03:00.1", .driver = "snd_hda_intel", .group = 7 },
+	/* No IOMMU. */
+	{ .bdf = "0000:04:00.0", .driver = "vfio-pci",
+	  .group = FAKE_SYSFS_NO_GROUP },
+	/* Group 8: an unbound function and one on pcieport (DMA-safe). */
+	{ .bdf = "0000:05:00.0", .group = 8 },
+	{ .bdf = "0000:05:00.1", .driver = "pcieport", .group = 8 },
+	{ .bdf = "0000:06:00.0", .driver = "mlx5_vfio_pci", .group = 9 },
+};
 
 static void setup(void)
 {
-	fake_tree_create(&tree);
-	fake_tree_add_dev(&tree, "0000:01:00.0", "nvme", 4);      /* the PF */
-	fake_tree_add_dev(&tree, "0000:01:00.1", "vfio-pci", 6);  /* its VF */
-	fake_tree_add_dev(&tree, "0000:02:00.0", "e1000e", 5);
-	fake_tree_add_dev(&tree, "0000:03:00.0", "vfio-pci", 7);  /* shares group 7 ... */
-	fake_tree_add_dev(&tree, "0000:03:00.1", "snd_hda_intel", 7); /* ... with a busy one */
-	fake_tree_add_dev(&tree, "0000:04:00.0", "vfio-pci", -1); /* no IOMMU */
-	fake_tree_add_dev(&tree, "0000:05:00.0", NULL, 8);        /* unbound */
-	fake_tree_add_dev(&tree, "0000:05:00.1", "pcieport", 8);
-	fake_tree_add_dev(&tree, "0000:06:00.0", "mlx5_vfio_pci", 9);
+	fake_sysfs_create(&fs, "iovmm-vfio-sysfs");
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
+		fake_sysfs_add(&fs, &devs[i]);
 }
 
 static void teardown(void)
 {
-	fake_tree_destroy(&tree);
+	fake_sysfs_destroy(&fs);
 }
 
 START_TEST(parse_bdf)
@@ -157,7 +168,7 @@ START_TEST(create_refusals)
 	/* No /dev/vfio/vfio yet. */
 	ck_assert_int_eq(try_create("01:00.1", err, sizeof(err)), -ENODEV);
 	ck_assert_str_eq(err, "VFIO is not available: load vfio-pci (modprobe vfio-pci)");
-	fake_tree_add_devnode(&tree, "vfio/vfio");
+	fake_sysfs_add_devnode(&fs, "vfio/vfio");
 	ck_assert_int_eq(try_create("0000:01:00.0", err, sizeof(err)), -EBUSY);
 	ck_assert_str_eq(err, "0000:01:00.0 is bound to nvme, not vfio-pci: run iovmm vfio bind 0000:01:00.0");
 	ck_assert_int_eq(try_create("05:00.0", err, sizeof(err)), -EBUSY);

@@ -73,7 +73,7 @@ static struct {
 	char log[1024];
 } fk;
 
-static struct fake_tree tree;
+static struct fake_sysfs fs;
 
 static void fk_log(const char *fmt, ...)
 {
@@ -127,7 +127,7 @@ int __wrap_open64(const char *path, int flags, ...)
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode = va_arg(ap, mode_t);
 	va_end(ap);
-	snprintf(pfx, sizeof(pfx), "%s/vfio/", tree.droot);
+	snprintf(pfx, sizeof(pfx), "%s/vfio/", fs.dev);
 	if (strncmp(path, pfx, strlen(pfx)))
 		return __real_open64(path, flags, mode);
 	path += strlen(pfx);
@@ -343,14 +343,15 @@ static void setup(void)
 	char err[256];
 
 	memset(&fk, 0, sizeof(fk));
-	fake_tree_create(&tree);
+	fake_sysfs_create(&fs, "iovmm-vfio-type1");
 	for (size_t i = 0; i < ARRAY_SIZE(fk_devs); i++)
-		fake_tree_add_dev(&tree, fk_devs[i].bdf, "vfio-pci",
-				  fk_devs[i].group);
-	fake_tree_add_devnode(&tree, "vfio/vfio");
+		fake_sysfs_add(&fs, &(struct fake_sysfs_dev){
+			.bdf = fk_devs[i].bdf, .driver = "vfio-pci",
+			.group = fk_devs[i].group });
+	fake_sysfs_add_devnode(&fs, "vfio/vfio");
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
-	cfg = (struct vfio_backend_cfg){ .mem = mem, .sysfs_root = tree.root,
-					 .dev_root = tree.droot };
+	cfg = (struct vfio_backend_cfg){ .mem = mem, .sysfs_root = fs.sys,
+					 .dev_root = fs.dev };
 	ck_assert_int_eq(vfio_type1_backend.create(&cfg, &be, err, sizeof(err)), 0);
 }
 
@@ -359,7 +360,7 @@ static void teardown(void)
 	vfio_backend_destroy(be);
 	be = NULL;
 	gmem_destroy(mem);
-	fake_tree_destroy(&tree);
+	fake_sysfs_destroy(&fs);
 	ck_assert_uint_eq(fk_open_fds(), 0);
 }
 
