@@ -31,6 +31,9 @@
  * Threads without a reader (the main thread, unit tests) search under
  * bus->lock, which every writer holds while it publishes and reclaims, so
  * the array they search cannot be freed under them.
+ *
+ * The layouts of the arrays and of a reader, and the reader's lookup and
+ * dispatch, are in core/bus_reader.h: inline in the vCPU exit loop.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,45 +42,9 @@
 #include <string.h>
 
 #include "core/bus.h"
+#include "core/bus_reader.h"
 #include "core/log.h"
 #include "core/util.h"
-
-/* 32 bytes, so that indexing is a shift. */
-struct bus_range {
-	uint64_t base;
-	uint64_t span;	/* len - 1 */
-	struct bus_dev *dev;
-	uint64_t pad;
-};
-
-/* One space's ranges, sorted by base; never modified once published. */
-struct bus_table {
-	size_t nr;
-	struct bus_range ranges[];
-};
-
-#define BUS_CACHELINE 64
-
-/*
- * A vCPU thread's read-side state, alone on its cache line: its thread
- * writes seq twice per access and no other vCPU should share the line.
- * Kept until bus_destroy() (retired arrays may point at it) and reused
- * after bus_reader_unregister().
- */
-struct bus_reader {
-	_Atomic uint64_t seq;		/* odd inside a search; owner writes */
-	/* bus->tables, one load less per access; immutable. */
-	_Atomic(struct bus_table *) *tables;
-	/*
-	 * Per space, the index of the owner's last hit: a vCPU hits the same
-	 * device again and again. Only a hint, checked against the array in
-	 * hand, so a stale one costs a binary search. Owner only.
-	 */
-	size_t hint[BUS_NR_SPACES];
-	struct bus *bus;		/* immutable */
-	struct bus_reader *next;	/* lock: bus->lock */
-	bool in_use;			/* lock: bus->lock */
-} __attribute__((aligned(BUS_CACHELINE)));
 
 /* A reader that was inside a search when an array was replaced. */
 struct bus_wait {
@@ -169,15 +136,6 @@ static size_t upper_bound(const struct bus_table *t, uint64_t addr)
 			hi = mid;
 	}
 	return lo;
-}
-
-/* True when r holds all of [addr, addr + len), len >= 1. */
-static inline bool bus_range_holds(const struct bus_range *r, uint64_t addr,
-				   uint32_t len)
-{
-	uint64_t off = addr - r->base;	/* huge when addr < base */
-
-	return off <= r->span && len - 1 <= r->span - off;
 }
 
 /* The range that holds all of [addr, addr + len), or NULL. */
@@ -428,14 +386,11 @@ int bus_access(struct bus *bus, enum bus_space space, uint64_t addr,
 	return bus_dispatch(hit, space, addr, data, len, is_write);
 }
 
-/*
- * The end of bus_reader_find() when the reader's last hit in this space (the
- * hint) is not it: a binary search, then the section ends (seq = s + 2).
- * Out of line, so that the common case needs no stack frame.
- */
-static __attribute__((noinline)) struct bus_hit
-bus_reader_search(struct bus_reader *reader, const struct bus_table *t,
-		  enum bus_space space, uint64_t addr, uint32_t len, uint64_t s)
+/* The end of bus_reader_find() when the reader's hint is not it. */
+struct bus_hit bus_reader_search(struct bus_reader *reader,
+				 const struct bus_table *t,
+				 enum bus_space space, uint64_t addr,
+				 uint32_t len, uint64_t s)
 {
 	const struct bus_range *r = bus_find(t, addr, len);
 	struct bus_hit hit = { 0 };
@@ -448,21 +403,3 @@ bus_reader_search(struct bus_reader *reader, const struct bus_table *t,
 	return hit;
 }
 
-struct bus_hit bus_reader_find(struct bus_reader *reader, enum bus_space space,
-			       uint64_t addr, uint32_t len)
-{
-	uint64_t s = atomic_load_explicit(&reader->seq, memory_order_relaxed);
-	const struct bus_table *t;
-	size_t h = reader->hint[space];
-
-	/* The section's protocol is at the top of this file. */
-	atomic_store_explicit(&reader->seq, s + 1, memory_order_seq_cst);
-	t = atomic_load_explicit(&reader->tables[space], memory_order_seq_cst);
-	if (h < t->nr && bus_range_holds(&t->ranges[h], addr, len)) {
-		struct bus_hit hit = { t->ranges[h].dev, addr - t->ranges[h].base };
-
-		atomic_store_explicit(&reader->seq, s + 2, memory_order_release);
-		return hit;
-	}
-	return bus_reader_search(reader, t, space, addr, len, s);
-}

@@ -16,10 +16,8 @@
 #ifndef IOVMM_BUS_H
 #define IOVMM_BUS_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 enum bus_space { BUS_PIO, BUS_MMIO, BUS_NR_SPACES };
 
@@ -87,74 +85,9 @@ int bus_access(struct bus *bus, enum bus_space space, uint64_t addr,
 	       void *data, uint32_t len, bool is_write);
 
 /*
- * The same, lock-free, from the thread that registered `reader`: the vCPU
- * exit path. It is inline, over the two pieces below, so that a vCPU's
- * exit loop calls the device's handler itself and keeps its registers
- * across the call (every instruction here runs once per exit;
- * docs/benchmarks.md, instructions per exit).
+ * The lock-free lookup and dispatch for a registered reader,
+ * bus_reader_access(), is in core/bus_reader.h: inline, for the vCPU exit
+ * loop.
  */
-static inline int bus_reader_access(struct bus_reader *reader,
-				    enum bus_space space, uint64_t addr,
-				    void *data, uint32_t len, bool is_write);
-
-/* The device a lookup found (NULL: none) and addr's offset in its range. */
-struct bus_hit {
-	struct bus_dev *dev;
-	uint64_t off;
-};
-
-/*
- * The lookup alone, lock-free, from the reader's thread; space and len must
- * be valid (bus_reader_access() checks them).
- */
-struct bus_hit bus_reader_find(struct bus_reader *reader, enum bus_space space,
-			       uint64_t addr, uint32_t len);
-
-/* Out of line, for bus_dispatch(): an unclaimed access; a failed handler. */
-int bus_dispatch_miss(void *data, uint32_t len, bool is_write);
-int bus_dispatch_failed(const struct bus_dev *dev, enum bus_space space,
-			uint64_t addr, uint32_t len, bool is_write, int err);
-
-static inline bool bus_bad_access(enum bus_space space, uint32_t len)
-{
-	return (unsigned int)space >= BUS_NR_SPACES || len - 1 > 7;
-}
-
-/* Calls the handler a lookup found, after the lookup has ended. */
-static inline int bus_dispatch(struct bus_hit hit, enum bus_space space,
-			       uint64_t addr, void *data, uint32_t len,
-			       bool is_write)
-{
-	int ret;
-
-	if (__builtin_expect(!hit.dev, 0))
-		return bus_dispatch_miss(data, len, is_write);
-	if (is_write) {
-		if (!hit.dev->ops->write)
-			return 0;
-		ret = hit.dev->ops->write(hit.dev, hit.off, data, len);
-	} else {
-		if (!hit.dev->ops->read)
-			return (memset(data, 0xff, len), 0);
-		ret = hit.dev->ops->read(hit.dev, hit.off, data, len);
-	}
-	if (__builtin_expect(ret < 0, 0)) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return bus_dispatch_failed(hit.dev, space, addr, len, is_write,
-					   ret);
-	}
-	return ret;
-}
-
-static inline int bus_reader_access(struct bus_reader *reader,
-				    enum bus_space space, uint64_t addr,
-				    void *data, uint32_t len, bool is_write)
-{
-	if (bus_bad_access(space, len))
-		return -EINVAL;
-	return bus_dispatch(bus_reader_find(reader, space, addr, len), space,
-			    addr, data, len, is_write);
-}
 
 #endif

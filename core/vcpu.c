@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/bus.h"
+#include "core/bus_reader.h"
 #include "core/cpu.h"
 #include "core/log.h"
 #include "core/vcpu.h"

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/bus.h"
+#include "core/bus_reader.h"
 #include "core/util.h"
 
 /* A device that checks every offset it is given against its range. */
