@@ -20,7 +20,7 @@
 #   nested.scale=N        IOVMM_TIME_SCALE as given on the host
 #   nested.calib_ms=N     else: the host's time for the calibration loop;
 #                         L1 times the same loop: the scale is the ratio
-#                         over 5, rounded up, 1 to 20 (run.sh says why)
+#                         over 3, rounded up, 1 to 20 (run.sh says why)
 #   nested.hugepages=N    2 MiB pages reserved at boot (default 64)
 #   nested.loglevel=N     console log level (default 2: emergencies)
 #   nested.nokvmhold=1    no idle VM held open
@@ -145,10 +145,10 @@ if [ -z "$scale" ]; then
 	t0=$(ms)
 	chroot /host /bin/sh /tmp/.nested/calibrate >/dev/null 2>&1
 	l1_ms=$(( $(ms) - t0 ))
-	# The ratio over 5 (the margin the integ waits keep on a KVM host;
+	# The ratio over 3 (the margin the integ waits keep on a KVM host;
 	# tests/nested/run.sh), rounded up, within 1-20.
 	host_ms=${host_ms:-1}
-	scale=$(( (l1_ms + 5 * host_ms - 1) / (5 * host_ms) ))
+	scale=$(( (l1_ms + 3 * host_ms - 1) / (3 * host_ms) ))
 	[ "$scale" -ge 1 ] || scale=1
 	[ "$scale" -le 20 ] || scale=20
 	detail="calib_host_ms=$host_ms calib_l1_ms=$l1_ms"

@@ -177,12 +177,12 @@ done
 
 # ---- the time scale (IOVMM_TIME_SCALE in L1, tests/integ/wait.sh): a
 # CPU-bound calibration loop (shell arithmetic) timed here and in L1. L1
-# runs it 15-30 times slower (process starts and Python imports are 2-3
-# times worse still); the integ scripts' waits already keep at least 5
-# times what they wait for on a host with KVM (the tightest: the restart
-# tests' 8 s traffic window over a 0.6 s back-end restart; waits for a
-# Python helper keep 25 times), so the scale is the ratio over 5, rounded
-# up, 1 to 20 (tests/nested/init.sh).
+# runs it 15-30 times slower (process starts and Python imports 2-3 times
+# worse still). The integ scripts' waits keep a margin over what they wait
+# for on a host with KVM; the tightest is the restart tests' 8 s traffic
+# window, which must hold a DPDK back end's restart and reconnection (under
+# a second here, 20-30 s in L1 on a busy host): the scale is the ratio over
+# 3, rounded up, 1 to 20 (tests/nested/init.sh; docs/testing.md).
 cat >"$job/calibrate" <<'CALIB'
 i=0
 while [ $i -lt 20000 ]; do i=$((i + 1)); done

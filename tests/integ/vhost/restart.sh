@@ -17,6 +17,7 @@ vhu_init "$1" "$2"
 size=${3:-64}
 vswitch=${4:-}
 sock=$VHU_TMP/vh.sock
+window_s=$(integ_scale 8)
 
 # backend NAME: start the back end (server side of the socket); sets TP_PID.
 backend() {
@@ -51,7 +52,7 @@ first=$TP_PID
 # shellcheck disable=SC2086
 $VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
 	--net "vhost-user,socket=$sock" \
-	--cmdline "test=net-loopback nic=virtio count=100000000 size=$size allow_loss=1 duration_ms=$(integ_scale 8000) timeout_ms=$(integ_scale 30000)" \
+	--cmdline "test=net-loopback nic=virtio count=100000000 size=$size allow_loss=1 duration_ms=$((window_s * 1000)) timeout_ms=$(integ_scale 30000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1 &
 vm=$!
 VHU_PIDS="$VHU_PIDS $vm"
@@ -66,6 +67,7 @@ while ! flowing a; do
 	sleep 0.1
 done
 echo "frames are flowing through back end a; kill -9"
+t_kill=$(date +%s)
 kill -KILL "$first"
 while kill -0 "$first" 2>/dev/null; do sleep 0.05; done
 vhu_wait "$VHU_TMP/vm.log" "link down" 10 "$vm" ||
@@ -73,6 +75,7 @@ vhu_wait "$VHU_TMP/vm.log" "link down" 10 "$vm" ||
 kill -0 "$vm" 2>/dev/null || vhu_fail "the guest did not survive the back end"
 sleep 0.3
 backend b
+echo "back end b listening $(( $(date +%s) - t_kill )) s after the kill (traffic window ${window_s} s)"
 
 wait "$vm"
 status=$?

@@ -49,11 +49,13 @@ for n in 2 3; do
 	wait "$VSW_PID" 2>/dev/null
 	VSW_PIDS=$(echo "$VSW_PIDS" | sed "s/ $VSW_PID\b//")
 	echo "killed the switch after $(forwarded "vsw$((n - 1))") frames"
+	t_kill=$(date +%s)
 	sleep 0.3
 	[ -S "$sock" ] || vsw_fail "expected the dead switch's socket file to remain"
 	vsw_switch "vsw$n" --port "vhost:$sock" --mode loopback --stats-period 0.25
 	flowing "vsw$n" || vsw_fail "traffic did not resume after restart $((n - 1))"
-	echo "restart $((n - 1)): traffic resumed"
+	echo "restart $((n - 1)): traffic resumed $(( $(date +%s) - t_kill )) s after the kill" \
+		"(traffic window $(integ_scale 8) s in all)"
 done
 wait "$G"
 st=$?
