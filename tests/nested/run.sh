@@ -107,12 +107,10 @@ build=$(cd "$build" 2>/dev/null && pwd) ||
 	{ say "FAIL: build directory not found (--build)"; exit 1; }
 keep_logs=${keep_logs:-$build/lab-logs}
 labdir=$build/nested-work
-job=$labdir/job
-rm -rf "$job"
-mkdir -p "$job" || { say "FAIL: cannot write $labdir"; exit 1; }
 
 # One TCG L1 at a time per cache, lab or nested: two on a small machine
-# push each other past their timeouts.
+# push each other past their timeouts (and a second nested run on this
+# build directory would rewrite the first one's job and output files).
 cache=${IOVMM_CACHE:-/var/cache/iovmm}
 { mkdir -p "$cache" && exec 9>>"$cache/lab.lock"; } 2>/dev/null ||
 	exec 9>>"${TMPDIR:-/tmp}/iovmm-lab.lock"
@@ -120,6 +118,9 @@ if ! flock -n 9; then
 	say "waiting for another lab or nested run to finish"
 	flock -w "$timeout_s" 9 || { say "FAIL: lab lock busy"; exit 1; }
 fi
+job=$labdir/job
+rm -rf "$job"
+mkdir -p "$job" || { say "FAIL: cannot write $labdir"; exit 1; }
 
 if ! fetched=$("$lab/fetch.sh"); then
 	echo "SKIP: cannot run nested: cannot fetch the lab kernel or busybox from Debian (no network?)"
