@@ -49,7 +49,7 @@ counts() {
 
 # ---- here: everything but integ (and but the nested smoke test, which the
 # full nested run below makes redundant).
-echo "==== suites unit, lab, fuzz: here"
+echo "==== every suite but integ: here"
 meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--no-suite integ --no-suite nested 2>&1 | tee "$logs/host"
 host_rc=${PIPESTATUS[0]}
