@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # the caller sets what is listed below
 # Boot-watch of a TCG L1 (sourced by bash: tests/lab/run.sh and
 # tests/nested/run.sh). One QEMU boot, its console (COM1) and heartbeat
 # (COM2) in files, graded by the L1 /init protocol of tests/lab/init.sh:

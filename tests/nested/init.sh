@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the nested L1 (tests/nested/run.sh, docs/testing.md "The nested
 # run"). Loads the modules (kvm-amd with nested=1), holds one idle VM open,
 # mounts the host's root read-only over virtio-9p with the host's

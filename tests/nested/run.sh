@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2034,SC2154 # variables shared with tests/lab/boot.sh
 # Run one command inside the lab's L1 (a QEMU TCG machine with nested SVM,
 # so it has a /dev/kvm whatever the host has) that sees the host's files:
 # the host's root read-only over virtio-9p, the repository and the build
@@ -54,7 +55,7 @@ keep_logs=""
 verbose=0
 
 usage() {
-	sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0" >&2
+	sed -n '3,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0" >&2
 	exit 2
 }
 
@@ -81,7 +82,9 @@ done
 
 say() { echo "nested: $*" >&2; }
 # now_ms, boot (one watched L1 boot), keep (save a failed attempt),
-# cleanup: the lab's boot-watch.
+# cleanup: the lab's boot-watch. It reads qemu, qemu_args, labdir,
+# timeout_s, idle_s, boot_limit_s, verbose, keep_logs and boot_* below.
+# shellcheck source=../lab/boot.sh
 . "$lab/boot.sh"
 
 # The first line says why this runs nested and what that means for timings.
@@ -252,7 +255,7 @@ while :; do
 	: >"$out"
 	: >"$err"
 	boot $attempt
-	[ "$outcome" = done ] && break
+	[ "$outcome" = "done" ] && break
 	keep $attempt
 	grep -a 'BUG: soft lockup\|^\[ *[0-9.]*\] RIP: 0010:' "$log" | head -n 8 |
 		sed 's/^/nested:   /' >&2
@@ -279,7 +282,7 @@ say "timing: initrd ${initrd_ms} ms; L1 /init at ${boot_ms:-?} ms;" \
 	"(${scale_line#NESTED-SCALE })"
 grep -a '^LAB-WARN' "$log" | sed 's/^/nested: /' >&2
 if [ -z "$status" ]; then
-	[ "$outcome" = done ] && keep $attempt
+	[ "$outcome" = "done" ] && keep $attempt
 	fail=$(grep -a '^NESTED-FAIL' "$log" | tail -n 1)
 	say "FAIL: L1 did not finish the command ($outcome${fail:+, ${fail#NESTED-FAIL }});" \
 		"console: ${kept[*]:-$labdir/last-run.log}"
