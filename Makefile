@@ -48,7 +48,7 @@ check-integ: build
 # Without a usable /dev/kvm (or with IOVMM_IN_LAB=1) the three benchmarks
 # run in one lab L1 (tests/nested/run.sh); the charts are drawn here.
 NESTED = $(shell tests/nested/kvm-usable >/dev/null && [ "$$IOVMM_IN_LAB" != 1 ] || \
-	echo tests/nested/run.sh --build $(BUILD) --)
+	echo tests/nested/run.sh --build $(BUILD) --timeout 3600 --)
 bench: build
 	$(NESTED) sh -c '$(IOVMM) bench exits --json bench-exits.json && \
 		$(IOVMM) bench net --json bench-net.json && \

@@ -247,7 +247,8 @@ boot_stream_err=$err
 keep_prefix=nested
 keep_note="cmd=$*"
 trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
+trap 'say "interrupted (SIGINT): L1 stopped"; cleanup; exit 130' INT
+trap 'say "terminated (SIGTERM): L1 stopped"; cleanup; exit 143' TERM
 
 kept=()
 attempt=1
