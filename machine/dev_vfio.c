@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/layout.h"
 #include "core/log.h"
 #include "core/pci/host.h"
 #include "core/util.h"

@@ -31,14 +31,6 @@ static const char *const front_names[] = {
 	[MACHINE_FRONT_DISK] = "--disk",
 };
 
-const struct machine_device_type *machine_device_type_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(machine_device_types); i++)
-		if (!strcmp(machine_device_types[i]->name, name))
-			return machine_device_types[i];
-	return NULL;
-}
-
 /* The type a `--net MODEL`/`--disk MODEL` or `--device NAME` names. */
 static const struct machine_device_type *find(enum machine_front front,
 					      const char *word, size_t len)

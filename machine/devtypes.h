@@ -68,9 +68,6 @@ struct machine {
 	struct machine_device devices[MACHINE_MAX_DEVICES];
 };
 
-/* The table (machine/devices.c). */
-const struct machine_device_type *machine_device_type_find(const char *name);
-
 /*
  * The next NIC's MAC: `given`, or 52:54:00:12:34:56 + its index among the
  * machine's NICs (QEMU's convention), so MACs are stable from run to run.
