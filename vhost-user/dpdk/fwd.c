@@ -199,6 +199,8 @@ static unsigned fwd_poll(struct vsw_lcore *lc, uint64_t now)
 			continue;
 		total += n;
 		fwd_count(&lc->cnt[in].rx, n);
+		if (unlikely(!__atomic_load_n(&p->first_rx_ns, __ATOMIC_RELAXED)))
+			__atomic_store_n(&p->first_rx_ns, vsw_mono_ns(), __ATOMIC_RELAXED);
 		if (v->l2) {
 			fwd_l2(lc, in, up, now, pkts, n);
 		} else {

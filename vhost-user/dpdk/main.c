@@ -124,6 +124,7 @@ static int main_control_step(struct vsw *v, double wait_s)
 		return 1;
 	}
 	now = main_now();
+	vsw_events_print(v);
 	if (v->cfg->stats_period > 0 && now >= main_next_stats) {
 		vsw_stats_print(v, "vswitch-stats:", now - main_t0);
 		main_next_stats += v->cfg->stats_period;

@@ -5,9 +5,15 @@
  * callbacks run on rte_vhost's control thread and publish/unpublish the
  * device for the forwarding lcores (see vswitch.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
@@ -144,11 +150,15 @@ static int port_new_device(int vid)
 	 * may ignore VRING_USED_F_NO_NOTIFY / the avail event). */
 	for (uint16_t q = 0; q < nvrings && q < 2 * VSW_MAX_QUEUES; q++)
 		rte_vhost_enable_guest_notification(vid, q, 0);
-	__atomic_fetch_add(&p->connects, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->first_rx_ns, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->connects, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->vid, vid, __ATOMIC_RELEASE);
 	fprintf(stderr, "iovmm-vswitch: port %u (%s): device up (vid %d, %u queue pair%s, features 0x%llx)\n",
 		p->idx, p->cfg->spec, vid, p->nq, p->nq == 1 ? "" : "s",
 		(unsigned long long)features);
+	printf("vswitch-event: port=%u device-up mono_ns=%" PRIu64 "\n", p->idx,
+	       vsw_mono_ns());
+	fflush(stdout);
 	return 0;
 }
 
@@ -199,6 +209,12 @@ static int port_vhost_start(struct vsw_port *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot %s %s (see the vhost log above)",
 			 c->spec, c->server ? "listen on" : "connect to", c->path);
 		return -EIO;
+	}
+	if (c->server) {
+		p->listen_ns = vsw_mono_ns();
+		printf("vswitch-event: port=%u listening mono_ns=%" PRIu64 "\n",
+		       p->idx, p->listen_ns);
+		fflush(stdout);
 	}
 	return 0;
 }
@@ -305,8 +321,64 @@ static int port_ring(struct vsw_port *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * DPDK 22.11 quirk: rte_vhost's "vhost-events" thread polls a list of fds
+ * it rebuilds once per poll() of up to one second, and a server socket
+ * added by rte_vhost_driver_start() does not wake it (fd_man.c's
+ * fdset_add() writes nothing to the notify pipe; later DPDK releases
+ * queue the add through that pipe). Started right after the thread
+ * itself, the listening socket was first polled ~1 s later, so a front end
+ * connecting to a freshly (re)started switch waited up to a second before
+ * its first message was read: measured with `iovmm bench reconnect`
+ * (docs/benchmarks.md), where it was most of the reconnection time.
+ * A signal with a no-op handler makes the thread's poll() return EINTR
+ * (never restarted, signal(7)), and its next pass includes the socket.
+ * Two pokes a few ms apart cover a thread caught between building its
+ * list and entering poll().
+ */
+static void port_noop_handler(int sig)
+{
+	(void)sig;
+}
+
+static void port_wake_vhost_events(void)
+{
+	struct sigaction sa = { .sa_handler = port_noop_handler };
+	char path[300], comm[32];
+	struct dirent *d;
+	DIR *dir;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGURG, &sa, NULL))
+		return;
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "vhost-events", 12)) {
+			pid_t tid = (pid_t)atoi(d->d_name);
+
+			for (int i = 0; i < 2; i++) {
+				syscall(SYS_tgkill, getpid(), tid, SIGURG);
+				usleep(2000);
+			}
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
 int vsw_ports_start(struct vsw *v, char *err, size_t errlen)
 {
+	bool server = false;
 	int ret;
 
 	port_vsw = v;
@@ -321,7 +393,10 @@ int vsw_ports_start(struct vsw *v, char *err, size_t errlen)
 			ret = port_eth_start(p, v, err, errlen);
 		if (ret)
 			return ret;
+		server |= p->cfg->kind == VSW_PORT_VHOST && p->cfg->server;
 	}
+	if (server)
+		port_wake_vhost_events();
 	return 0;
 }
 

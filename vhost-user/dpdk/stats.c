@@ -6,9 +6,16 @@
  *                  rx_pps=.. tx_pps=.. connects=N
  *   vswitch-stats: time=5.00 port=all rx=.. tx=.. drops=.. macs=N
  * Rates are over the interval since the previous line of the same port.
+ *
+ * Events, for reconnection measurements (CLOCK_MONOTONIC ns, so another
+ * process can subtract its own timestamps):
+ *   vswitch-event: port=0 listening mono_ns=T
+ *   vswitch-event: port=0 device-up mono_ns=T    (rings set up by the front end)
+ *   vswitch-event: port=0 first-frame mono_ns=T connects=C
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -78,4 +85,30 @@ void vsw_stats_print(struct vsw *v, const char *tag, double t)
 		printf(" macs=%u", vsw_l2_count(v->l2, rte_rdtsc() / v->ms_div));
 	printf("\n");
 	fflush(stdout);
+}
+
+uint64_t vsw_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void vsw_events_print(struct vsw *v)
+{
+	for (unsigned i = 0; i < v->nports; i++) {
+		struct vsw_port *p = &v->ports[i];
+		/* Acquire pairs with port_new_device's release: a stamp read
+		 * after it belongs to this connection or is the reset 0. */
+		uint64_t gen = __atomic_load_n(&p->connects, __ATOMIC_ACQUIRE);
+		uint64_t t = __atomic_load_n(&p->first_rx_ns, __ATOMIC_RELAXED);
+
+		if (!t || gen == p->told)
+			continue;
+		p->told = gen;
+		printf("vswitch-event: port=%u first-frame mono_ns=%" PRIu64
+		       " connects=%" PRIu64 "\n", i, t, gen);
+		fflush(stdout);
+	}
 }

@@ -53,6 +53,15 @@ struct vsw_port {
 	unsigned nq;		/* queue pairs in use: min(queues=, device's) */
 	bool registered;	/* rte_vhost_driver_register() succeeded */
 	uint64_t connects;	/* atomic: devices that came up */
+	/* Timestamps for reconnection measurements (`iovmm bench reconnect`),
+	 * CLOCK_MONOTONIC ns, 0 = not yet: the socket listening (main lcore,
+	 * at start), and the first frame received since the device came up
+	 * (written once by the owning lcore, reset by port_new_device before
+	 * it publishes the device). `told` is the main lcore's: the connect
+	 * count whose first frame it has reported. */
+	uint64_t listen_ns;
+	uint64_t first_rx_ns;
+	uint64_t told;
 
 	/* eth */
 	uint16_t eth_id;
@@ -118,5 +127,11 @@ int vsw_fwd_main(void *arg);
 /* stats.c */
 /* Prints one "TAG time=... port=N ..." line per port and a total line. */
 void vsw_stats_print(struct vsw *v, const char *tag, double elapsed_s);
+/* CLOCK_MONOTONIC in nanoseconds (comparable across processes). */
+uint64_t vsw_mono_ns(void);
+/* Prints a "vswitch-event: port=N first-frame mono_ns=T connects=C" line
+ * for each port whose first frame since its latest connection has not
+ * been reported yet (main lcore). */
+void vsw_events_print(struct vsw *v);
 
 #endif
