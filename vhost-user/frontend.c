@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -35,6 +37,8 @@ struct vhu_frontend {
 	char name[48];
 	int listen_fd;             /* server mode; owned */
 	int timer_fd;              /* client reconnect timer; owned */
+	int watch_fd;              /* client: inotify on the socket's dir; owned, -1 */
+	const char *base;          /* the socket's file name, inside path */
 	bool running;              /* vhu_fe_run() registered the handlers */
 	/* Everything below: *cfg.lock once running. */
 	int sock;                  /* the connection, -1 when down; owned */
@@ -650,23 +654,75 @@ static int fe_sock_event(void *opaque, int fd, uint32_t events)
 	return 0;
 }
 
+/* Client, disconnected: one connection attempt; the timer retries. */
+static void fe_try_connect(struct vhu_frontend *fe)
+{
+	int sock;
+
+	if (fe->sock >= 0)
+		return;
+	sock = fe_connect(fe);
+	if (sock < 0) {
+		fe->stats.attempts++;
+		fe_arm_timer(fe);
+	} else {
+		fe_attach_watch(fe, sock);
+	}
+}
+
 static int fe_timer_event(void *opaque, int fd, uint32_t events)
 {
 	struct vhu_frontend *fe = opaque;
 	uint64_t n;
-	int sock;
 
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return 0;
 	pthread_mutex_lock(fe->cfg.lock);
+	fe_try_connect(fe);
+	pthread_mutex_unlock(fe->cfg.lock);
+	return 0;
+}
+
+/* True when the inotify records in buf[0..len) name the socket's file. */
+static bool fe_watch_names_socket(const struct vhu_frontend *fe,
+				  const char *buf, ssize_t len)
+{
+	const struct inotify_event *ev;
+
+	for (ssize_t off = 0; off + (ssize_t)sizeof(*ev) <= len;
+	     off += (ssize_t)sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)(buf + off);
+		if (ev->mask & IN_Q_OVERFLOW)
+			return true;	/* events were lost: look anyway */
+		if (ev->len && !strcmp(ev->name, fe->base))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The socket's directory changed. A back end that comes back creates its
+ * socket file (bind) just before it listens: try at once instead of at
+ * the next back-off tick (up to VHU_FE_BACKOFF_MAX_MS away). A connect
+ * that lands between bind and listen is refused; the back-off, restarted
+ * at its minimum, catches the listen a few ms later.
+ */
+static int fe_watch_event(void *opaque, int fd, uint32_t events)
+{
+	struct vhu_frontend *fe = opaque;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool ours = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		ours |= fe_watch_names_socket(fe, buf, n);
+	if (!ours)
+		return 0;
+	pthread_mutex_lock(fe->cfg.lock);
 	if (fe->sock < 0) {
-		sock = fe_connect(fe);
-		if (sock < 0) {
-			fe->stats.attempts++;
-			fe_arm_timer(fe);
-		} else {
-			fe_attach_watch(fe, sock);
-		}
+		fe->stats.socket_seen++;
+		fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
+		fe_try_connect(fe);
 	}
 	pthread_mutex_unlock(fe->cfg.lock);
 	return 0;
@@ -705,6 +761,11 @@ int vhu_fe_run(struct vhu_frontend *fe)
 	} else {
 		ret = ioloop_add(fe->cfg.io, fe->timer_fd, EPOLLIN,
 				 fe_timer_event, fe);
+		if (!ret && fe->watch_fd >= 0 &&
+		    ioloop_add(fe->cfg.io, fe->watch_fd, EPOLLIN, fe_watch_event, fe)) {
+			close(fe->watch_fd); /* the back-off alone still works */
+			fe->watch_fd = -1;
+		}
 	}
 	if (!ret && fe->sock >= 0) {
 		ret = ioloop_add(fe->cfg.io, fe->sock, EPOLLRDHUP,
@@ -817,6 +878,31 @@ static int fe_first_connect(struct vhu_frontend *fe, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Client: watch the socket's directory so a returning back end is
+ * noticed when its socket appears. Best effort: without inotify (limits,
+ * a filesystem that has none) the back-off timer alone reconnects.
+ */
+static void fe_watch_init(struct vhu_frontend *fe)
+{
+	char tmp[sizeof(fe->path)];
+	const char *dir;
+
+	snprintf(tmp, sizeof(tmp), "%s", fe->path);
+	dir = dirname(tmp);
+	fe->base = strrchr(fe->path, '/') ? strrchr(fe->path, '/') + 1 : fe->path;
+	fe->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fe->watch_fd < 0)
+		return;
+	if (inotify_add_watch(fe->watch_fd, dir,
+			      IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0) {
+		log_debug(fe->name, "cannot watch %s (%s): reconnecting by back-off only",
+			  dir, strerror(errno));
+		close(fe->watch_fd);
+		fe->watch_fd = -1;
+	}
+}
+
 static int fe_check_cfg(const struct vhu_frontend_config *cfg)
 {
 	if (!cfg->path || !cfg->path[0] || !cfg->mem || !cfg->lock ||
@@ -849,6 +935,7 @@ int vhu_fe_create(const struct vhu_frontend_config *cfg,
 	if (fe->cfg.timeout_ms <= 0)
 		fe->cfg.timeout_ms = fe_default_timeout_ms();
 	fe->sock = fe->listen_fd = fe->timer_fd = fe->inflight_fd = -1;
+	fe->watch_fd = -1;
 	fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
 	if (cfg->io && !cfg->server) {
 		fe->timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -858,6 +945,7 @@ int vhu_fe_create(const struct vhu_frontend_config *cfg,
 				     strerror(errno));
 			goto fail;
 		}
+		fe_watch_init(fe);
 	}
 	ret = fe_first_connect(fe, err, errlen);
 	if (ret)
@@ -879,7 +967,11 @@ void vhu_fe_destroy(struct vhu_frontend *fe)
 			ioloop_del(fe->cfg.io, fe->sock);
 		ioloop_del(fe->cfg.io, fe->listen_fd >= 0 ? fe->listen_fd :
 							  fe->timer_fd);
+		if (fe->watch_fd >= 0)
+			ioloop_del(fe->cfg.io, fe->watch_fd);
 	}
+	if (fe->watch_fd >= 0)
+		close(fe->watch_fd);
 	if (fe->sock >= 0)
 		close(fe->sock);
 	if (fe->listen_fd >= 0) {

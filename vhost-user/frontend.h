@@ -25,7 +25,8 @@
  * When the back end goes away (EOF/EPOLLHUP seen by the I/O thread, a
  * reply that fails validation, a timeout), the connection is dropped,
  * ops->disconnected() runs (I/O thread) and the front-end retries with
- * back-off (client: connect every 10 ms doubling to 1 s, forever; server:
+ * back-off (client: connect every 10 ms doubling to 1 s, forever, and at
+ * once when the socket file reappears: inotify on its directory; server:
  * the listening socket stays open). The guest keeps running meanwhile. On
  * reconnection everything is sent again; the device supplies ring bases
  * (the split ring's used index read from guest memory) and the inflight
@@ -123,6 +124,7 @@ struct vhu_fe_stats {
 	uint64_t connects;         /* successful handshakes */
 	uint64_t disconnects;
 	uint64_t attempts;         /* connection attempts */
+	uint64_t socket_seen;      /* attempts made because the socket appeared */
 	uint64_t starts;           /* successful vhu_fe_start() */
 };
 
