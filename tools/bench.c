@@ -1023,7 +1023,9 @@ int bench_main(int argc, char **argv)
 			"  exits   exit cost, startup time and RSS vs raw KVM and QEMU\n"
 			"  net     e1000 vs virtio-net packet rate, iovmm vs QEMU\n"
 			"  vhost   vhost-user back ends and front ends: iovmm-vswitch vs\n"
-			"          testpmd, iovmm vs QEMU (needs root, DPDK)\n");
+			"          testpmd, iovmm vs QEMU (needs root, DPDK)\n"
+			"  reconnect  vhost-user back end killed and restarted under\n"
+			"          traffic: time to the first frame, iovmm vs QEMU\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "exits") == 0)
@@ -1032,6 +1034,9 @@ int bench_main(int argc, char **argv)
 		return bench_net_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "vhost") == 0)
 		return bench_vhost_main(argc - 1, argv + 1);
-	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net, vhost)\n", argv[1]);
+	if (strcmp(argv[1], "reconnect") == 0)
+		return bench_reconnect_main(argc - 1, argv + 1);
+	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net, vhost, reconnect)\n",
+		argv[1]);
 	return 2;
 }

@@ -11,6 +11,7 @@
 #define IOVMM_TOOLS_BENCH_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,24 @@ int bench_main(int argc, char **argv);
 int bench_net_main(int argc, char **argv);
 /* `iovmm bench vhost` (tools/bench_vhost.c); argv[0] is "vhost". */
 int bench_vhost_main(int argc, char **argv);
+
+/* `iovmm bench reconnect` (tools/bench_reconnect.c); argv[0] is "reconnect". */
+int bench_reconnect_main(int argc, char **argv);
+
+/*
+ * The guest kit under a vhost-user-net front end: QEMU's (microvm, shared
+ * memfd RAM, reconnect=1 when `reconnect`) or iovmm's (`--net vhost-user`,
+ * which reconnects by itself), optionally pinned to CPU 1 with taskset.
+ * bench_vhu_vm_argv() fills argv (NULL-terminated; words point into the
+ * struct and the strings it borrows).
+ */
+struct bench_vhu_vm {
+	const char *self, *kit, *sock, *cmdline;	/* borrowed */
+	bool qemu, reconnect, taskset;
+	char chardev[PATH_MAX + 48], net[PATH_MAX + 32];
+	char *argv[40];
+};
+void bench_vhu_vm_argv(struct bench_vhu_vm *vm);
 
 #define BENCH_KV_MAX 24		/* key=value pairs kept per line */
 #define BENCH_KEY_MAX 32	/* bytes per key, including the NUL */
@@ -176,6 +195,9 @@ struct bench_bg {
 int bench_bg_start(char *const argv[], const char *log, struct bench_bg *bg);
 /* Until needle appears in the log: 0, -ECHILD (it exited) or -ETIMEDOUT. */
 int bench_bg_wait(struct bench_bg *bg, const char *needle, double timeout_s);
+/* Until it exits by itself: 0 and its wait status, -ETIMEDOUT, or
+ * -ECHILD when it was already reaped. */
+int bench_bg_wait_exit(struct bench_bg *bg, double timeout_s, int *status);
 /* SIGINT, up to 10 s to exit, then SIGKILL. Returns the wait status. */
 int bench_bg_stop(struct bench_bg *bg);
 /* The first 2 MiB of a file, NUL-terminated (free() it), or NULL. */

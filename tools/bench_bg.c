@@ -125,6 +125,22 @@ int bench_bg_wait(struct bench_bg *bg, const char *needle, double timeout_s)
 	return -ETIMEDOUT;
 }
 
+int bench_bg_wait_exit(struct bench_bg *bg, double timeout_s, int *status)
+{
+	double end = bench_now() + timeout_s;
+
+	while (bg->pid > 0) {
+		if (waitpid(bg->pid, status, WNOHANG) == bg->pid) {
+			bg->pid = 0;
+			return 0;
+		}
+		if (bench_now() >= end)
+			return -ETIMEDOUT;
+		bench_sleep(0.05);
+	}
+	return -ECHILD;
+}
+
 void bench_bg_show_log(const char *who, const char *what, const char *path)
 {
 	char *log = bench_slurp(path);

@@ -237,56 +237,72 @@ static double vh_virtio_user(const struct vh_cfg *cfg, const char *sock,
 	return pps;
 }
 
-/* The kit's net-loopback under QEMU or iovmm; NaN on failure. */
-static double vh_kit(const struct vh_cfg *cfg, int fe, int be, const char *sock,
-		     unsigned size, double *exits)
+void bench_vhu_vm_argv(struct bench_vhu_vm *vm)
 {
-	char cmdline[160], chardev[PATH_MAX + 32], net[PATH_MAX + 32];
-	struct bench_kvs res, stats;
-	struct bench_proc p;
-	const char *status;
-	uint64_t nexits;
-	double pps = NAN;
-	int ret, a = 0;
-	char *argv[40];
+	static char *const qemu[] = {
+		"qemu-system-x86_64", "-accel", "kvm", "-M",
+		"microvm,pcie=on,memory-backend=mem", "-object",
+		"memory-backend-memfd,id=mem,size=256M,share=on", "-m", "256",
+		"-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
+		"-netdev", "vhost-user,id=n0,chardev=c0", "-device",
+		"virtio-net-pci,netdev=n0,disable-legacy=on", "-device",
+		"isa-debug-exit,iobase=0xf4,iosize=0x04", NULL
+	};
+	char **argv = vm->argv;
+	int a = 0;
 
-	snprintf(cmdline, sizeof(cmdline),
-		 "test=net-loopback nic=virtio count=%" PRIu64 " size=%u batch=128",
-		 cfg->count, size);
-	if (cfg->taskset) {
+	if (vm->taskset) {
 		argv[a++] = "taskset";
 		argv[a++] = "-c";
 		argv[a++] = "1";
 	}
-	if (fe == VH_FE_QEMU) {
-		static char *const qemu[] = {
-			"qemu-system-x86_64", "-accel", "kvm", "-M",
-			"microvm,pcie=on,memory-backend=mem", "-object",
-			"memory-backend-memfd,id=mem,size=256M,share=on", "-m", "256",
-			"-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
-			"-netdev", "vhost-user,id=n0,chardev=c0", "-device",
-			"virtio-net-pci,netdev=n0,disable-legacy=on", "-device",
-			"isa-debug-exit,iobase=0xf4,iosize=0x04", NULL
-		};
-		snprintf(chardev, sizeof(chardev), "socket,id=c0,path=%s", sock);
+	if (vm->qemu) {
+		/* reconnect=1: QEMU's shortest retry period (whole seconds). */
+		snprintf(vm->chardev, sizeof(vm->chardev), "socket,id=c0,path=%s%s",
+			 vm->sock, vm->reconnect ? ",reconnect=1" : "");
 		for (int i = 0; qemu[i]; i++)
 			argv[a++] = qemu[i];
 		argv[a++] = "-chardev";
-		argv[a++] = chardev;
+		argv[a++] = vm->chardev;
 		argv[a++] = "-kernel";
-		argv[a++] = (char *)cfg->kit;
+		argv[a++] = (char *)vm->kit;
 		argv[a++] = "-append";
-		argv[a++] = cmdline;
+		argv[a++] = (char *)vm->cmdline;
 	} else {
-		snprintf(net, sizeof(net), "vhost-user,socket=%s", sock);
+		/* iovmm's client reconnects by itself (vhost-user/frontend.h). */
+		snprintf(vm->net, sizeof(vm->net), "vhost-user,socket=%s", vm->sock);
 		char *const iovmm[] = {
-			(char *)cfg->self, "run", "--kernel", (char *)cfg->kit, "--mem",
-			"256M", "--net", net, "--cmdline", cmdline, "--stats", NULL
+			(char *)vm->self, "run", "--kernel", (char *)vm->kit, "--mem",
+			"256M", "--net", vm->net, "--cmdline", (char *)vm->cmdline,
+			"--stats", NULL
 		};
 		for (int i = 0; iovmm[i]; i++)
 			argv[a++] = iovmm[i];
 	}
 	argv[a] = NULL;
+}
+
+/* The kit's net-loopback under QEMU or iovmm; NaN on failure. */
+static double vh_kit(const struct vh_cfg *cfg, int fe, int be, const char *sock,
+		     unsigned size, double *exits)
+{
+	char cmdline[160];
+	struct bench_vhu_vm vm = {
+		.self = cfg->self, .kit = cfg->kit, .sock = sock, .cmdline = cmdline,
+		.qemu = fe == VH_FE_QEMU, .taskset = cfg->taskset,
+	};
+	struct bench_kvs res, stats;
+	struct bench_proc p;
+	const char *status;
+	uint64_t nexits;
+	double pps = NAN;
+	char **argv = vm.argv;
+	int ret;
+
+	snprintf(cmdline, sizeof(cmdline),
+		 "test=net-loopback nic=virtio count=%" PRIu64 " size=%u batch=128",
+		 cfg->count, size);
+	bench_vhu_vm_argv(&vm);
 	ret = bench_spawn(argv, 120, &p);
 	if (ret < 0) {
 		fprintf(stderr, "bench vhost: cannot run %s: %s\n", argv[0], strerror(-ret));
