@@ -44,6 +44,9 @@ struct bench_vhu_vm {
 	char *argv[40];
 };
 void bench_vhu_vm_argv(struct bench_vhu_vm *vm);
+/* This executable, the guest kit and iovmm-vswitch, into PATH_MAX buffers;
+ * 0, or -ENOENT after a message that starts with `who`. */
+int bench_vhost_tools(const char *who, char *self, char *kit, char *vswitch);
 
 #define BENCH_KV_MAX 24		/* key=value pairs kept per line */
 #define BENCH_KEY_MAX 32	/* bytes per key, including the NUL */

@@ -346,18 +346,8 @@ static int rc_parse(int argc, char **argv, struct rc_cfg *cfg)
 
 static int rc_resolve(struct rc_cfg *cfg)
 {
-	ssize_t n = readlink("/proc/self/exe", cfg->self, sizeof(cfg->self) - 1);
-
-	if (n <= 0 || bench_artifact("guest/kit.elf", R_OK, cfg->kit, sizeof(cfg->kit))) {
-		fprintf(stderr, "bench reconnect: guest kit not found next to iovmm\n");
+	if (bench_vhost_tools("bench reconnect", cfg->self, cfg->kit, cfg->vswitch))
 		return -ENOENT;
-	}
-	cfg->self[n] = '\0';
-	if (bench_artifact("vhost-user/dpdk/iovmm-vswitch", X_OK, cfg->vswitch,
-			   sizeof(cfg->vswitch))) {
-		fprintf(stderr, "bench reconnect: iovmm-vswitch not built (needs libdpdk-dev)\n");
-		return -ENOENT;
-	}
 	if (cfg->fe_on[RC_QEMU] && !bench_have_prog("qemu-system-x86_64")) {
 		fprintf(stderr, "bench reconnect: no qemu-system-x86_64: QEMU row skipped\n");
 		cfg->fe_on[RC_QEMU] = false;

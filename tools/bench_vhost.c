@@ -580,20 +580,26 @@ static bool vh_have(const char *prog)
 	return ok;
 }
 
+int bench_vhost_tools(const char *who, char *self, char *kit, char *vswitch)
+{
+	ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
+
+	if (n <= 0 || bench_artifact("guest/kit.elf", R_OK, kit, PATH_MAX)) {
+		fprintf(stderr, "%s: guest kit not found next to iovmm\n", who);
+		return -ENOENT;
+	}
+	self[n] = '\0';
+	if (bench_artifact("vhost-user/dpdk/iovmm-vswitch", X_OK, vswitch, PATH_MAX)) {
+		fprintf(stderr, "%s: iovmm-vswitch not built (needs libdpdk-dev)\n", who);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int vh_resolve(struct vh_cfg *cfg)
 {
-	ssize_t n = readlink("/proc/self/exe", cfg->self, sizeof(cfg->self) - 1);
-
-	if (n <= 0 || bench_artifact("guest/kit.elf", R_OK, cfg->kit, sizeof(cfg->kit))) {
-		fprintf(stderr, "bench vhost: guest kit not found next to iovmm\n");
+	if (bench_vhost_tools("bench vhost", cfg->self, cfg->kit, cfg->vswitch))
 		return -ENOENT;
-	}
-	cfg->self[n] = '\0';
-	if (bench_artifact("vhost-user/dpdk/iovmm-vswitch", X_OK, cfg->vswitch,
-			   sizeof(cfg->vswitch))) {
-		fprintf(stderr, "bench vhost: iovmm-vswitch not built (needs libdpdk-dev)\n");
-		return -ENOENT;
-	}
 	if (!vh_have("dpdk-testpmd")) {
 		fprintf(stderr, "bench vhost: dpdk-testpmd not installed (Debian: dpdk)\n");
 		return -ENOENT;
