@@ -23,6 +23,9 @@ export HOME=/tmp
 export LAB_DIR=/lab
 export LAB_KIT=/lab/kit.elf
 export LAB_VMLINUZ=/lab/vmlinuz
+# The same kernel as an uncompressed ELF with its PVH note (initrd part
+# "vmlinux" only: ~65 MB).
+export LAB_VMLINUX=/lab/vmlinux
 . /lab/lib.sh
 LAB_SCENARIO=init
 

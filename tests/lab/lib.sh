@@ -15,7 +15,8 @@
 #
 # Environment set by /init: LAB_SCENARIO, LAB_T0_MS (scenario start),
 # LAB_RESULT_FILE, LAB_DIR (/lab), LAB_KIT (guest kit ELF), LAB_VMLINUZ (the
-# lab's own kernel, for Linux L2 guests), LAB_TMP (a per-scenario directory).
+# lab's own kernel, for Linux L2 guests), LAB_VMLINUX (the same kernel as a
+# PVH ELF, with "# lab-initrd: vmlinux"), LAB_TMP (a per-scenario directory).
 
 # shellcheck disable=SC2034 # read by the scenarios
 LAB_ERR=""
@@ -362,6 +363,17 @@ lab_karg() {
 	for w in $(cat /proc/cmdline); do
 		case $w in "$1"=*) echo "${w#*=}" ;; esac
 	done
+}
+
+# lab_benchruns DEFAULT: the repetitions a benchmark scenario makes: N from
+# lab.benchruns=N (run.sh --append; make lab-bench), else DEFAULT; 1 to 5.
+lab_benchruns() {
+	local n
+	n=$(lab_karg lab.benchruns)
+	case $n in '' | *[!0-9]*) n=$1 ;; esac
+	[ "$n" -ge 1 ] || n=1
+	[ "$n" -le 5 ] || n=5
+	echo "$n"
 }
 
 # lab_need_qemu: QEMU is in the initrd and runs.

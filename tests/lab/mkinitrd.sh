@@ -21,6 +21,9 @@
 #   QEMU inside L1):
 #   /usr/bin/qemu-system-x86_64, its libraries, its microvm firmware
 #   /lab/bin/*             the helpers in BUILD_DIR/tests/lab/bench (kvm-stats)
+#   only with LAB_INITRD_EXTRA=vmlinux:
+#   /lab/vmlinux           the lab kernel as an uncompressed ELF with its PVH
+#                          note (fetch.sh extracts it; what L1 itself boots)
 # Env: IOVMM_CACHE (see fetch.sh); LAB_MODULES_EXTRA="name ..." adds modules;
 # LAB_INITRD_EXTRA="bench" adds optional parts (run.sh sets it from the
 # scenarios' "# lab-initrd:" headers).
@@ -114,6 +117,13 @@ for extra in ${LAB_INITRD_EXTRA:-}; do
 		for f in "$build"/tests/lab/bench/*; do
 			[ -f "$f" ] && [ -x "$f" ] && add_exe "$f"
 		done
+		;;
+	vmlinux)
+		case $LAB_L1_KERNEL in
+		*/vmlinux-*) cp "$LAB_L1_KERNEL" "$work/lab/vmlinux" ;;
+		*) echo "mkinitrd: no PVH vmlinux of the lab kernel (fetch.sh could not extract it)" >&2
+		   exit 1 ;;
+		esac
 		;;
 	*) echo "mkinitrd: unknown LAB_INITRD_EXTRA part '$extra'" >&2; exit 2 ;;
 	esac

@@ -123,7 +123,9 @@ done
 #   bench: Debian's qemu-system-x86_64 with its libraries and firmware (the
 #   VMM peer of the benchmarks, run inside L1 with -accel kvm, about 50 MB)
 #   and the benchmark helpers (BUILD/tests/lab/bench: kvm-stats).
-initrd_parts="bench"
+#   vmlinux: the lab kernel as an uncompressed PVH ELF, /lab/vmlinux (~65 MB;
+#   Linux boot benchmarks boot it by PVH on iovmm and QEMU alike).
+initrd_parts="bench vmlinux"
 initrd_extra=""
 for s in "${scenarios[@]}"; do
 	for f in $(sed -n 's/^# lab-initrd: *//p' "$here/scenarios/$s.sh"); do

@@ -26,10 +26,7 @@ map_us() {
 }
 
 # lab.benchruns=N (make lab-bench): N pairs, medians (default 1, at most 5).
-runs=$(lab_karg lab.benchruns)
-case $runs in '' | *[!0-9]*) runs=1 ;; esac
-[ "$runs" -ge 1 ] || runs=1
-[ "$runs" -le 5 ] || runs=5
+runs=$(lab_benchruns 1)
 r=1
 while [ "$r" -le "$runs" ]; do
 	map_us || lab_fail "4k-$LAB_ERR"

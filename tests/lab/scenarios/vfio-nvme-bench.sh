@@ -30,10 +30,7 @@ lo=4
 hi=68
 mib=64
 vmm_cpu=1
-runs=$(lab_karg lab.benchruns)
-case $runs in '' | *[!0-9]*) runs=1 ;; esac
-[ "$runs" -ge 1 ] || runs=1
-[ "$runs" -le 5 ] || runs=5
+runs=$(lab_benchruns 1)
 
 lab_need_qemu || lab_fail "$LAB_ERR"
 command -v kvm-stats >/dev/null || lab_fail no-kvm-stats-in-initrd
