@@ -60,6 +60,10 @@ static int net_opt_vhostfd(struct net_parse *p, const char *val, char *err,
 		return machine_opt_error(err, errlen,
 					 "vhostfd=%s: expected a file descriptor number",
 					 val);
+	if (fd < 3)
+		return machine_opt_error(err, errlen,
+					 "vhostfd=%s: 0-2 are standard input, output and error",
+					 val);
 	p->o->vhostfd = (int)fd;
 	return 0;
 }

@@ -523,15 +523,17 @@ static int vn_connect_kernel(struct vhu_net *n, const struct pci_dev_ctx *ctx,
 
 	n->be = &vn_kernel_ops;
 	tap = net_tap_open(cfg->tap, &vnet, why, sizeof(why));
+	if (tap >= 0 && !vnet) {
+		close(tap);
+		tap = -EOPNOTSUPP;
+		snprintf(why, sizeof(why), "tap %s: no IFF_VNET_HDR, which vhost-net needs",
+			 cfg->tap);
+	}
 	if (tap < 0) {
+		if (cfg->vhost_fd > 0)
+			close(cfg->vhost_fd); /* ours, as promised */
 		snprintf(err, errlen, "%s: %s", n->name, why);
 		return tap;
-	}
-	if (!vnet) {
-		close(tap);
-		snprintf(err, errlen, "%s: tap %s: no IFF_VNET_HDR, which vhost-net needs",
-			 n->name, cfg->tap);
-		return -EOPNOTSUPP;
 	}
 	ret = vhk_create(&(struct vhk_config){
 		.vhost_fd = cfg->vhost_fd > 0 ? cfg->vhost_fd : -1,
