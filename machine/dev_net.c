@@ -204,25 +204,38 @@ static int net_check(const void *opts, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The virtio-net device whose rings a vhost back end serves (vhost-user or
+ * the kernel's vhost-net: vhost-user/net.h), with the NIC's MAC.
+ */
+static int vhost_dev_create(struct machine *m, struct vhu_net_config *ncfg,
+			    const uint8_t *mac, struct pci_dev **dev, char *err,
+			    size_t errlen)
+{
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
+	struct vhu_net *n;
+	int ret;
+
+	machine_nic_mac(m, mac, ncfg->mac);
+	ret = vhu_net_create(&ctx, ncfg, &n, err, errlen);
+	if (!ret)
+		*dev = vhu_net_pci(n);
+	return ret;
+}
+
 /* vhost=on: the same device as vhost-user's, on the kernel's vhost-net. */
 static int vhost_net_dev_create(struct machine *m,
 				const struct machine_net_opts *o,
 				struct pci_dev **dev, char *err, size_t errlen)
 {
-	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct vhu_net_config ncfg = {
 		.tap = o->backend + 4,
 		.vhost_fd = o->vhostfd,
 		.queues = 1,
 	};
-	struct vhu_net *n;
-	int ret;
 
-	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
-	ret = vhu_net_create(&ctx, &ncfg, &n, err, errlen);
-	if (!ret)
-		*dev = vhu_net_pci(n);
-	return ret;
+	return vhost_dev_create(m, &ncfg, o->has_mac ? o->mac : NULL, dev,
+				err, errlen);
 }
 
 static int virtio_net_dev_create(struct machine *m, const void *opts,
@@ -357,21 +370,15 @@ static int vhu_net_dev_create(struct machine *m, const void *opts,
 			      struct pci_dev **dev, char *err, size_t errlen)
 {
 	const struct machine_vhu_opts *o = opts;
-	struct pci_dev_ctx ctx = machine_pci_ctx(m);
 	struct vhu_net_config ncfg = {
 		.socket = o->socket,
 		.server = o->server,
 		.queues = o->queues,
 		.cancel_fd = m->cancel_fd,
 	};
-	struct vhu_net *n;
-	int ret;
 
-	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
-	ret = vhu_net_create(&ctx, &ncfg, &n, err, errlen);
-	if (!ret)
-		*dev = vhu_net_pci(n);
-	return ret;
+	return vhost_dev_create(m, &ncfg, o->has_mac ? o->mac : NULL, dev,
+				err, errlen);
 }
 
 const struct machine_device_type machine_vhost_user_net = {

@@ -25,6 +25,7 @@
 #include "emul-devices/virtio/virtio.h"
 #include "vhost-user/kernel.h"
 #include "vhost-user/vhost.h"
+#include "t_fds.h"
 
 #define RING_SIZE 256
 #define F_MRG_RXBUF (1ULL << 15)
@@ -49,15 +50,6 @@ static uint64_t offer;
 static struct gmem *mem;
 static int vfd, tfd, kick[2], call_fd[2], err_fd[2];
 static int fds_before;
-
-static int count_fds(void)
-{
-	int n = 0;
-
-	for (int fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) >= 0;
-	return n;
-}
 
 static void record(struct call *c, unsigned long req, void *arg)
 {
@@ -125,7 +117,7 @@ static void setup(void)
 	struct gmem_opts o = { .size = 32 * MiB, .low_max = 16 * MiB,
 			       .high_base = 64 * MiB };
 
-	fds_before = count_fds();
+	fds_before = t_count_fds();
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
 	ck_assert_uint_eq(mem->nr_regions, 2);
 	for (int i = 0; i < 2; i++) {
@@ -149,7 +141,7 @@ static void teardown(void)
 		close(call_fd[i]);
 		close(err_fd[i]);
 	}
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(t_count_fds(), fds_before);
 }
 
 static struct vhk *create(void)
