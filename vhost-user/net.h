@@ -2,7 +2,9 @@
 /*
  * vhost-user-net: a virtio-net PCI function (virtio 1.2 §5.1) whose data
  * queues are served by a vhost-user back end (a DPDK vhost PMD,
- * iovmm-vswitch...). iovmm serves the device configuration (MAC, link
+ * iovmm-vswitch...) or, with cfg.tap, by the host kernel's vhost-net on a
+ * tap device (vhost-user/kernel.h: one queue pair, link always up, a ring
+ * error the kernel reports puts the device in DEVICE_NEEDS_RESET). iovmm serves the device configuration (MAC, link
  * status, max_virtqueue_pairs) and, with several queue pairs, the control
  * queue (VQ_PAIRS_SET becomes SET_VRING_ENABLE); the back end reads and
  * writes the rings in guest memory, is kicked by KVM ioeventfds and
