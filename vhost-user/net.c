@@ -279,20 +279,36 @@ static const struct vn_backend_ops vn_kernel_ops = {
 	.started = vn_kernel_started,
 };
 
-/* VHOST_SET_VRING_ERR fired (I/O thread): the kernel met a ring it could
- * not use (a descriptor outside guest RAM...) and stopped serving it. */
+/*
+ * VHOST_SET_VRING_ERR fired (I/O thread): the kernel met a ring it could
+ * not use (a descriptor outside guest RAM...) and stopped serving it. Read
+ * under the lock: a reset drains the eventfds (vn_drain_errors), so an
+ * error from before the reset cannot fail the re-initialised device.
+ */
 static int vn_ring_error(void *opaque, int fd, uint32_t events)
 {
 	struct vhu_net *n = opaque;
 	uint64_t v;
 
-	if (read(fd, &v, sizeof(v)) != sizeof(v))
-		return 0;
 	pthread_mutex_lock(&n->vdev.lock);
-	n->ring_errors++;
-	virtio_dev_fail(&n->vdev, "vhost-net reported a ring error");
+	if (read(fd, &v, sizeof(v)) == sizeof(v) && n->active) {
+		n->ring_errors++;
+		virtio_dev_fail(&n->vdev, "vhost-net reported a ring error");
+	}
 	pthread_mutex_unlock(&n->vdev.lock);
 	return 0;
+}
+
+/* After the kernel's rings stopped: forget errors nobody read yet. */
+static void vn_drain_errors(struct vhu_net *n)
+{
+	uint64_t v;
+
+	for (unsigned i = 0; i < VHK_NR_VRINGS; i++)
+		if (n->err_fd[i] >= 0 && read(n->err_fd[i], &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			log_warn(n->name, "ring %u error eventfd: %s", i,
+				 strerror(errno));
 }
 
 /* ---- front-end callbacks (I/O thread, vdev.lock held) ---- */
@@ -426,6 +442,7 @@ static void vn_reset(struct virtio_dev *dev)
 	struct vhu_net *n = vn_of(dev);
 
 	n->be->stop(n);
+	vn_drain_errors(n);
 	n->active = false;
 	n->ever_started = false;
 	n->mq = false;
