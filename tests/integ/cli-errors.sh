@@ -54,6 +54,16 @@ expect 2 "invalid MAC address"     -- "$iovmm" run --kernel "$kit" --net virtio,
 expect 2 "not a unicast"           -- "$iovmm" run --kernel "$kit" --net e1000,backend=null,mac=ff:ff:ff:ff:ff:ff
 expect 2 "conflicts with --net e1000" -- "$iovmm" run --kernel "$kit" --net e1000,backend=null,queues=2
 expect 2 "backend= is required"    -- "$iovmm" run --kernel "$kit" --net virtio
+# Kernel vhost-net: a tap, one queue pair, split rings; vhostfd= an open fd.
+expect 2 "vhost=on needs backend=tap:NAME" -- "$iovmm" run --kernel "$kit" --net virtio,backend=loopback,vhost=on
+expect 2 "split rings only"        -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhost=on,ring=packed
+expect 2 "one queue pair"          -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhost,queues=2
+expect 2 "vhost=maybe: expected on or off" -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhost=maybe
+expect 2 "vhostfd=x: expected a file descriptor" -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhostfd=x
+expect 2 "conflicts with vhost=off" -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhost=off,vhostfd=3
+expect 2 "0-2 are standard"         -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhostfd=0
+expect 2 "vhostfd=77: not an open file descriptor" -- "$iovmm" run --kernel "$kit" --net virtio,backend=tap:t0,vhostfd=77
+expect 2 "vhost= conflicts with --net e1000" -- "$iovmm" run --kernel "$kit" --net e1000,backend=tap:t0,vhost=on
 expect 2 "disk $tmp/missing.img: No such file" -- "$iovmm" run --kernel "$kit" --disk "virtio,path=$tmp/missing.img"
 expect 2 "path= is required"       -- "$iovmm" run --kernel "$kit" --disk virtio,readonly
 expect 2 "host=BDF or pf=PF is required" -- "$iovmm" run --kernel "$kit" --device vfio-pci
@@ -93,6 +103,10 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	if [ "$(stat -c %a /dev/kvm)" != 666 ]; then
 		expect 2 "/dev/kvm: permission denied" -- $asnobody "$iovmm" run --kernel "$tmp/kit.elf"
 	fi
+	if [ -c /dev/vhost-net ] && [ "$(stat -c %a /dev/vhost-net)" != 666 ]; then
+		expect 2 "/dev/vhost-net: permission denied" -- $asnobody "$iovmm" run \
+			--kernel "$tmp/kit.elf" --net virtio,backend=tap:t0,vhost=on
+	fi
 	# A tap device iovmm may not create: root without CAP_NET_ADMIN.
 	if [ -c /dev/net/tun ] && setpriv --bounding-set=-net_admin --inh-caps=-net_admin true 2>/dev/null; then
 		expect 2 "permission denied" -- setpriv --bounding-set=-net_admin --inh-caps=-net_admin \
@@ -114,6 +128,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 			"$iovmm" "$tmp/kit.elf" --device vfio-pci,host=0000:99:1f.7
 		expect 2 "unknown PF 'nosuch0'" -- unshare -m sh -c "$nokvm" \
 			"$iovmm" "$tmp/kit.elf" --device vfio-pci,pf=nosuch0
+		expect 2 "/dev/vhost-net: no such device" -- unshare -m sh -c "$nokvm" \
+			"$iovmm" "$tmp/kit.elf" --net virtio,backend=tap:t0,vhost=on
 	fi
 else
 	echo "note: not root; permission and missing-/dev/kvm cases not run"

@@ -27,6 +27,7 @@
 #include "emul-devices/virtio/virtio.h"
 #include "vhost-user/frontend.h"
 #include "fake_backend.h"
+#include "t_fds.h"
 
 #define F_MRG (1ULL << 15)
 #define F_BASE (1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX | F_MRG)
@@ -41,15 +42,6 @@ static struct vhu_frontend *fe;
 static unsigned nconnected, ndisconnected;
 static int kick[2], call[2];
 static int fds_before;
-
-static int count_fds(void)
-{
-	int n = 0;
-
-	for (int fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) >= 0;
-	return n;
-}
 
 static void on_connected(void *opaque)
 {
@@ -82,7 +74,7 @@ static void setup(void)
 	struct gmem_opts o = { .size = 32 * MiB, .low_max = 16 * MiB,
 			       .high_base = 4 * GiB };
 
-	fds_before = count_fds();
+	fds_before = t_count_fds();
 	snprintf(path, sizeof(path), "/tmp/vhu-fe-test-%d.sock", getpid());
 	ck_assert_int_eq(gmem_create(&o, &mem), 0);
 	ck_assert_uint_eq(mem->nr_regions, 2);
@@ -109,13 +101,13 @@ static void teardown(void)
 		close(call[i]);
 	}
 	unlink(path);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(t_count_fds(), fds_before);
 }
 
-static void rings(struct vhu_fe_ring *r, uint16_t base)
+static void rings(struct vhost_ring *r, uint16_t base)
 {
 	for (uint32_t i = 0; i < 2; i++)
-		r[i] = (struct vhu_fe_ring){
+		r[i] = (struct vhost_ring){
 			.index = i, .size = RING_SIZE, .base = base,
 			.enabled = true,
 			.desc_gpa = 0x100000 + i * 0x10000,
@@ -136,7 +128,7 @@ static int create(struct vhu_frontend_config *c, char *err)
 
 static int start(uint64_t features, uint16_t base)
 {
-	struct vhu_fe_ring r[2];
+	struct vhost_ring r[2];
 	int ret;
 
 	rings(r, base);
@@ -637,7 +629,7 @@ END_TEST
 START_TEST(bad_rings)
 {
 	struct vhu_frontend_config c = cfg_default();
-	struct vhu_fe_ring r[2];
+	struct vhost_ring r[2];
 	char err[200];
 
 	fb_start(&fb);
