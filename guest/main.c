@@ -34,6 +34,7 @@ static const struct {
 	{ "nvme", kit_test_nvme },
 	{ "nvme-dma-fault", kit_test_nvme_dma_fault },
 	{ "e1000e-passthru", kit_test_e1000e_passthru },
+	{ "nvme-hostile", kit_test_nvme_hostile },
 };
 
 /*
