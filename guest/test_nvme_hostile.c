@@ -10,7 +10,7 @@
  * reports) unless noted.
  *
  * Per-command errors (the command completes with this status, CSTS.CFS
- * stays 0; Figure 128 generic status, Figure 129 command specific):
+ * stays 0; §4.6.1.2.1 generic, §4.6.1.2.2 command specific status):
  *   prp1-offset      PRP1 not dword aligned (§4.3: bits 1:0 are 0)
  *                    -> PRP Offset Invalid (SCT 0, SC 13h)
  *   prp2-offset      PRP2 as the second data page with an offset
@@ -33,11 +33,12 @@
  *   delete-admin     Delete I/O SQ 0 (§5.6: the admin queue)
  *                    -> Invalid Queue Identifier
  * Invalid doorbell writes (§4.1): with an Asynchronous Event Request
- * outstanding they are reported through it (§5.2, Figure 146: type 0
- * error, info 00h "write to invalid doorbell register", 01h "invalid
- * doorbell write value", log page 01h), and the controller goes on:
+ * outstanding they are reported through it (§5.2, asynchronous event
+ * information for type 0 "error status": 00h "write to invalid doorbell
+ * register", 01h "invalid doorbell write value", log page 01h), and the
+ * controller goes on:
  *   db-aer           SQ 1 tail past the queue, then (after Get Log Page
- *                    01h with RAE = 0 unmasked error events, §5.2.1) the
+ *                    01h with RAE = 0 unmasked error events, §5.2) the
  *                    tail doorbell of an SQ that was never created
  * Without one the spec defines no outcome; an error that cannot be
  * reported in a completion queue is what CSTS.CFS is for (§3.1.6:
@@ -48,8 +49,8 @@
  *   db-no-queue      tail doorbell of SQ 5, never created
  * db_fatal=0 accepts a controller that ignores these writes instead
  * (QEMU 7.2 does): then CFS must stay 0 and the controller keep working.
- * Fatal by construction (§3.5.1 leaves a bad admin queue undefined; the
- * controller cannot fetch a command):
+ * Fatal by construction (no command status exists for a bad admin queue,
+ * the controller cannot fetch a command):
  *   bad-asq          ASQ at 1 TiB, outside RAM, then enable and ring the
  *                    admin doorbell: CFS = 1 at enable (iovmm checks the
  *                    queue memory) or at the first fetch (QEMU).
@@ -61,7 +62,7 @@
  *       db_fatal=0   db-sq-past, db-cq-past, db-no-queue: the write may be
  *                    ignored (CFS must then stay 0, no reset needed);
  *       prp_align=0  prp1-offset, list-misaligned: the controller may
- *                    ignore the low bits and succeed (Figure 128 says PRP
+ *                    ignore the low bits and succeed (§4.6.1.2.1 says PRP
  *                    Offset Invalid "may occur" for them);
  *       oob_data=0   entry-oob: a data page outside RAM may "succeed"
  *                    (the DMA goes nowhere, as without an IOMMU).
@@ -353,7 +354,7 @@ static bool c_db_aer(struct nh *h)
 		h->detail = "get-features";
 		return false;
 	}
-	/* Figure 146: log page 01h << 16 | info << 8 | type 0 (error). */
+	/* §5.2 DW0: log page 01h << 16 | info << 8 | type 0 (error). */
 	kit_mmio_write32(h->n.io.sq_db, h->n.io.depth + 5u);
 	if (a2 != (uint16_t)(a1 + 1)) {
 		h->detail = "cid-wrap";
