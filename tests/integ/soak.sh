@@ -12,7 +12,9 @@
 # IOVMM_TIME_SCALE; default 60). Anything else (a crash, a signal, exit
 # status 4 for a fatal VM error, a hang) fails the test. QEMU's outcome per
 # seed is only reported (pass / fail / crashed / hung and its last words):
-# QEMU's behaviour never fails this test. Without qemu-system-x86_64 the
+# QEMU's behaviour never fails this test. QEMU 7.2's edu aborts the VM
+# (hw_error) on an out-of-range DMA, which the soak starts on most seeds;
+# such a seed is run once more on QEMU without edu, to compare the rest. Without qemu-system-x86_64 the
 # QEMU half says so and is skipped; without /dev/kvm the test skips.
 set -u
 . "$(dirname "$0")/wait.sh"
@@ -29,8 +31,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || { echo "usage: $0 IOVMM KIT [options] SEED..." >&2; exit 2; }
-[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-	{ echo "SKIP: /dev/kvm is not usable"; exit 77; }
+if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+	echo "SKIP: /dev/kvm is not usable"
+	exit 77
+fi
 limit=$(integ_scale "$limit")
 
 dir=$(mktemp -d /tmp/iovmm-soak.XXXXXX)
@@ -51,6 +55,31 @@ verdict() { # STATUS LOG
 	else
 		echo crashed
 	fi
+}
+
+# qemu_run SEED CMDLINE EXTRA_DEVICE_ARGS: one QEMU run; sets v and qlog.
+qemu_run() {
+	qlog=$dir/qemu-$1${3:+-edu}.log
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086 # $3 is a list of words on purpose
+	timeout -k 5 "$limit" "$qemu" -accel kvm -M microvm,pcie=on -m 256 \
+		-nographic -no-reboot -net none -kernel "$kit" -append "$2" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-device e1000,romfile= -device virtio-net-pci,disable-legacy=on \
+		-drive "file=$dir/qblk.img,if=none,id=d0,format=raw" \
+		-device virtio-blk-pci,drive=d0,disable-legacy=on \
+		-drive "file=$dir/qnvme.img,if=none,id=nv0,format=raw" \
+		-device nvme,serial=kit0,drive=nv0 \
+		-device pci-testdev $3 </dev/null >"$qlog" 2>&1
+	st=$?
+	t1=$(date +%s.%N)
+	v=$(verdict "$st" "$qlog")
+	_what="without edu"
+	[ -z "$3" ] || _what="with edu"
+	echo "=== qemu seed=$1 ($_what): $v (exit status $st, $(echo "$t1 - $t0" | bc)s; reported, not graded)"
+	grep '^soak: round\|^RESULT' "$qlog" | tail -n 2
+	[ "$v" = pass ] || grep -v '^soak\|^RESULT\|^iovmm-kit\|XMM\|^[A-Z][A-Z0-9 ]*=' "$qlog" |
+		grep -v "Cannot map\|warning:" | tail -n 3
 }
 
 bad=0
@@ -81,26 +110,14 @@ for seed in "$@"; do
 seed=$seed iovmm=$v"
 
 	[ -n "$qemu" ] || { summary="$summary qemu=absent"; continue; }
-	qlog=$dir/qemu-$seed.log
-	t0=$(date +%s.%N)
-	timeout -k 5 "$limit" "$qemu" -accel kvm -M microvm,pcie=on -m 256 \
-		-nographic -no-reboot -net none -kernel "$kit" -append "$cmd" \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-device e1000,romfile= -device virtio-net-pci,disable-legacy=on \
-		-drive "file=$dir/qblk.img,if=none,id=d0,format=raw" \
-		-device virtio-blk-pci,drive=d0,disable-legacy=on \
-		-drive "file=$dir/qnvme.img,if=none,id=nv0,format=raw" \
-		-device nvme,serial=kit0,drive=nv0 \
-		-device pci-testdev -device edu </dev/null >"$qlog" 2>&1
-	st=$?
-	t1=$(date +%s.%N)
-	v=$(verdict "$st" "$qlog")
-	secs=$(echo "$t1 - $t0" | bc)
-	echo "=== qemu seed=$seed: $v (exit status $st, ${secs}s; reported, not graded)"
-	grep '^soak: round\|^RESULT' "$qlog" | tail -n 2
-	[ "$v" = pass ] || grep -v '^soak\|^RESULT\|^iovmm-kit\|XMM\|^[A-Z][A-Z0-9 ]*=' "$qlog" |
-		grep -v "Cannot map\|warning:" | tail -n 3
+	qemu_run "$seed" "$cmd" "-device edu"
 	summary="$summary qemu=$v"
+	# QEMU's edu aborts the whole VM on an out-of-range DMA (hw_error):
+	# the same seed without edu still compares the other devices.
+	if grep -q 'EDU: DMA range' "$qlog"; then
+		qemu_run "$seed" "$cmd" ""
+		summary="$summary qemu-without-edu=$v"
+	fi
 done
 echo "--- summary$summary"
 [ "$bad" -eq 0 ] || { echo "FAIL: iovmm did not survive every seed"; exit 1; }
