@@ -533,11 +533,16 @@ static void virtio_rings(struct soak_dev *d)
 		return;
 	kit_mmio_write8(c + 0x14, 0); /* reset (§4.1.4.3.2) */
 	kit_mmio_write8(c + 0x14, KIT_VIRTIO_S_ACK | KIT_VIRTIO_S_DRIVER);
-	for (uint32_t sel = 0; sel < 2; sel++) {
+	/* Half the time everything offered (which a device must accept,
+	 * so the rings get used), else a random subset, or garbage. */
+	for (uint32_t sel = 0, how = (uint32_t)rnd_below(4); sel < 2; sel++) {
+		uint32_t f;
+
 		kit_mmio_write32(c + 0x00, sel);
+		f = kit_mmio_read32(c + 0x04);
+		f = how < 2 ? f : how == 2 ? f & (uint32_t)rnd() : (uint32_t)rnd();
 		kit_mmio_write32(c + 0x08, sel);
-		kit_mmio_write32(c + 0x0c, (kit_mmio_read32(c + 0x04) &
-					    (uint32_t)rnd()) | (sel ? 1u : 0));
+		kit_mmio_write32(c + 0x0c, f | (sel && how < 3 ? 1u : 0));
 	}
 	kit_mmio_write8(c + 0x14, KIT_VIRTIO_S_ACK | KIT_VIRTIO_S_DRIVER |
 			KIT_VIRTIO_S_FEATURES_OK);
