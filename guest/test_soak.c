@@ -84,7 +84,7 @@ struct soak_dev {
 
 struct soak {
 	uint64_t x; /* PRNG state */
-	uint64_t sb, sb_end, ram_top, win_lo, win_hi;
+	uint64_t sb, sb_end, ram_top, win_lo, win_hi, hole;
 	uint64_t span;
 	struct soak_dev dev[KIT_PCI_MAX_DEVS];
 	unsigned int ndev;
@@ -133,8 +133,10 @@ static uint64_t soak_addr(void)
 	case 6: case 7:
 		return S.sb + (rnd_below(sbsz) & ~3ULL);
 	case 8: return S.ram_top - 16 * rnd_below(256);
-	case 9: case 10:
-		return S.ram_top + (rnd_below(SOAK_HOLE_MAX) & ~0xfffULL);
+	case 9: case 10: /* nothing there (S.hole may be 0: RAM to 3 GiB) */
+		if (S.hole)
+			return S.ram_top + (rnd_below(S.hole) & ~0xfffULL);
+		return 1ULL << 40;
 	case 11: return 1ULL << 40;
 	case 12: case 13:
 		return (1ULL << 32) + (rnd() & ((1ULL << 46) - 1));
@@ -683,6 +685,8 @@ static void platform(void)
 			S.ram_top = m->addr + m->size;
 	}
 	S.win_lo = 0xc0000000ULL;
+	S.hole = S.win_lo - S.ram_top > SOAK_HOLE_MAX ? SOAK_HOLE_MAX :
+						       S.win_lo - S.ram_top;
 	S.win_hi = kit_plat.ecam_base > S.win_lo ? kit_plat.ecam_base :
 						   SOAK_WINDOW_END_DEFAULT;
 }
