@@ -32,6 +32,8 @@
  *                    -> Completion Queue Invalid (SCT 1, SC 00h)
  *   delete-admin     Delete I/O SQ 0 (§5.6: the admin queue)
  *                    -> Invalid Queue Identifier
+ *   delete-cq-busy   Delete I/O CQ 1 while SQ 1 still completes there
+ *                    (§5.5) -> Invalid Queue Deletion (SCT 1, SC 0Ch)
  * Invalid doorbell writes (§4.1): with an Asynchronous Event Request
  * outstanding they are reported through it (§5.2, asynchronous event
  * information for type 0 "error status": 00h "write to invalid doorbell
@@ -85,6 +87,7 @@
 #define SC_PRP_OFFSET ST(0, 0x13)
 #define SC_CQ_INVALID ST(1, 0x00)
 #define SC_QID_INVALID ST(1, 0x01)
+#define SC_QUEUE_DELETION ST(1, 0x0c)
 
 #define REG_CC 0x14
 #define REG_CSTS 0x1c
@@ -287,6 +290,11 @@ static bool c_delete_admin(struct nh *h)
 	return admin(h, 0x00, 0, 0, 0);
 }
 
+static bool c_delete_cq_busy(struct nh *h)
+{
+	return admin(h, 0x04, 0, 1, 0);
+}
+
 static uint64_t db_addr(const struct nh *h, unsigned int qid, bool cq)
 {
 	return h->n.regs + 0x1000 + (2u * qid + (cq ? 1 : 0)) * h->n.db_stride;
@@ -429,6 +437,8 @@ static const struct nh_case nh_cases[] = {
 	{ "sq-reuse", NH_CMD, SC_QID_INVALID, NH_STRICT, c_sq_reuse },
 	{ "sq-no-cq", NH_CMD, SC_CQ_INVALID, NH_STRICT, c_sq_no_cq },
 	{ "delete-admin", NH_CMD, SC_QID_INVALID, NH_STRICT, c_delete_admin },
+	{ "delete-cq-busy", NH_CMD, SC_QUEUE_DELETION, NH_STRICT,
+	  c_delete_cq_busy },
 	{ "db-aer", NH_AER, 0, NH_STRICT, c_db_aer },
 	{ "db-sq-past", NH_FATAL, 0, NH_LAX_DB, c_db_sq_past },
 	{ "db-cq-past", NH_FATAL, 0, NH_LAX_DB, c_db_cq_past },

@@ -343,7 +343,7 @@ START_TEST(kit_nvme_hostile)
 	struct kit_result r;
 
 	run(kit_test_nvme_hostile, cl, &r);
-	ck_assert_ptr_nonnull(strstr(r.kv, "cases=15 ok=15 fatal=4 recovered=4"));
+	ck_assert_ptr_nonnull(strstr(r.kv, "cases=16 ok=16 fatal=4 recovered=4"));
 }
 END_TEST
 
