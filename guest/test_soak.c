@@ -2,18 +2,19 @@
 /*
  * soak seed=N rounds=M [span=BYTES]: a hostile guest for `rounds` rounds
  * (issue 17, item 4). From a deterministic PRNG seeded with `seed`, every
- * round and every PCI function the kit knows (table below) gets, in a
- * random device order:
- *   1. its BARs put back where enumeration found them, decode and bus
+ * round (soak_round) does, over the PCI functions found (bridges aside):
+ *   1. every BAR put back where enumeration found them, decode and bus
  *      master on (so the registers can be reached again);
+ *   then for each function the kit knows (table below), in a random order:
  *   2. for devices the kit has drivers for (virtio-net, virtio-blk, e1000,
  *      NVMe), a driver-like set-up with rings in the sandbox (below)
  *      filled with random descriptors / commands, and doorbells rung with
  *      random values;
  *   3. every dword of each memory BAR's first `span` bytes (default 16
  *      KiB) plus 256 random offsets beyond it and the whole MSI-X table
- *      and PBA: random widths (1/2/4/8), random values, one access in five
- *      a read; for I/O BARs 32 random port writes;
+ *      (sanitized, below): random widths (1/2/4/8), random values, one in
+ *      five a read; for I/O BARs 32 random port writes;
+ *   and last, for every function in the same order:
  *   4. every byte offset of config space 0x00-0xff (random widths,
  *      command register and BARs included) and 32 random offsets in
  *      0x100-0xfff (ECAM only).
@@ -496,7 +497,8 @@ static void bar_soak(struct soak_dev *d)
 		for (int n = 0; n < 256 && b->size > lim; n++)
 			mmio_poke(d, b->base + (rnd_below(b->size) & ~3ULL), 4);
 	}
-	/* The MSI-X table and PBA wherever they are. */
+	/* The MSI-X table wherever it is (a PBA past `span` only gets the
+	 * random offsets). */
 	for (unsigned int i = 0; i < d->nspan; i++)
 		if (d->span[i].type == SPAN_MSIX)
 			span_write(&d->span[i]);
