@@ -262,6 +262,8 @@ struct kit_pci_dev {
 
 int kit_pci_init(struct kit_platform *p);
 struct kit_pci_dev *kit_pci_find(uint16_t vendor, uint16_t device);
+/* The i-th function found by enumeration, NULL past the last. */
+struct kit_pci_dev *kit_pci_dev_at(unsigned int i);
 uint32_t kit_pci_cfg_read(const struct kit_pci_dev *d, unsigned int off,
 			  unsigned int width);
 void kit_pci_cfg_write(const struct kit_pci_dev *d, unsigned int off,

@@ -7,6 +7,7 @@
 #include "guest/nvme.h"
 
 int kit_test_e1000e_passthru(struct kit_result *r); /* test_e1000e.c */
+int kit_test_soak(struct kit_result *r);            /* test_soak.c */
 
 void kit_main(uint64_t start_info);
 
@@ -34,6 +35,8 @@ static const struct {
 	{ "nvme", kit_test_nvme },
 	{ "nvme-dma-fault", kit_test_nvme_dma_fault },
 	{ "e1000e-passthru", kit_test_e1000e_passthru },
+	{ "nvme-hostile", kit_test_nvme_hostile },
+	{ "soak", kit_test_soak },
 };
 
 /*

@@ -215,12 +215,11 @@ static void cqe_take(struct kit_nvme_queue *q, struct kit_nvme_cqe *cqe)
 	kit_mmio_write32(q->cq_db, q->cq_head);
 }
 
-int kit_nvme_submit(struct kit_nvme *n, struct kit_nvme_queue *q,
-		    struct kit_nvme_cmd *cmd, struct kit_nvme_cqe *cqe)
+uint16_t kit_nvme_post(struct kit_nvme *n, struct kit_nvme_queue *q,
+			struct kit_nvme_cmd *cmd)
 {
 	volatile uint32_t *slot = &q->sq[q->sq_tail * 16];
 	uint16_t cid;
-	uint64_t t0;
 
 	/* CID FFFFh is reserved (§4.2, Figure 92 note). */
 	if (q->next_cid == 0xffff)
@@ -237,13 +236,21 @@ int kit_nvme_submit(struct kit_nvme *n, struct kit_nvme_queue *q,
 	kit_wmb();
 	kit_mmio_write32(q->sq_db, q->sq_tail);
 	n->cmds++;
-	t0 = kit_rdtsc();
+	return cid;
+}
+
+int kit_nvme_wait(struct kit_nvme *n, struct kit_nvme_queue *q, uint16_t cid,
+		  uint16_t ncid, struct kit_nvme_cqe *cqe)
+{
+	uint64_t t0 = kit_rdtsc();
+
 	for (;;) {
 		while (cqe_ready(q)) {
 			cqe_take(q, cqe);
-			/* One command in flight: anything else is stale or
-			 * bogus; skip it rather than trust it. */
-			if (cqe->cid == cid && cqe->sqid == q->qid)
+			/* Anything but what we wait for is stale or bogus;
+			 * skip it rather than trust it. */
+			if ((uint16_t)(cqe->cid - cid) < ncid &&
+			    cqe->sqid == q->qid)
 				return NVME_STATUS_OK(cqe->status) ? 0
 								   : cqe->status;
 		}
@@ -253,6 +260,12 @@ int kit_nvme_submit(struct kit_nvme *n, struct kit_nvme_queue *q,
 		}
 		kit_pause();
 	}
+}
+
+int kit_nvme_submit(struct kit_nvme *n, struct kit_nvme_queue *q,
+		    struct kit_nvme_cmd *cmd, struct kit_nvme_cqe *cqe)
+{
+	return kit_nvme_wait(n, q, kit_nvme_post(n, q, cmd), 1, cqe);
 }
 
 int kit_nvme_prp(struct kit_nvme *n, struct kit_nvme_cmd *cmd, uint64_t buf,

@@ -110,6 +110,18 @@ void kit_nvme_msix_disable(struct kit_nvme *n);
 int kit_nvme_submit(struct kit_nvme *n, struct kit_nvme_queue *q,
 		    struct kit_nvme_cmd *cmd, struct kit_nvme_cqe *cqe);
 /*
+ * The two halves of kit_nvme_submit, for commands that complete late or
+ * never (an Asynchronous Event Request): put `cmd` in q's next slot with a
+ * fresh CID (returned) and ring the tail doorbell; then wait for the
+ * completion of any CID in [cid, cid + ncid) (commands posted one after
+ * the other have consecutive CIDs), skipping any other entry; same
+ * returns as submit, the entry in *cqe.
+ */
+uint16_t kit_nvme_post(struct kit_nvme *n, struct kit_nvme_queue *q,
+		       struct kit_nvme_cmd *cmd);
+int kit_nvme_wait(struct kit_nvme *n, struct kit_nvme_queue *q, uint16_t cid,
+		  uint16_t ncid, struct kit_nvme_cqe *cqe);
+/*
  * Fill PRP1/PRP2 (cdw 6-9) for [buf, buf + len): PRP1 alone, PRP1+PRP2,
  * or PRP2 pointing at n->prp_list. buf must be dword aligned. -1 when
  * len is 0 or needs more than one list page.
@@ -128,5 +140,6 @@ int kit_nvme_shutdown(struct kit_nvme *n);
 /* Tests (test_nvme.c). */
 int kit_test_nvme(struct kit_result *r);
 int kit_test_nvme_dma_fault(struct kit_result *r);
+int kit_test_nvme_hostile(struct kit_result *r); /* test_nvme_hostile.c */
 
 #endif

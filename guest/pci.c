@@ -116,6 +116,11 @@ struct kit_pci_dev *kit_pci_find(uint16_t vendor, uint16_t device)
 	return NULL;
 }
 
+struct kit_pci_dev *kit_pci_dev_at(unsigned int i)
+{
+	return i < kit_pci_ndevs ? &kit_pci_devs[i] : NULL;
+}
+
 /* PCI 3.0 §6.2.5.1: size a BAR by writing all ones (decode is off). */
 static unsigned int pci_size_bar(struct kit_pci_dev *d, unsigned int i)
 {

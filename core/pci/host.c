@@ -454,6 +454,13 @@ void pci_host_destroy(struct pci_host *h)
 	for (unsigned s = 1; s < PCI_HOST_SLOTS; s++) {
 		if (h->slots[s]) {
 			pci_host_unmap_all(h, h->slots[s]);
+			/*
+			 * Devices outlive the host (vm_destroy frees it
+			 * first); one that lowers its INTx pin on the way out
+			 * must not follow dev->host. Unwired, it no-ops.
+			 */
+			__atomic_store_n(&h->slots[s]->intx_wired, false,
+					 __ATOMIC_RELEASE);
 			h->slots[s]->host = NULL;
 		}
 	}

@@ -227,7 +227,8 @@ struct pci_dev {
 	struct pci_bar_region regions[PCI_NR_BARS];
 	struct pci_host *host;      /* set by pci_host_add() */
 	uint8_t devfn;              /* set by pci_host_add() */
-	bool intx_wired;            /* set by pci_host_add(): intx_gsi valid */
+	bool intx_wired;            /* set by pci_host_add(): intx_gsi valid;
+	                               cleared by pci_host_destroy() */
 	uint32_t intx_gsi;
 };
 

@@ -473,6 +473,42 @@ START_TEST(testdev_ioeventfd_registered)
 }
 END_TEST
 
+/*
+ * Found by the kit's soak (seed 5): edu left INTA# asserted, and its
+ * destroy, which runs after the host bridge's (vm_destroy), lowered the
+ * line through dev->host, already NULL: SIGSEGV at exit. A device the host
+ * let go of is no longer wired; lowering its pin is a no-op.
+ */
+START_TEST(soak_intx_after_host_destroy)
+{
+	struct fake_irq *fake;
+	struct irq *irq;
+	struct dummy d;
+	uint32_t gsi;
+
+	pci_host_destroy(host);
+	ck_assert_int_eq(fake_irq_create(&irq, &fake), 0);
+	ck_assert_int_eq(pci_host_create(bus, irq, MMIO64_BASE, MMIO64_SIZE,
+					 &host), 0);
+	dummy_init(&d);
+	pci_cfg_set(&d.pdev.cfg, PCI_INTERRUPT_PIN, 1, 1);
+	ck_assert_int_eq(pci_host_add(host, &d.pdev), 0);
+	ck_assert(d.pdev.intx_wired);
+	gsi = d.pdev.intx_gsi;
+	pci_dev_set_intx(&d.pdev, true);
+	ck_assert_int_eq(fake_irq_line(fake, gsi), 1);
+	pci_host_destroy(host);
+	host = NULL;
+	ck_assert(!d.pdev.intx_wired);
+	pci_dev_set_intx(&d.pdev, false); /* crashed before the fix */
+	ck_assert_int_eq(fake_irq_line(fake, gsi), 1);
+	pci_dev_fini(&d.pdev);
+	irq_destroy(irq);
+	ck_assert_int_eq(pci_host_create(bus, NULL, MMIO64_BASE, MMIO64_SIZE,
+					 &host), 0);
+}
+END_TEST
+
 static Suite *pci_host_suite(void)
 {
 	Suite *s = suite_create("pci_host");
@@ -486,6 +522,7 @@ static Suite *pci_host_suite(void)
 	tcase_add_test(tc, slots_run_out);
 	tcase_add_test(tc, testdev_mmio_and_pio);
 	tcase_add_test(tc, testdev_ioeventfd_registered);
+	tcase_add_test(tc, soak_intx_after_host_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -139,6 +139,16 @@ uint64_t kit_cmdline_u64(const char *key, uint64_t def, bool *bad)
 	return def;
 }
 
+const char *kit_cmdline_get(const char *key, size_t *len)
+{
+	for (const char *const *p = k.cmdline; p && *p; p += 2)
+		if (!strcmp(p[0], key)) {
+			*len = strlen(p[1]);
+			return p[1];
+		}
+	return NULL;
+}
+
 struct kit_pci_dev *kit_pci_find(uint16_t vendor, uint16_t device)
 {
 	uint32_t id = pci_host_cfg_read(k.host, k.devfn, PCI_VENDOR_ID, 4);
@@ -321,6 +331,39 @@ START_TEST(kit_nvme_dma_fault)
 }
 END_TEST
 
+/*
+ * The kit's hostile-NVMe test (guest/test_nvme_hostile.c), every case at
+ * its strictest: per-command errors with the exact status, the invalid
+ * doorbells fatal without an AER, reported through AERs with one, a bad
+ * ASQ fatal at enable; a reset and a verified round trip after each.
+ */
+START_TEST(kit_nvme_hostile)
+{
+	static const char *const cl[] = { "seed", "7", NULL };
+	struct kit_result r;
+
+	run(kit_test_nvme_hostile, cl, &r);
+	ck_assert_ptr_nonnull(strstr(r.kv, "cases=16 ok=16 fatal=4 recovered=4"));
+}
+END_TEST
+
+/* The knob that excuses ignored doorbells is not a free pass here. */
+START_TEST(kit_nvme_hostile_knob)
+{
+	static const char *const cl[] = { "db_fatal", "0", "case",
+					  "db-sq-past", NULL };
+	struct kit_result r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	k.cmdline = cl;
+	rc = kit_test_nvme_hostile(&r);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(r.reason, "unexpected-outcome");
+	ck_assert_ptr_nonnull(strstr(r.kv, "bad=db-sq-past"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nvme-kit");
@@ -334,6 +377,8 @@ int main(void)
 	tcase_add_test(tc, kit_nvme_big_polled);
 	tcase_add_test(tc, kit_nvme_vector);
 	tcase_add_test(tc, kit_nvme_dma_fault);
+	tcase_add_test(tc, kit_nvme_hostile);
+	tcase_add_test(tc, kit_nvme_hostile_knob);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

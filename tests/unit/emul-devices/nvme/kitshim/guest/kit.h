@@ -20,8 +20,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#define KIT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KIT_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
 #define KIT_IRQ_VECTOR 0x40
 #define KIT_SPURIOUS_VECTOR 0xff
@@ -61,6 +63,9 @@ uint64_t kit_ms_to_cycles(uint64_t ms);
 uint64_t kit_cycles_to_ns10(uint64_t cycles, uint64_t ops);
 void kit_delay_us(uint64_t us);
 uint64_t kit_cmdline_u64(const char *key, uint64_t def, bool *bad);
+const char *kit_cmdline_get(const char *key, size_t *len);
+#define kit_strlen strlen
+#define kit_snprintf snprintf
 
 struct kit_platform {
 	uint64_t tsc_khz;
