@@ -15,6 +15,7 @@
 #include "api/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "vfio/host.h"
 
 #define CFG_MIN_MEM (16ULL << 20)
 #define CFG_MAX_MEM (1ULL << 40)
@@ -404,26 +405,17 @@ static const struct cfg_field dev_fields[] = {
 static int cfg_vfio(struct cfg_ctx *c, const char *where, json_t *obj)
 {
 	struct cfg_dev st = { 0 };
-	char spec[CFG_SPEC_LEN];
-	const char *bdf;
-	size_t n;
+	char spec[CFG_SPEC_LEN], bdf[VFIO_HOST_BDF_SIZE], err[128];
 	int ret = CFG_WALK(c, where, obj, dev_fields, &st);
 
 	if (ret)
 		return ret;
 	if (!st.path || !st.path[0])
 		return cfg_error(c, "%s.path is required (a sysfs path such as /sys/bus/pci/devices/0000:01:00.1)", where);
-	/* The function's address is the path's last component. */
-	n = strlen(st.path);
-	while (n > 1 && st.path[n - 1] == '/')
-		n--;
-	bdf = st.path + n;
-	while (bdf > st.path && bdf[-1] != '/')
-		bdf--;
-	if ((ret = cfg_no_comma(c, where, st.path)))
-		return ret;
-	snprintf(spec, sizeof(spec), "vfio-pci,host=%.*s",
-		 (int)(st.path + n - bdf), bdf);
+	/* The function's address is the sysfs path's last component. */
+	if (vfio_host_parse_bdf(st.path, bdf, err, sizeof(err)))
+		return cfg_error(c, "%s.path: %s", where, err);
+	snprintf(spec, sizeof(spec), "vfio-pci,host=%s", bdf);
 	return cfg_add_device(c, where, MACHINE_FRONT_DEVICE, spec);
 }
 
