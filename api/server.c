@@ -192,6 +192,24 @@ static void api_conn_loop(struct api_server *s, int fd, char *buf, size_t cap)
 	}
 }
 
+/*
+ * Close gently: after an early answer (a 413 before the body was read) the
+ * client may still be sending; closing with unread data would reset the
+ * connection and could lose the answer. Read what comes, bounded in bytes
+ * and time, until the client closes.
+ */
+static void api_linger(int fd, char *buf, size_t cap)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (total < 2 * cap && (n = recv(fd, buf, cap, 0)) > 0)
+		total += (size_t)n;
+}
+
 static void *api_conn_thread(void *arg)
 {
 	struct api_conn *c = arg;
@@ -199,8 +217,11 @@ static void *api_conn_thread(void *arg)
 	size_t cap = HTTP_MAX_HEAD + HTTP_MAX_BODY;
 	char *buf = malloc(cap);
 
-	if (buf)
+	if (buf) {
 		api_conn_loop(s, c->fd, buf, cap);
+		if (!api_server_stopping(s))
+			api_linger(c->fd, buf, cap);
+	}
 	free(buf);
 	pthread_mutex_lock(&s->lock);
 	s->conns[c->slot] = -1;

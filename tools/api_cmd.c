@@ -138,8 +138,9 @@ static int api_cmd_send(int fd, const char *verb, const char *body,
 
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
-	if (write(fd, head, (size_t)n) != n ||
-	    (blen && write(fd, body, blen) != (ssize_t)blen))
+	/* A server that refuses early (413) may close first: no SIGPIPE. */
+	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
+	    (blen && send(fd, body, blen, MSG_NOSIGNAL) != (ssize_t)blen))
 		return -1;
 	return 0;
 }
@@ -183,8 +184,9 @@ int api_cmd_main(int argc, char **argv)
 		return 2;
 	fd = api_cmd_connect(argv[1]);
 	if (fd >= 0) {
-		if (api_cmd_send(fd, argv[2], body, blen) == 0)
-			resp = api_cmd_slurp(fd, API_CMD_MAX_RESPONSE, &rlen);
+		/* Even when sending failed, the server may have answered. */
+		api_cmd_send(fd, argv[2], body, blen);
+		resp = api_cmd_slurp(fd, API_CMD_MAX_RESPONSE, &rlen);
 		if (resp)
 			ret = api_cmd_answer(argv[2], resp, rlen);
 		else
