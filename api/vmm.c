@@ -142,16 +142,32 @@ static void h_ping(void *opaque, const struct http_request *req,
 		"iovmm.events"));
 }
 
-static void api_vmm_exit_now(void *opaque)
+/*
+ * End the VMM with status: give up a boot in progress (it holds the lock
+ * while it waits, e.g. for a vhost-user back end), stop the VM, wake the
+ * main thread. The first request's status wins.
+ */
+static void api_vmm_request_exit(struct api_vmm *v, int status)
 {
-	struct api_vmm *v = opaque;
+	uint64_t one = 1;
 
+	if (atomic_load(&v->booting) &&
+	    write(v->cancel_fd, &one, sizeof(one)) < 0)
+		log_err(who, "cancel eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&v->lock);
-	v->exit_req = true;
+	if (!v->exit_req) {
+		v->exit_req = true;
+		v->exit_status = status;
+	}
 	if (v->m)
-		vm_request_stop(machine_vm(v->m), VM_EXIT_POWEROFF);
+		vm_request_stop(machine_vm(v->m), status);
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
+}
+
+static void api_vmm_exit_now(void *opaque)
+{
+	api_vmm_request_exit(opaque, VM_EXIT_POWEROFF);
 }
 
 static void h_vmm_shutdown(void *opaque, const struct http_request *req,
@@ -634,21 +650,7 @@ int api_vmm_main(struct api_vmm *v)
 
 void api_vmm_signal(struct api_vmm *v, int sig)
 {
-	uint64_t one = 1;
-
-	/* A boot in progress holds the lock: cancel it first. */
-	if (atomic_load(&v->booting) &&
-	    write(v->cancel_fd, &one, sizeof(one)) < 0)
-		log_err(who, "cancel eventfd: %s", strerror(errno));
-	pthread_mutex_lock(&v->lock);
-	if (!v->exit_req) {
-		v->exit_req = true;
-		v->exit_status = 128 + sig;
-	}
-	if (v->m)
-		vm_request_stop(machine_vm(v->m), 128 + sig);
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
+	api_vmm_request_exit(v, 128 + sig);
 }
 
 void api_vmm_destroy(struct api_vmm *v)
