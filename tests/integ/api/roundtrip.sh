@@ -4,7 +4,8 @@
 #   roundtrip.sh IOVMM KIT
 # 1. iovmm serve: create, boot, info, counters; pause in the middle of a
 #    net-loopback run and resume: the kit's RESULT still counts every frame
-#    (lost=0 corrupted=0 dup=0 reordered=0); the guest's own exit is seen.
+#    (lost=0 corrupted=0 dup=0 reordered=0); the guest's own exit is seen;
+#    a hostile ring (the kit's virtio-hostile) is a device-needs-reset event.
 # 2. a VM that exits all the time (test=mmio): while paused its exit count
 #    does not move, after resume it does; reboot: the kit boots and prints
 #    again; shutdown; refused configs and hot-plug (501).
@@ -106,6 +107,26 @@ events=$(api 'iovmm.events?after=0&timeout=0')
 for e in vm-booted vm-paused vm-resumed guest-exit; do
 	echo "$events" | grep -q "\"type\":\"$e\"" || fail "no $e event: $events"
 done
+
+# ---- 1b: a hostile ring shows up as a device-needs-reset event ----
+last=$(api 'iovmm.events?after=0&timeout=0' | sed -n 's/.*"last":\([0-9]*\).*/\1/p')
+api vm.delete || fail "vm.delete"
+api vm.create "{\"payload\":{\"kernel\":\"$kit\",\"cmdline\":\"test=virtio-hostile kind=oob\"},
+  \"memory\":{\"size\":268435456},\"serial\":{\"mode\":\"File\",\"file\":\"$dir/kit1b.out\"},
+  \"iovmm\":{\"net\":[\"virtio,backend=loopback\"]}}" || fail "vm.create hostile"
+api vm.boot || fail "vm.boot hostile"
+# Long-poll from the last event seen until the one we want (bounded).
+i=0
+until echo "${events:-}" | grep -q '"type":"device-needs-reset"'; do
+	[ "$i" -lt 20 ] || fail "no device-needs-reset event: $events"
+	events=$(api "iovmm.events?after=$last&timeout=$(integ_scale 5)")
+	last=$(echo "$events" | sed -n 's/.*"last":\([0-9]*\).*/\1/p')
+	i=$((i + 1))
+done
+echo "$events" | grep -o '"type":"device-needs-reset"[^}]*'
+wait_state Shutdown
+grep -aq "^RESULT test=virtio-hostile status=pass" "$dir/kit1b.out" ||
+	fail "the hostile kit test did not pass"
 
 # ---- 2: pause parks vCPUs; reboot reloads the kernel ----
 api vm.delete || fail "vm.delete"
