@@ -51,6 +51,7 @@ struct api_vmm {
 	json_t *config;                 /* lock: vm.info's config (a reference) */
 	struct machine *m;              /* lock: while Running or Paused */
 	atomic_bool booting;            /* machine_create() runs */
+	atomic_bool exiting;            /* api_vmm_request_exit() was called */
 	bool exit_req;                  /* lock */
 	int exit_status;                /* lock */
 	int cancel_fd;                  /* eventfd: machine_config.cancel_fd */
@@ -81,7 +82,17 @@ static int api_vmm_boot(struct api_vmm *v, char *err, size_t errlen)
 	while (read(v->cancel_fd, &drain, sizeof(drain)) > 0)
 		;
 	mc.cancel_fd = v->cancel_fd;
+	/*
+	 * booting, then exiting; api_vmm_request_exit() sets them the other
+	 * way round (sequentially consistent): either it sees this boot and
+	 * cancels it, or this boot sees the exit and does not start.
+	 */
 	atomic_store(&v->booting, true);
+	if (atomic_load(&v->exiting)) {
+		atomic_store(&v->booting, false);
+		log_errf(err, errlen, "the VMM is shutting down");
+		return -ECANCELED;
+	}
 	ret = machine_create(&mc, &m, err, errlen);
 	atomic_store(&v->booting, false);
 	if (ret)
@@ -151,6 +162,7 @@ static void api_vmm_request_exit(struct api_vmm *v, int status)
 {
 	uint64_t one = 1;
 
+	atomic_store(&v->exiting, true);
 	if (atomic_load(&v->booting) &&
 	    write(v->cancel_fd, &one, sizeof(one)) < 0)
 		log_err(who, "cancel eventfd: %s", strerror(errno));
