@@ -285,7 +285,7 @@ vcpu_handle_other(struct vcpu *vcpu)
 static __attribute__((noinline, cold)) bool vcpu_run_failed(struct vcpu *vcpu)
 {
 	if (errno == EINTR || errno == EAGAIN) {
-		vcpu->run->immediate_exit = 0;
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
 		/* Every vm_pause() kicks, so a pause is seen here. */
 		vm_vcpu_park(vcpu->vm);
 		return true;

@@ -305,6 +305,18 @@ int vm_adopt(struct vm *vm, void *obj, void (*release)(void *obj))
 	return 0;
 }
 
+/*
+ * Kicks happen under stop_lock and only while the VM is not stopping (the
+ * first stop request kicks, holding the lock): vm_wait() joins the vCPU
+ * threads only after it has seen the stop under that lock, so no kick ever
+ * reaches a thread that was joined.
+ */
+static void vm_kick_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
 void vm_request_stop(struct vm *vm, int status)
 {
 	pthread_mutex_lock(&vm->stop_lock);
@@ -312,14 +324,13 @@ void vm_request_stop(struct vm *vm, int status)
 		vm->exit_status = status;
 		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->stop_cond);
+		vm_kick_all(vm);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
 	/* Wake vm_pause() and parked vCPUs: a stop ends a pause. */
 	pthread_mutex_lock(&vm->pause_lock);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_kick(vm->vcpus[i]);
 }
 
 static bool vm_stopping(struct vm *vm)
@@ -342,10 +353,12 @@ int vm_start(struct vm *vm)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	pthread_mutex_lock(&vm->stop_lock); /* no kick while threads start */
 	vm->started = true;
 	ret = ioloop_start(vm->parts.io);
 	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
 		ret = vcpu_start(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->stop_lock);
 	if (ret) {
 		log_err(who, "cannot start threads: %s", strerror(-ret));
 		vm_request_stop(vm, VM_EXIT_FATAL);
@@ -363,7 +376,9 @@ int vm_wait(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
 	ioloop_stop(vm->parts.io);
+	pthread_mutex_lock(&vm->stop_lock);
 	vm->started = false;
+	pthread_mutex_unlock(&vm->stop_lock);
 	return vm->exit_status;
 }
 
@@ -398,23 +413,26 @@ int vm_pause(struct vm *vm)
 	int ret = 0;
 
 	pthread_mutex_lock(&vm->pause_lock);
-	if (!vm->started || vm_stopping(vm))
-		ret = -ESHUTDOWN;
-	else if (vm->pause_req)
+	if (vm->pause_req)
 		ret = -EALREADY;
-	else
-		vm->pause_req = true;
+	vm->pause_req = true;
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (ret)
 		return ret;
 	/* pause_req is visible before the kick makes KVM_RUN return. */
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_kick(vm->vcpus[i]);
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->started || vm->stopping)
+		ret = -ESHUTDOWN;
+	else
+		vm_kick_all(vm);
+	pthread_mutex_unlock(&vm->stop_lock);
 	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->parked < vm->ncpus && !vm_stopping(vm))
+	while (!ret && vm->parked < vm->ncpus && !vm_stopping(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	if (ret)
+		vm->pause_req = false;
 	pthread_mutex_unlock(&vm->pause_lock);
-	if (vm_stopping(vm))
+	if (ret || vm_stopping(vm))
 		return -ESHUTDOWN;
 	/* vCPUs first, so no exit handler waits for a parked I/O thread. */
 	return ioloop_pause(vm->parts.io);
@@ -451,9 +469,13 @@ bool vm_paused(struct vm *vm)
 int vm_reset(struct vm *vm, char *err, size_t errlen)
 {
 	struct boot_entry entry;
+	bool started;
 	int ret;
 
-	if (vm->started && !vm_paused(vm)) {
+	pthread_mutex_lock(&vm->stop_lock);
+	started = vm->started;
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (started && !vm_paused(vm)) {
 		log_errf(err, errlen, "the VM must be paused to be reset");
 		return -EBUSY;
 	}
