@@ -78,6 +78,7 @@ soak: build
 fuzz: deps
 	./tests/fuzz/run.sh 1000000 virtqueue
 	./tests/fuzz/run.sh 1000000 vhost_user
+	$(MAKE) build && IOVMM_BUILD=$(BUILD) ./tests/fuzz/run.sh 1000000 api
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.

@@ -115,7 +115,7 @@ void cpu_patch_cpuid(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus,
 	}
 }
 
-static int cpu_set_msrs(int vcpu_fd)
+int cpu_reset_msrs(int vcpu_fd)
 {
 	static const struct kvm_msr_entry init[] = {
 		{ .index = MSR_IA32_SYSENTER_CS },
@@ -161,5 +161,5 @@ int cpu_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 	free(cpuid);
 	if (ret)
 		return ret;
-	return cpu_set_msrs(vcpu_fd);
+	return cpu_reset_msrs(vcpu_fd);
 }

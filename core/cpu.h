@@ -16,6 +16,8 @@ int cpu_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
 int cpu_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 	      unsigned ncpus, uint32_t tsc_khz);
 
+/* The MSRs cpu_setup() sets, back to their power-on values (vcpu_reset). */
+int cpu_reset_msrs(int vcpu_fd);
 /* Patch a copy of the supported CPUID for one vCPU (pure; unit-tested). */
 void cpu_patch_cpuid(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus,
 		     uint32_t tsc_khz);

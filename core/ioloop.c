@@ -18,20 +18,29 @@ struct ioloop_handler {
 	void *opaque;
 };
 
+#define IOLOOP_SLOT_STOP UINT32_MAX
+#define IOLOOP_SLOT_PAUSE (UINT32_MAX - 1)
+
 struct ioloop {
 	int epfd;
-	int stop_fd; /* eventfd that wakes the loop to exit */
+	int stop_fd;  /* eventfd that wakes the loop to exit */
+	int pause_fd; /* eventfd that wakes the loop to park (ioloop_pause) */
 	bool running;
 	uint64_t events;   /* handler calls; the I/O thread writes (relaxed) */
 	pthread_t thread;
 	pthread_mutex_t lock;
+	pthread_cond_t pause_cond; /* lock: lock */
+	bool pause_req;            /* lock: lock */
+	bool paused;               /* lock: lock; the thread is parked */
 	/* lock: lock (the thread copies a handler before calling it) */
 	struct ioloop_handler handlers[IOLOOP_MAX_HANDLERS];
 };
 
 int ioloop_create(struct ioloop **out)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = IOLOOP_SLOT_STOP };
+	struct epoll_event pev = { .events = EPOLLIN,
+				   .data.u32 = IOLOOP_SLOT_PAUSE };
 	struct ioloop *loop = calloc(1, sizeof(*loop));
 	int ret;
 
@@ -40,10 +49,13 @@ int ioloop_create(struct ioloop **out)
 	for (int i = 0; i < IOLOOP_MAX_HANDLERS; i++)
 		loop->handlers[i].fd = -1;
 	pthread_mutex_init(&loop->lock, NULL);
+	pthread_cond_init(&loop->pause_cond, NULL);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (loop->epfd < 0 || loop->stop_fd < 0 ||
-	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->stop_fd, &ev) < 0) {
+	loop->pause_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->epfd < 0 || loop->stop_fd < 0 || loop->pause_fd < 0 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->stop_fd, &ev) < 0 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->pause_fd, &pev) < 0) {
 		ret = -errno;
 		ioloop_destroy(loop);
 		return ret;
@@ -61,6 +73,9 @@ void ioloop_destroy(struct ioloop *loop)
 		close(loop->epfd);
 	if (loop->stop_fd >= 0)
 		close(loop->stop_fd);
+	if (loop->pause_fd >= 0)
+		close(loop->pause_fd);
+	pthread_cond_destroy(&loop->pause_cond);
 	pthread_mutex_destroy(&loop->lock);
 	free(loop);
 }
@@ -106,6 +121,22 @@ int ioloop_del(struct ioloop *loop, int fd)
 	return 0;
 }
 
+/* The thread parks here between ioloop_pause() and ioloop_resume(). */
+static void ioloop_park(struct ioloop *loop)
+{
+	uint64_t n;
+
+	if (read(loop->pause_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_err("ioloop", "pause eventfd: %m");
+	pthread_mutex_lock(&loop->lock);
+	loop->paused = loop->pause_req;
+	pthread_cond_broadcast(&loop->pause_cond);
+	while (loop->pause_req)
+		pthread_cond_wait(&loop->pause_cond, &loop->lock);
+	loop->paused = false;
+	pthread_mutex_unlock(&loop->lock);
+}
+
 static void *ioloop_thread(void *arg)
 {
 	struct ioloop *loop = arg;
@@ -124,8 +155,12 @@ static void *ioloop_thread(void *arg)
 			struct ioloop_handler h;
 			uint32_t slot = evs[i].data.u32;
 
-			if (slot == UINT32_MAX)
-				return NULL; /* stop_fd */
+			if (slot == IOLOOP_SLOT_STOP)
+				return NULL;
+			if (slot == IOLOOP_SLOT_PAUSE) {
+				ioloop_park(loop);
+				continue;
+			}
 			pthread_mutex_lock(&loop->lock);
 			h = loop->handlers[slot];
 			pthread_mutex_unlock(&loop->lock);
@@ -159,6 +194,7 @@ void ioloop_stop(struct ioloop *loop)
 
 	if (!loop->running)
 		return;
+	ioloop_resume(loop); /* a parked thread must see the stop */
 	if (write(loop->stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_err("ioloop", "cannot wake the I/O thread: %m");
 	pthread_join(loop->thread, NULL);
@@ -168,4 +204,30 @@ void ioloop_stop(struct ioloop *loop)
 uint64_t ioloop_event_count(const struct ioloop *loop)
 {
 	return __atomic_load_n(&loop->events, __ATOMIC_RELAXED);
+}
+
+int ioloop_pause(struct ioloop *loop)
+{
+	uint64_t one = 1;
+
+	if (!loop->running)
+		return 0;
+	pthread_mutex_lock(&loop->lock);
+	loop->pause_req = true;
+	pthread_mutex_unlock(&loop->lock);
+	if (write(loop->pause_fd, &one, sizeof(one)) != sizeof(one))
+		return -errno;
+	pthread_mutex_lock(&loop->lock);
+	while (!loop->paused && loop->pause_req)
+		pthread_cond_wait(&loop->pause_cond, &loop->lock);
+	pthread_mutex_unlock(&loop->lock);
+	return 0;
+}
+
+void ioloop_resume(struct ioloop *loop)
+{
+	pthread_mutex_lock(&loop->lock);
+	loop->pause_req = false;
+	pthread_cond_broadcast(&loop->pause_cond);
+	pthread_mutex_unlock(&loop->lock);
 }

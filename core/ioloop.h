@@ -24,6 +24,15 @@ int ioloop_del(struct ioloop *loop, int fd);
 int ioloop_start(struct ioloop *loop);
 void ioloop_stop(struct ioloop *loop);
 /*
+ * Park the thread between callbacks: returns once no callback runs and
+ * none will until ioloop_resume() (a VM pause: device back ends quiet, so
+ * nothing writes guest memory or raises interrupts). Events that arrive
+ * meanwhile wait in the kernel (level-triggered). 0 or -errno; a loop that
+ * is not running counts as paused. ioloop_stop() resumes a parked thread.
+ */
+int ioloop_pause(struct ioloop *loop);
+void ioloop_resume(struct ioloop *loop);
+/*
  * Handler calls so far (any thread): the I/O thread's work, e.g. per
  * packet on a path the VMM serves and none on one it hands to a vhost
  * back end.

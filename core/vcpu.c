@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "core/bus_reader.h"
 #include "core/cpu.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm_internal.h"
 
@@ -38,7 +40,43 @@ struct vcpu {
 	bool started;
 	char name[16];
 	_Atomic uint64_t exits; /* userspace PIO + MMIO exits */
+	struct vcpu_state *reset_state; /* as KVM created it; for vcpu_reset() */
 };
+
+/* What a vCPU reset restores (KVM has no reset ioctl; this is INIT state). */
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp;
+};
+
+static const struct {
+	unsigned long get, set;
+	size_t off;
+} vcpu_state_ioctls[] = {
+	{ KVM_GET_REGS, KVM_SET_REGS, offsetof(struct vcpu_state, regs) },
+	{ KVM_GET_SREGS, KVM_SET_SREGS, offsetof(struct vcpu_state, sregs) },
+	{ KVM_GET_FPU, KVM_SET_FPU, offsetof(struct vcpu_state, fpu) },
+	{ KVM_GET_LAPIC, KVM_SET_LAPIC, offsetof(struct vcpu_state, lapic) },
+	{ KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
+	  offsetof(struct vcpu_state, events) },
+	{ KVM_GET_MP_STATE, KVM_SET_MP_STATE, offsetof(struct vcpu_state, mp) },
+};
+
+static int vcpu_state_xfer(int fd, struct vcpu_state *st, bool set)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vcpu_state_ioctls); i++) {
+		unsigned long req = set ? vcpu_state_ioctls[i].set :
+					  vcpu_state_ioctls[i].get;
+
+		if (ioctl(fd, req, (char *)st + vcpu_state_ioctls[i].off) < 0)
+			return -errno;
+	}
+	return 0;
+}
 
 static void vcpu_kick_handler(int sig)
 {
@@ -76,9 +114,20 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		vcpu->run = NULL;
 		goto err_close;
 	}
+	vcpu->reset_state = calloc(1, sizeof(*vcpu->reset_state));
+	if (!vcpu->reset_state) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	ret = vcpu_state_xfer(vcpu->fd, vcpu->reset_state, false);
+	if (ret)
+		goto err_unmap;
 	*out = vcpu;
 	return 0;
 
+err_unmap:
+	free(vcpu->reset_state);
+	munmap(vcpu->run, (size_t)vm->vcpu_mmap_size);
 err_close:
 	close(vcpu->fd);
 err_free:
@@ -94,7 +143,19 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, (size_t)vcpu->vm->vcpu_mmap_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	free(vcpu->reset_state);
 	free(vcpu);
+}
+
+int vcpu_reset(struct vcpu *vcpu, const struct boot_entry *entry)
+{
+	int ret = vcpu_state_xfer(vcpu->fd, vcpu->reset_state, true);
+
+	if (!ret)
+		ret = cpu_reset_msrs(vcpu->fd);
+	if (!ret && entry)
+		ret = vcpu_set_boot_state(vcpu, entry);
+	return ret;
 }
 
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
@@ -224,7 +285,9 @@ vcpu_handle_other(struct vcpu *vcpu)
 static __attribute__((noinline, cold)) bool vcpu_run_failed(struct vcpu *vcpu)
 {
 	if (errno == EINTR || errno == EAGAIN) {
-		vcpu->run->immediate_exit = 0;
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
+		/* Every vm_pause() kicks, so a pause is seen here. */
+		vm_vcpu_park(vcpu->vm);
 		return true;
 	}
 	log_err(vcpu->name, "KVM_RUN: %m");

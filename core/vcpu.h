@@ -25,6 +25,14 @@ int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 
+/*
+ * Back to the state KVM gave the vCPU at creation (registers, FPU, LAPIC,
+ * pending events, MP state: the APs wait for INIT/SIPI again) and the MSRs
+ * iovmm sets; with entry, put it at the kernel entry (the BSP). Only while
+ * its thread is out of KVM_RUN (parked or not started).
+ */
+int vcpu_reset(struct vcpu *vcpu, const struct boot_entry *entry);
+
 uint64_t vcpu_exit_count(const struct vcpu *vcpu);
 int vcpu_fd(const struct vcpu *vcpu);
 

@@ -215,6 +215,27 @@ static int vm_setup_platform(struct vm *vm, char *err, size_t errlen)
 	return ret;
 }
 
+/* vm_reset() loads the kernel again: keep the paths and command line. */
+static int vm_keep_config(struct vm *vm, const struct vm_config *cfg)
+{
+	vm->cfg = *cfg;
+	vm->cfg.kernel = cfg->kernel ? strdup(cfg->kernel) : NULL;
+	vm->cfg.initrd = cfg->initrd ? strdup(cfg->initrd) : NULL;
+	vm->cfg.cmdline = cfg->cmdline ? strdup(cfg->cmdline) : NULL;
+	if ((cfg->kernel && !vm->cfg.kernel) ||
+	    (cfg->initrd && !vm->cfg.initrd) ||
+	    (cfg->cmdline && !vm->cfg.cmdline))
+		return -ENOMEM;
+	return 0;
+}
+
+static void vm_free_config(struct vm *vm)
+{
+	free((char *)vm->cfg.kernel);
+	free((char *)vm->cfg.initrd);
+	free((char *)vm->cfg.cmdline);
+}
+
 int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	      size_t errlen)
 {
@@ -233,6 +254,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	vm->kvm_fd = vm->vm_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	ret = vm_keep_config(vm, cfg);
+	if (ret)
+		goto err;
 
 	/*
 	 * Guest RAM and the loaded kernel need no KVM, so they come before
@@ -279,6 +305,18 @@ int vm_adopt(struct vm *vm, void *obj, void (*release)(void *obj))
 	return 0;
 }
 
+/*
+ * Kicks happen under stop_lock and only while the VM is not stopping (the
+ * first stop request kicks, holding the lock): vm_wait() joins the vCPU
+ * threads only after it has seen the stop under that lock, so no kick ever
+ * reaches a thread that was joined.
+ */
+static void vm_kick_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
 void vm_request_stop(struct vm *vm, int status)
 {
 	pthread_mutex_lock(&vm->stop_lock);
@@ -286,33 +324,50 @@ void vm_request_stop(struct vm *vm, int status)
 		vm->exit_status = status;
 		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->stop_cond);
+		vm_kick_all(vm);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_kick(vm->vcpus[i]);
+	/* Wake vm_pause() and parked vCPUs: a stop ends a pause. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
-int vm_run(struct vm *vm)
+static bool vm_stopping(struct vm *vm)
 {
-	sigset_t set, old;
+	return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
+}
+
+int vm_start(struct vm *vm)
+{
+	sigset_t set;
 	int ret;
 
 	/* Only vCPU threads take the kick signal; they unblock it themselves. */
 	ret = vcpu_init_signals();
-	if (ret)
-		return VM_EXIT_FATAL;
+	if (ret) {
+		vm_request_stop(vm, VM_EXIT_FATAL);
+		return ret;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	pthread_mutex_lock(&vm->stop_lock); /* no kick while threads start */
+	vm->started = true;
 	ret = ioloop_start(vm->parts.io);
 	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
 		ret = vcpu_start(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->stop_lock);
 	if (ret) {
 		log_err(who, "cannot start threads: %s", strerror(-ret));
 		vm_request_stop(vm, VM_EXIT_FATAL);
 	}
+	return 0;
+}
 
+int vm_wait(struct vm *vm)
+{
 	pthread_mutex_lock(&vm->stop_lock);
 	while (!vm->stopping)
 		pthread_cond_wait(&vm->stop_cond, &vm->stop_lock);
@@ -321,8 +376,119 @@ int vm_run(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
 	ioloop_stop(vm->parts.io);
+	pthread_mutex_lock(&vm->stop_lock);
+	vm->started = false;
+	pthread_mutex_unlock(&vm->stop_lock);
+	return vm->exit_status;
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t set, old;
+
+	/* vm_start() blocks the kick signal here; give the caller its mask back. */
+	sigemptyset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	vm_start(vm);
+	vm_wait(vm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return vm->exit_status;
+}
+
+void vm_vcpu_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_req) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->pause_req && !vm_stopping(vm))
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->parked--;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_req)
+		ret = -EALREADY;
+	vm->pause_req = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (ret)
+		return ret;
+	/* pause_req is visible before the kick makes KVM_RUN return. */
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->started || vm->stopping)
+		ret = -ESHUTDOWN;
+	else
+		vm_kick_all(vm);
+	pthread_mutex_unlock(&vm->stop_lock);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (!ret && vm->parked < vm->ncpus && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	if (ret)
+		vm->pause_req = false;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (ret || vm_stopping(vm))
+		return -ESHUTDOWN;
+	/* vCPUs first, so no exit handler waits for a parked I/O thread. */
+	return ioloop_pause(vm->parts.io);
+}
+
+int vm_resume(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->pause_req)
+		ret = -EALREADY;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (ret)
+		return ret;
+	ioloop_resume(vm->parts.io);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_req = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+bool vm_paused(struct vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	paused = vm->pause_req && vm->parked == vm->ncpus;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused;
+}
+
+int vm_reset(struct vm *vm, char *err, size_t errlen)
+{
+	struct boot_entry entry;
+	bool started;
+	int ret;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	started = vm->started;
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (started && !vm_paused(vm)) {
+		log_errf(err, errlen, "the VM must be paused to be reset");
+		return -EBUSY;
+	}
+	/* Devices first: none may DMA into the kernel being loaded. */
+	pci_host_reset_all(vm->parts.pci);
+	ret = vm_setup_boot(vm, &vm->cfg, &entry, err, errlen);
+	for (unsigned i = 0; !ret && i < vm->ncpus; i++) {
+		ret = vcpu_reset(vm->vcpus[i], i == 0 ? &entry : NULL);
+		if (ret)
+			log_errf(err, errlen, "cannot reset vCPU %u: %s", i,
+				 strerror(-ret));
+	}
+	return ret;
 }
 
 void vm_destroy(struct vm *vm)
@@ -351,6 +517,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->stop_cond);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
+	vm_free_config(vm);
 	free(vm);
 }
 

@@ -52,6 +52,36 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 /* Run until the guest stops. Returns the vm_exit_status / debug-exit code. */
 int vm_run(struct vm *vm);
 /*
+ * vm_run() in two halves, for a caller that controls the VM meanwhile (the
+ * API server): vm_start() starts the I/O thread and the vCPUs and returns;
+ * vm_wait() sleeps until a stop is requested, joins the threads and returns
+ * the status. A failure to start is a stop with VM_EXIT_FATAL.
+ */
+int vm_start(struct vm *vm);
+int vm_wait(struct vm *vm);
+
+/*
+ * Lifecycle of a started VM. One control thread makes these calls (they
+ * are not serialised against each other); any thread may stop the VM
+ * meanwhile, which ends a pause.
+ *
+ * vm_pause(): every vCPU out of KVM_RUN, parked; then the I/O thread parked
+ * between callbacks. Returns once all are parked: -EALREADY (paused),
+ * -ESHUTDOWN (not started, or stopping). vm_resume(): the reverse;
+ * -EALREADY when not paused.
+ * vm_reset(): a paused (or not started) VM back to power-on: every PCI
+ * function reset (as FLR), ACPI tables, kernel, initrd and command line
+ * loaded again into the RAM (which is otherwise kept), every vCPU to its
+ * creation state, the BSP at the kernel entry. The in-kernel PIC, IOAPIC
+ * and PIT keep their state (the guest programs them again). -EBUSY when
+ * running; other -errno with a reason in err (the VM is then unusable:
+ * stop it).
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
+int vm_reset(struct vm *vm, char *err, size_t errlen);
+/*
  * Join the threads, destroy the vCPUs and the PCI host bridge (which unmaps
  * every BAR), release what was adopted in reverse order, then the rest.
  */

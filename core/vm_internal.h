@@ -35,6 +35,22 @@ struct vm {
 	pthread_cond_t stop_cond;
 	bool stopping;   /* lock: stop_lock; also read racily by vCPUs */
 	int exit_status; /* lock: stop_lock */
+	bool started;    /* vm_start() ran its threads; vm_wait() joins them */
+
+	/* vm_pause(): vCPUs park in vm_vcpu_park() after their kick. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_req;  /* lock: pause_lock; read by a kicked vCPU */
+	unsigned parked; /* lock: pause_lock */
+
+	/* What vm_reset() reloads: the config with its strings owned. */
+	struct vm_config cfg;
 };
+
+/*
+ * A vCPU thread whose KVM_RUN was interrupted calls this: while a pause is
+ * requested it counts itself parked and waits for vm_resume() (or a stop).
+ */
+void vm_vcpu_park(struct vm *vm);
 
 #endif

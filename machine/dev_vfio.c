@@ -69,6 +69,51 @@ static int vfio_opts_check(const struct machine_vfio_opts *v, unsigned seen,
 	return 0;
 }
 
+/*
+ * host=env:NAME[:N]: the N-th (0-based; N may be left out when the list
+ * holds one) of the comma-separated PCI addresses in environment variable
+ * NAME. The Kubernetes SR-IOV network device plugin hands a pod the VFs it
+ * allocated that way (PCIDEVICE_<RESOURCE>=0000:3b:02.1,0000:3b:02.2), as
+ * KubeVirt's launcher reads them. Resolved here, once: the device then
+ * holds a BDF like any host= device.
+ */
+static int vfio_host_env(const char *spec, char out[MACHINE_VFIO_HOST_MAX],
+			 char *err, size_t errlen)
+{
+	char name[128], bdf[VFIO_HOST_BDF_SIZE], msg[128];
+	const char *colon = strchr(spec, ':'), *list, *p;
+	size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
+	unsigned long idx = 0, count = 1;
+	char *end;
+
+	if (!nlen || nlen >= sizeof(name) ||
+	    strspn(spec, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != nlen)
+		return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: expected env:NAME or env:NAME:INDEX", spec);
+	memcpy(name, spec, nlen);
+	name[nlen] = '\0';
+	if (colon) {
+		idx = strtoul(colon + 1, &end, 10);
+		if (!colon[1] || *end)
+			return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: the index after ':' must be a number", spec);
+	}
+	list = getenv(name);
+	if (!list || !list[0])
+		return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: %s is not set (the SR-IOV device plugin sets PCIDEVICE_<RESOURCE> in the pod)", spec, name);
+	for (p = list; (p = strchr(p, ',')); p++)
+		count++;
+	if (!colon && count > 1)
+		return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: %s holds %lu addresses; say which: env:%s:0 to env:%s:%lu", spec, name, count, name, name, count - 1);
+	if (idx >= count)
+		return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: %s holds %lu address%s", spec, name, count, count == 1 ? "" : "es");
+	for (p = list; idx--; p = strchr(p, ',') + 1)
+		;
+	snprintf(out, MACHINE_VFIO_HOST_MAX, "%.*s", (int)strcspn(p, ","), p);
+	if (vfio_host_parse_bdf(out, bdf, msg, sizeof(msg)))
+		return machine_opt_error(err, errlen, "vfio-pci: host=env:%s: %s", spec, msg);
+	snprintf(out, MACHINE_VFIO_HOST_MAX, "%s", bdf);
+	return 0;
+}
+
 static int vfio_parse(const char *cursor, void **out, char *err,
 		      size_t errlen)
 {
@@ -92,6 +137,12 @@ static int vfio_parse(const char *cursor, void **out, char *err,
 
 			if (!val[0] || dst[0])
 				return machine_opt_error(err, errlen, "vfio-pci: %s= missing or given twice", key);
+			if (dst == o->host && !strncmp(val, "env:", 4)) {
+				ret = vfio_host_env(val + 4, dst, err, errlen);
+				if (ret)
+					return ret;
+				continue;
+			}
 			snprintf(dst, MACHINE_VFIO_HOST_MAX, "%s", val);
 		} else if (!strcmp(key, "no-mmap")) {
 			n = strtol(val, &end, 10);
@@ -334,7 +385,7 @@ static int vfio_dev_check(const void *opts, char *err, size_t errlen)
 const struct machine_device_type machine_vfio_pci = {
 	.name = "vfio-pci",
 	.front = MACHINE_FRONT_DEVICE,
-	.usage = "--device vfio-pci,host=BDF[,no-mmap=N][,rom=off]\n"
+	.usage = "--device vfio-pci,host=BDF|env:NAME[:N][,no-mmap=N][,rom=off]\n"
 		 "--device vfio-pci,pf=PF[,mac=MAC][,vlan=N[,qos=N]][,trust=on|off]\n"
 		 "    [,spoofchk=on|off][,max-rate=M][,min-rate=M][,link=L]",
 	.help = "host=: assign host PCI function BDF (or its sysfs path), bound "
@@ -346,7 +397,10 @@ const struct machine_device_type machine_vfio_pci = {
 		"only), all undone when the VM ends; a crashed iovmm's VF is "
 		"repaired by the next user or iovmm sriov repair. Not with host=. "
 		"A VF of a PF owned by vfio-pci opens with the PF's VF token "
-		"(iovmm sriov token), with pf= and host= alike",
+		"(iovmm sriov token), with pf= and host= alike. "
+		"host=env:NAME[:N]: the N-th address in variable NAME (the "
+		"Kubernetes SR-IOV device plugin's PCIDEVICE_<RESOURCE>; "
+		"docs/sriov.md)",
 	.parse = vfio_parse,
 	.free_opts = free,
 	.check = vfio_dev_check,

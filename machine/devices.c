@@ -124,7 +124,10 @@ int machine_config_add(struct machine_config *cfg, enum machine_front front,
 					 "device %s takes no options (got '%s')",
 					 t->name, comma + 1);
 	d = &cfg->devices[cfg->nr_devices++];
-	*d = (struct machine_device_cfg){ .type = t };
+	*d = (struct machine_device_cfg){ .type = t, .front = front,
+					  .spec = strdup(arg) };
+	if (!d->spec)
+		return machine_opt_error(err, errlen, "%s: out of memory", t->name);
 	if (!t->parse)
 		return 0;
 	ret = t->parse(comma ? comma + 1 : "", &d->opts, err, errlen);
@@ -141,6 +144,8 @@ void machine_config_free(struct machine_config *cfg)
 		if (d->opts)
 			d->type->free_opts(d->opts);
 		d->opts = NULL;
+		free(d->spec);
+		d->spec = NULL;
 	}
 	cfg->nr_devices = 0;
 }

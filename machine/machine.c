@@ -175,6 +175,37 @@ int machine_run(struct machine *m)
 	return status;
 }
 
+int machine_start(struct machine *m)
+{
+	return vm_start(m->vm);
+}
+
+int machine_wait(struct machine *m)
+{
+	int status = vm_wait(m->vm);
+
+	legacy_devices_flush(m->legacy);
+	return status;
+}
+
+int machine_reset(struct machine *m, char *err, size_t errlen)
+{
+	/* What the guest printed before the reset comes out first. */
+	legacy_devices_flush(m->legacy);
+	return vm_reset(m->vm, err, errlen);
+}
+
+int machine_device_info(const struct machine *m, unsigned i,
+			struct machine_device_info *out)
+{
+	if (i >= m->nr_devices)
+		return -ENOENT;
+	out->type = m->devices[i].type->name;
+	out->name = m->devices[i].dev->name;
+	out->devfn = m->devices[i].dev->devfn;
+	return 0;
+}
+
 void machine_destroy(struct machine *m)
 {
 	if (!m)

@@ -36,6 +36,8 @@ struct machine_device_type;
 struct machine_device_cfg {
 	const struct machine_device_type *type;
 	void *opts; /* owned; freed by machine_config_free() */
+	enum machine_front front;
+	char *spec; /* owned: the argument as given ("virtio,path=..."), for reports */
 };
 
 struct machine_config {
@@ -78,6 +80,28 @@ int machine_create(const struct machine_config *cfg, struct machine **out,
 		   char *err, size_t errlen);
 /* Run until the guest stops; the vm_exit_status / debug-exit code. */
 int machine_run(struct machine *m);
+/*
+ * machine_run() in two halves (core/vm.h: vm_start, vm_wait), for a caller
+ * that drives the VM meanwhile (the API server).
+ */
+int machine_start(struct machine *m);
+int machine_wait(struct machine *m);
+/*
+ * Reboot a paused (or not yet started) machine in place: every device reset,
+ * the kernel loaded again, the vCPUs at the entry; RAM, device back ends
+ * and host resources kept (vm_reset). -errno and a reason in err.
+ */
+int machine_reset(struct machine *m, char *err, size_t errlen);
+
+/* A plugged device as reports show it. */
+struct machine_device_info {
+	const char *type; /* its type's name, e.g. "virtio-net" */
+	const char *name; /* the PCI function's name in logs */
+	uint8_t devfn;    /* bus 0: slot << 3 | function */
+};
+/* Device i of the machine (in plug order); -ENOENT past the last. */
+int machine_device_info(const struct machine *m, unsigned i,
+			struct machine_device_info *out);
 void machine_destroy(struct machine *m);
 
 struct vm *machine_vm(const struct machine *m);

@@ -38,6 +38,8 @@ static const char usage_head[] =
 	"  --serial stdio|file:PATH|none\n"
 	"                       where COM1 goes (default stdio)\n"
 	"  --stats              print resource use and exit counts at the end\n"
+	"  --api-socket PATH    serve the control API on this UNIX socket\n"
+	"                       (Cloud Hypervisor's REST API; docs/api.md)\n"
 	"  -q, --quiet          only errors on stderr\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -189,6 +191,7 @@ void cli_run_free(struct cli_run *run)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS, OPT_NET, OPT_DISK,
+	OPT_API_SOCKET,
 };
 
 static const struct option run_options[] = {
@@ -204,6 +207,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -230,6 +234,7 @@ static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *er
 		return machine_config_add(m, MACHINE_FRONT_DISK, arg, err, errlen);
 	case OPT_HUGEPAGES: vm->hugepages = true; return 0;
 	case OPT_STATS: out->stats = true; return 0;
+	case OPT_API_SOCKET: out->api_socket = arg; return 0;
 	case 'q': out->quiet = true; return 0;
 	case 'h': out->help = true; return 0;
 	default: return cli_error(err, errlen, "unknown option (see iovmm run --help)");
@@ -274,5 +279,8 @@ int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 	if (!ret && out->machine.vm.hugepages &&
 	    !IS_ALIGNED(out->machine.vm.mem_size, 2 * MiB))
 		ret = cli_error(err, errlen, "--hugepages needs --mem in 2M units");
+	if (!ret && out->stats && out->api_socket)
+		ret = cli_error(err, errlen,
+				"--stats with --api-socket: ask the API (vm.counters, iovmm.io-stats)");
 	return ret;
 }

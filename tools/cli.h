@@ -19,6 +19,7 @@ struct cli_run {
 	bool stats;  /* print iovmm-stats at exit */
 	bool help;   /* --help was given: print usage, run nothing */
 	bool quiet;
+	const char *api_socket; /* --api-socket PATH: serve the API (docs/api.md) */
 };
 
 /*

@@ -14,8 +14,10 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "api/vmm.h"
 #include "core/vm.h"
 #include "machine/machine.h"
+#include "tools/api_cmd.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
@@ -44,6 +46,7 @@ struct run_signals {
 	int cancel_fd;        /* eventfd: machine_config.cancel_fd */
 	pthread_mutex_t lock;
 	struct vm *vm;        /* lock; NULL while machine_create() runs */
+	struct api_vmm *api;  /* lock; with the API, signals go to it */
 	int pending;          /* lock; a signal that came during machine_create() */
 	atomic_bool done;
 };
@@ -52,20 +55,24 @@ static void *run_signal_thread(void *arg)
 {
 	struct run_signals *rs = arg;
 	uint64_t one = 1;
+	struct api_vmm *api;
 	struct vm *vm;
 	int sig;
 
 	while (!sigwait(&rs->set, &sig) && !atomic_load(&rs->done)) {
 		pthread_mutex_lock(&rs->lock);
 		vm = rs->vm;
-		if (!vm && !rs->pending) {
+		api = rs->api;
+		if (!vm && !api && !rs->pending) {
 			rs->pending = sig;
 			if (write(rs->cancel_fd, &one, sizeof(one)) < 0)
 				log_err("run", "cancel eventfd: %s", strerror(errno));
 		}
 		pthread_mutex_unlock(&rs->lock);
 		log_info("run", "%s: stopping the VM", strsignal(sig));
-		if (vm)
+		if (api)
+			api_vmm_signal(api, sig);
+		else if (vm)
 			vm_request_stop(vm, 128 + sig);
 	}
 	return NULL;
@@ -113,6 +120,80 @@ static void run_signals_stop(struct run_signals *rs)
 	close(rs->cancel_fd);
 }
 
+/*
+ * The VMM under the API socket (docs/api.md): `iovmm serve` (cli NULL: no
+ * VM until vm.create and vm.boot) or `iovmm run --api-socket` (the command
+ * line's VM, booted at once; the process ends with it). Signals go to the
+ * API's VMM, which stops the VM in the same order as without the API.
+ */
+static int run_api(const char *socket, struct cli_run *cli, const char *cmd)
+{
+	struct run_signals rs = { 0 };
+	struct api_vmm *v;
+	char err[512] = "";
+	int ret, sig;
+
+	ret = run_signals_start(&rs);
+	if (ret) {
+		fprintf(stderr, "iovmm %s: signal thread: %s\n", cmd, strerror(-ret));
+		return VM_EXIT_FATAL;
+	}
+	ret = api_vmm_create(socket, &v, err, sizeof(err));
+	if (ret) {
+		run_signals_stop(&rs);
+		fprintf(stderr, "iovmm %s: %s\n", cmd, err[0] ? err : strerror(-ret));
+		return VM_EXIT_CONFIG;
+	}
+	pthread_mutex_lock(&rs.lock);
+	rs.api = v;
+	sig = rs.pending;
+	pthread_mutex_unlock(&rs.lock);
+	if (sig)
+		api_vmm_signal(v, sig);
+	else if (cli)
+		ret = api_vmm_boot_config(v, &cli->machine, err, sizeof(err));
+	if (ret && ret != -ECANCELED)
+		fprintf(stderr, "iovmm %s: %s\n", cmd, err[0] ? err : strerror(-ret));
+	ret = ret && ret != -ECANCELED ? VM_EXIT_CONFIG : api_vmm_main(v);
+	run_signals_stop(&rs);
+	api_vmm_destroy(v);
+	return ret;
+}
+
+static const char serve_usage[] =
+	"usage: iovmm serve --api-socket PATH [-q]\n"
+	"\n"
+	"Serve the control API (Cloud Hypervisor's REST API over a UNIX socket)\n"
+	"with no VM until vm.create and vm.boot; run until vmm.shutdown or\n"
+	"SIGINT/SIGTERM/SIGHUP (a running VM is stopped in order first). Exit\n"
+	"status 0 after vmm.shutdown, 128+N after signal N. See docs/api.md\n"
+	"and `iovmm api --help`.\n";
+
+static int cmd_serve(int argc, char **argv)
+{
+	const char *socket = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--api-socket") && i + 1 < argc) {
+			socket = argv[++i];
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			log_set_level(LOG_ERR);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(serve_usage, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "iovmm serve: unexpected argument '%s'\n%s",
+				argv[i], serve_usage);
+			return VM_EXIT_CONFIG;
+		}
+	}
+	if (!socket) {
+		fprintf(stderr, "iovmm serve: --api-socket PATH is required\n");
+		return VM_EXIT_CONFIG;
+	}
+	return run_api(socket, NULL, "serve");
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_signals rs = { 0 };
@@ -133,6 +214,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (opts.quiet)
 		log_set_level(LOG_ERR);
+	if (opts.api_socket) {
+		status = run_api(opts.api_socket, &opts, "run");
+		cli_run_free(&opts);
+		return status;
+	}
 	ret = run_signals_start(&rs);
 	if (ret) {
 		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(-ret));
@@ -177,6 +263,10 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "boot a kernel in a new VM (iovmm run --help)" },
+	{ "serve", cmd_serve,
+	  "serve the control API, no VM until vm.create (docs/api.md)" },
+	{ "api", api_cmd_main,
+	  "one request to an API socket (iovmm api --help)" },
 	{ "demo", demo_main, "run the guest kit's tests and the exit-cost table" },
 	{ "bench", bench_main, "measure and compare (iovmm bench --help)" },
 	{ "vfio", vfio_cmd_main, "host VFIO devices: list, bind, unbind" },

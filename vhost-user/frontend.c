@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "emul-devices/virtio/virtio.h"
@@ -161,6 +162,8 @@ static void fe_drop(struct vhu_frontend *fe, const char *why)
 		return;
 	log_warn(fe->name, "back end disconnected (%s); link down, retrying",
 		 why);
+	event_post("vhost-user-lost", fe->name, "back end disconnected (%s)",
+		   why);
 	if (fe->sock_polled)
 		ioloop_del(fe->cfg.io, fe->sock);
 	fe->sock_polled = false;
@@ -610,6 +613,7 @@ static void fe_attach_watch(struct vhu_frontend *fe, int sock)
 	}
 	fe->sock_polled = true;
 	log_info(fe->name, "back end connected");
+	event_post("vhost-user-back", fe->name, "back end connected");
 	if (fe->cfg.ops && fe->cfg.ops->connected)
 		fe->cfg.ops->connected(fe->cfg.opaque);
 	/* A back end the device did not start (driver not running) is fine. */

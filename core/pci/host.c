@@ -175,6 +175,19 @@ void pci_host_reset_dev(struct pci_host *h, struct pci_dev *dev)
 	pthread_mutex_unlock(&dev->lock);
 }
 
+void pci_host_reset_all(struct pci_host *h)
+{
+	struct pci_dev *devs[PCI_HOST_SLOTS];
+
+	/* Copied under the lock: a reset takes the device's own lock. */
+	pthread_mutex_lock(&h->lock);
+	memcpy(devs, h->slots, sizeof(devs));
+	pthread_mutex_unlock(&h->lock);
+	for (unsigned i = 0; i < PCI_HOST_SLOTS; i++)
+		if (devs[i])
+			pci_host_reset_dev(h, devs[i]);
+}
+
 /* ---- configuration mechanism #1 (PCI 3.0 sec 3.2.2.3.2) ---- */
 
 static int pci_cf8_read(struct bus_dev *bdev, uint64_t off, void *data,

@@ -61,6 +61,9 @@ void pci_host_cfg_write(struct pci_host *h, uint8_t devfn, uint32_t off,
 /* Device reset (FLR-like): config to reset values, BARs off the bus, ops->reset. */
 void pci_host_reset_dev(struct pci_host *h, struct pci_dev *dev);
 
+/* pci_host_reset_dev() on every device on the bus (a machine reset). */
+void pci_host_reset_all(struct pci_host *h);
+
 /* The host bridge device itself (00:00.0). */
 struct pci_dev *pci_host_bridge(struct pci_host *h);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "emul-devices/virtio/pci.h"
@@ -286,6 +287,8 @@ void virtio_dev_fail(struct virtio_dev *dev, const char *why)
 	if (dev->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
 	log_ratelimited(LOG_WARN, vt_name(t), "device needs reset: %s", why);
+	/* Once per failure: the bit stays set until the driver resets. */
+	event_post("device-needs-reset", vt_name(t), "%s", why);
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	/* §2.1.2: with DRIVER_OK set, tell the driver through a config irq. */
 	if (dev->status & VIRTIO_STATUS_DRIVER_OK) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run a fuzzer: tests/fuzz/run.sh [RUNS] [TARGET]
 #   RUNS    default 1M
-#   TARGET  virtqueue (default) | vhost_user | nvme
+#   TARGET  virtqueue (default) | vhost_user | nvme | api
 # Exit status non-zero on a finding (the crash input is left in OUT_DIR).
 # OUT_DIR (default /tmp/iovmm-fuzz) keeps the binaries and the corpora, so
 # successive runs build on earlier coverage.
@@ -15,9 +15,10 @@ case "$target" in
 virtqueue) seeds="$here/seeds.py"; max_len=8192 ;;
 vhost_user) seeds="$here/seeds_vhost_user.py"; max_len=4096 ;;
 nvme) seeds="$here/seeds_nvme.py"; max_len=16384 ;;
+api) seeds="$here/seeds_api.py"; max_len=4096; build="$here/build_api.sh" ;;
 *) echo "run.sh: unknown target $target" >&2; exit 2 ;;
 esac
-"$here/build.sh" "$out" >/dev/null || exit $?
+"${build:-$here/build.sh}" "$out" >/dev/null || exit $?
 corpus="$out/corpus-$target"
 mkdir -p "$corpus"
 python3 "$seeds" "$corpus"

@@ -38,6 +38,17 @@ expect 2 "initrd"                  -- "$iovmm" run --kernel "$kit" --initrd "$tm
 expect 2 "not"                     -- "$iovmm" run --kernel "$tmp/text"
 expect 2 "ELF"                     -- "$iovmm" run --kernel /bin/true
 expect 2 "$tmp/truncated.elf"      -- "$iovmm" run --kernel "$tmp/truncated.elf"
+# The control API's command line (docs/api.md).
+printf 'not a socket\n' >"$tmp/notsock"
+expect 2 "--api-socket PATH is required" -- "$iovmm" serve
+expect 2 "unexpected argument 'x'" -- "$iovmm" serve --api-socket "$tmp/s" x
+expect 2 "exists and is not a socket" -- "$iovmm" serve --api-socket "$tmp/notsock"
+expect 2 "No such file or directory" -- "$iovmm" serve --api-socket "$tmp/missing/s"
+expect 2 "--stats with --api-socket" -- "$iovmm" run --kernel "$kit" --stats --api-socket "$tmp/s"
+expect 2 "not" -- "$iovmm" run --kernel "$tmp/text" --api-socket "$tmp/s"
+expect 2 "usage: iovmm api"        -- "$iovmm" api
+expect 2 "cannot connect"          -- "$iovmm" api "$tmp/missing.sock" vmm.ping
+expect 2 "PCIDEVICE_NONE is not set" -- "$iovmm" run --kernel "$kit" --device vfio-pci,host=env:PCIDEVICE_NONE
 expect 2 "expected a size"         -- "$iovmm" run --kernel "$kit" --mem 12X
 expect 2 "too small"               -- "$iovmm" run --kernel "$kit" --mem 0
 expect 2 "too large"               -- "$iovmm" run --kernel "$kit" --mem 2048T

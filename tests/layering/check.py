@@ -27,8 +27,11 @@ ALLOWED = {
     "vhost-user": {"core", "emul-devices", "vhost-user"},
     "machine": {"core", "emul-devices", "iommu", "vfio", "sriov",
                 "vhost-user", "machine"},
+    # The control API drives a machine; only tools/ sits on it.
+    "api": {"core", "emul-devices", "iommu", "vfio", "sriov",
+            "vhost-user", "machine", "api"},
     "tools": {"core", "emul-devices", "iommu", "vfio", "sriov",
-              "vhost-user", "machine", "tools"},
+              "vhost-user", "machine", "api", "tools"},
     # The guest kit is freestanding: nothing of the VMM.
     "guest": {"guest"},
 }

@@ -57,6 +57,50 @@ START_TEST(test_host)
 }
 END_TEST
 
+/* host=env:NAME[:N]: the Kubernetes SR-IOV device plugin's variables. */
+START_TEST(test_host_env)
+{
+	static const struct {
+		const char *dev, *host; /* host NULL: refused, with this text */
+		const char *msg;
+	} cases[] = {
+		{ "vfio-pci,host=env:PCIDEVICE_ONE", "0000:3b:02.1" },
+		{ "vfio-pci,host=env:PCIDEVICE_ONE:0", "0000:3b:02.1" },
+		{ "vfio-pci,host=env:PCIDEVICE_TWO:1,rom=off", "0000:3b:02.3" },
+		{ "vfio-pci,host=env:PCIDEVICE_TWO", NULL, "holds 2 addresses; say which" },
+		{ "vfio-pci,host=env:PCIDEVICE_TWO:2", NULL, "holds 2 addresses" },
+		{ "vfio-pci,host=env:PCIDEVICE_TWO:x", NULL, "must be a number" },
+		{ "vfio-pci,host=env:PCIDEVICE_UNSET", NULL, "PCIDEVICE_UNSET is not set" },
+		{ "vfio-pci,host=env:PCIDEVICE_BAD", NULL, "host=env:PCIDEVICE_BAD:" },
+		{ "vfio-pci,host=env:", NULL, "expected env:NAME" },
+		{ "vfio-pci,host=env:A-B", NULL, "expected env:NAME" },
+		{ "vfio-pci,host=env:PCIDEVICE_ONE,pf=eth0", NULL, "exclude each other" },
+	};
+
+	setenv("PCIDEVICE_ONE", "0000:3b:02.1", 1);
+	setenv("PCIDEVICE_TWO", "0000:3b:02.2,0000:3b:02.3", 1);
+	setenv("PCIDEVICE_BAD", "not-a-bdf", 1);
+	unsetenv("PCIDEVICE_UNSET");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct cli_run r;
+		char err[256] = "";
+		int ret = parse_dev(&r, err, sizeof(err), cases[i].dev, NULL);
+
+		if (cases[i].host) {
+			ck_assert_msg(ret == 0, "case %zu: %s", i, err);
+			ck_assert_str_eq(((const struct machine_vfio_opts *)
+					  r.machine.devices[0].opts)->host,
+					 cases[i].host);
+		} else {
+			ck_assert_msg(ret == -EINVAL && strstr(err, cases[i].msg),
+				      "case %zu (%s): %d '%s' lacks '%s'", i,
+				      cases[i].dev, ret, err, cases[i].msg);
+		}
+		cli_run_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_pf_plain)
 {
 	const struct machine_vfio_opts *v;
@@ -228,6 +272,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_host);
+	tcase_add_test(tc, test_host_env);
 	tcase_add_test(tc, test_pf_plain);
 	tcase_add_test(tc, test_pf_settings);
 	tcase_add_test(tc, test_errors);
