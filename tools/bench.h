@@ -25,6 +25,8 @@ int bench_main(int argc, char **argv);
 int bench_net_main(int argc, char **argv);
 /* `iovmm bench vhost` (tools/bench_vhost.c); argv[0] is "vhost". */
 int bench_vhost_main(int argc, char **argv);
+/* `iovmm bench io` (tools/bench_io.c); argv[0] is "io". */
+int bench_io_main(int argc, char **argv);
 
 #define BENCH_KV_MAX 24		/* key=value pairs kept per line */
 #define BENCH_KEY_MAX 32	/* bytes per key, including the NUL */
@@ -92,6 +94,21 @@ int bench_find_line(const char *buf, size_t len, const char *tag,
  */
 double bench_median(double *v, size_t n);
 
+/* Largest series bench_median_of() and bench_range() take. */
+#define BENCH_SERIES_MAX 128
+/* Median of a copy of v[0..n) (v is left alone); NaN when none is valid. */
+double bench_median_of(const double *v, size_t n);
+/* Smallest and largest non-NaN value of v[0..n); both NaN when none. */
+void bench_range(const double *v, size_t n, double *min, double *max);
+
+/* JSON output: a string (escaped; null for NULL), a number (null for NaN
+ * or infinity), an array, and "key": {"runs": [...], "median": m}<sep>. */
+void bench_json_str(FILE *f, const char *s);
+void bench_json_num(FILE *f, double v);
+void bench_json_array(FILE *f, const double *v, size_t n);
+void bench_json_series(FILE *f, const char *key, const double *v, size_t n,
+		       const char *sep);
+
 struct bench_buf {
 	char *p;
 	size_t len, cap;
@@ -115,6 +132,24 @@ struct bench_proc {
  */
 int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r);
 void bench_proc_free(struct bench_proc *r);
+
+/* "bench: <who> <test>: <why>" and how the child ended, its stderr's tail. */
+void bench_warn(const char *who, const char *test, const char *why,
+		const struct bench_proc *r);
+/*
+ * A kit run passed: isa-debug-exit status 1 (value 0 << 1 | 1) and a
+ * "RESULT test=<test> status=pass" line on stdout, parsed into `res`.
+ * 0, or -EPROTO after a bench_warn() saying what was wrong.
+ */
+int bench_kit_ok(const char *who, const char *test, const struct bench_proc *r,
+		 struct bench_kvs *res);
+/* exits= of the "iovmm-stats:" line (iovmm run --stats) on stderr. */
+int bench_iovmm_exits(const struct bench_proc *r, uint64_t *exits);
+/* User + system CPU seconds of a rusage (every thread, reaped children). */
+double bench_rusage_cpu_s(const struct rusage *ru);
+/* utime + stime of a running process, all its threads, from /proc: 0,
+ * -errno or -EPROTO. */
+int bench_pid_cpu_s(pid_t pid, double *out);
 
 /*
  * Path of a build artifact relative to the build dir ("guest/kit.elf"),
