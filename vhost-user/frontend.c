@@ -28,6 +28,7 @@
 #include "core/util.h"
 #include "emul-devices/virtio/virtio.h"
 #include "vhost-user/frontend.h"
+#include "vhost-user/vhost.h"
 
 struct vhu_frontend {
 	struct vhu_frontend_config cfg; /* path and name point at our copies */
@@ -45,8 +46,7 @@ struct vhu_frontend {
 	uint64_t required;         /* first_offer & cfg.features */
 	uint64_t protocol;         /* negotiated on this connection */
 	bool mem_sent;             /* memory table given on this connection */
-	bool started;
-	uint64_t started_mask;     /* bit i: vring i started */
+	struct vhost_dev dev;      /* the rings (vhost.h), over vhu_vhost_ops */
 	int inflight_fd;           /* inflight region, kept across back ends */
 	struct vhu_inflight inflight;
 	unsigned backoff_ms;
@@ -162,8 +162,8 @@ static void fe_drop(struct vhu_frontend *fe, const char *why)
 	fe->sock_polled = false;
 	close(fe->sock);
 	fe->sock = -1;
-	fe->started = false;
-	fe->started_mask = 0;
+	fe->dev.started = false;
+	fe->dev.started_mask = 0;
 	fe->mem_sent = false;
 	fe->protocol = 0;
 	fe->stats.disconnects++;
@@ -401,131 +401,141 @@ static int fe_send_inflight(struct vhu_frontend *fe, uint16_t queue_size)
 	return fe_call(fe, &m, &fe->inflight_fd, 1, NULL, NULL);
 }
 
-/* Host addresses of a split ring's three areas (virtio 1.2 §2.7). */
-static int fe_ring_addr(struct vhu_frontend *fe, const struct vhu_fe_ring *r,
-			struct vhu_vring_addr *a)
-{
-	void *desc = gmem_ptr(fe->cfg.mem, r->desc_gpa, 16ULL * r->size);
-	void *avail = gmem_ptr(fe->cfg.mem, r->avail_gpa,
-			       virtq_split_avail_size(r->size));
-	void *used = gmem_ptr(fe->cfg.mem, r->used_gpa,
-			      virtq_split_used_size(r->size));
+/* ---- the vhost transport primitives (vhost.h) as vhost-user messages ---- */
 
-	if (!desc || !avail || !used)
-		return -EINVAL;
-	*a = (struct vhu_vring_addr){
-		.index = r->index,
-		.desc = (uint64_t)(uintptr_t)desc,
-		.avail = (uint64_t)(uintptr_t)avail,
-		.used = (uint64_t)(uintptr_t)used,
-	};
-	return 0;
+static struct vhu_frontend *fe_of(struct vhost_dev *d)
+{
+	return container_of(d, struct vhu_frontend, dev);
 }
 
-/* SET_VRING_NUM, BASE, ADDR and CALL: everything but the kick. */
-static int fe_setup_ring(struct vhu_frontend *fe, const struct vhu_fe_ring *r)
+/* The driver's features the back end offered, and PROTOCOL_FEATURES
+ * (which must stay set once negotiated). */
+static int fe_set_features(struct vhost_dev *d, uint64_t features)
+{
+	struct vhu_frontend *fe = fe_of(d);
+
+	return fe_call_u64(fe, VHU_SET_FEATURES,
+			   (features & fe->cfg.features & fe->offer) |
+			   (fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES)));
+}
+
+static int fe_set_mem_table(struct vhost_dev *d)
+{
+	return fe_send_mem(fe_of(d));
+}
+
+static int fe_set_vring_num(struct vhost_dev *d, uint32_t index, uint16_t num)
+{
+	return fe_call_state(fe_of(d), VHU_SET_VRING_NUM, index, num);
+}
+
+static int fe_set_vring_base(struct vhost_dev *d, uint32_t index, uint16_t base)
+{
+	return fe_call_state(fe_of(d), VHU_SET_VRING_BASE, index, base);
+}
+
+static int fe_set_vring_addr(struct vhost_dev *d, const struct vhost_ring_hva *a)
 {
 	struct vhu_msg m;
-	int ret;
 
-	ret = fe_call_state(fe, VHU_SET_VRING_NUM, r->index, r->size);
-	if (!ret)
-		ret = fe_call_state(fe, VHU_SET_VRING_BASE, r->index, r->base);
-	if (ret)
-		return ret;
 	vhu_msg_init(&m, VHU_SET_VRING_ADDR, sizeof(struct vhu_vring_addr));
-	ret = fe_ring_addr(fe, r, &m.payload.addr);
-	if (ret)
-		return ret;
-	ret = fe_call(fe, &m, NULL, 0, NULL, NULL);
-	if (ret)
-		return ret;
-	vhu_msg_init(&m, VHU_SET_VRING_CALL, sizeof(uint64_t));
-	m.payload.u64 = r->index;
-	return fe_call(fe, &m, &r->call_fd, 1, NULL, NULL);
+	m.payload.addr = (struct vhu_vring_addr){
+		.index = a->index, .desc = a->desc, .avail = a->avail,
+		.used = a->used,
+	};
+	return fe_call(fe_of(d), &m, NULL, 0, NULL, NULL);
 }
 
-/* Everything about the rings is checked before the first message. */
-static int fe_check_rings(struct vhu_frontend *fe,
-			  const struct vhu_fe_ring *rings, unsigned nr,
-			  uint16_t *max_size)
+/* SET_VRING_CALL / KICK: the ring index in the u64, the fd alongside. */
+static int fe_vring_fd(struct vhost_dev *d, uint32_t req, uint32_t index,
+		       int fd)
 {
-	struct vhu_vring_addr a;
-	uint64_t seen = 0;
-
-	*max_size = 0;
-	if (nr == 0 || nr > fe->cfg.nr_vrings)
-		return -EINVAL;
-	for (unsigned i = 0; i < nr; i++) {
-		const struct vhu_fe_ring *r = &rings[i];
-
-		if (r->index >= fe->cfg.nr_vrings || (seen >> r->index & 1) ||
-		    !IS_POW2(r->size) || r->size > VHU_MAX_VRING_SIZE ||
-		    r->kick_fd < 0 || r->call_fd < 0 || fe_ring_addr(fe, r, &a))
-			return -EINVAL;
-		seen |= 1ULL << r->index;
-		if (r->size > *max_size)
-			*max_size = r->size;
-	}
-	return 0;
-}
-
-/*
- * The sequence of frontend.h. Rings are fully described (NUM, BASE,
- * ADDR, CALL) before the inflight region is given - DPDK attaches it only
- * to rings it already knows - and kicked off (KICK, then ENABLE) last.
- */
-static int fe_start(struct vhu_frontend *fe, uint64_t features,
-		    const struct vhu_fe_ring *rings, unsigned nr,
-		    uint8_t status, uint16_t max_size)
-{
-	uint64_t f = (features & fe->cfg.features & fe->offer) |
-		     (fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES));
 	struct vhu_msg m;
+
+	vhu_msg_init(&m, req, sizeof(uint64_t));
+	m.payload.u64 = index;
+	return fe_call(fe_of(d), &m, &fd, 1, NULL, NULL);
+}
+
+static int fe_set_vring_call(struct vhost_dev *d, uint32_t index, int fd)
+{
+	return fe_vring_fd(d, VHU_SET_VRING_CALL, index, fd);
+}
+
+static int fe_set_vring_kick(struct vhost_dev *d, uint32_t index, int fd)
+{
+	return fe_vring_fd(d, VHU_SET_VRING_KICK, index, fd);
+}
+
+static int fe_rings_described(struct vhost_dev *d, uint16_t max_size)
+{
+	return fe_send_inflight(fe_of(d), max_size);
+}
+
+/* Without PROTOCOL_FEATURES a ring is enabled by its kick fd and stopped
+ * by GET_VRING_BASE: nothing to send. */
+static int fe_set_vring_enable(struct vhost_dev *d, uint32_t index, bool on)
+{
+	struct vhu_frontend *fe = fe_of(d);
+
+	if (!(fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES)))
+		return 0;
+	return fe_call_state(fe, VHU_SET_VRING_ENABLE, index, on);
+}
+
+static int fe_get_vring_base(struct vhost_dev *d, uint32_t index,
+			     uint16_t *base)
+{
+	struct vhu_msg m, r;
 	int ret;
 
-	ret = fe_call_u64(fe, VHU_SET_FEATURES, f);
+	vhu_msg_init(&m, VHU_GET_VRING_BASE, sizeof(struct vhu_vring_state));
+	m.payload.state.index = index;
+	ret = fe_call(fe_of(d), &m, NULL, 0, &r, NULL);
 	if (!ret)
-		ret = fe_send_mem(fe);
-	for (unsigned i = 0; i < nr && !ret; i++)
-		ret = fe_setup_ring(fe, &rings[i]);
-	if (!ret)
-		ret = fe_send_inflight(fe, max_size);
-	for (unsigned i = 0; i < nr && !ret; i++) {
-		vhu_msg_init(&m, VHU_SET_VRING_KICK, sizeof(uint64_t));
-		m.payload.u64 = rings[i].index;
-		ret = fe_call(fe, &m, &rings[i].kick_fd, 1, NULL, NULL);
-		if (!ret)
-			fe->started_mask |= 1ULL << rings[i].index;
-	}
-	/* Without PROTOCOL_FEATURES a ring is enabled by its kick fd. */
-	if (fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES))
-		for (unsigned i = 0; i < nr && !ret; i++)
-			ret = fe_call_state(fe, VHU_SET_VRING_ENABLE,
-					    rings[i].index, rings[i].enabled);
-	if (!ret && fe_has(fe, VHU_PROTOCOL_F_STATUS))
-		ret = fe_call_u64(fe, VHU_SET_STATUS, status);
+		*base = (uint16_t)r.payload.state.num;
 	return ret;
 }
 
+static int fe_set_status(struct vhost_dev *d, uint8_t status)
+{
+	struct vhu_frontend *fe = fe_of(d);
+
+	if (!fe_has(fe, VHU_PROTOCOL_F_STATUS))
+		return 0;
+	return fe_call_u64(fe, VHU_SET_STATUS, status);
+}
+
+static const struct vhost_ops vhu_vhost_ops = {
+	.set_features = fe_set_features,
+	.set_mem_table = fe_set_mem_table,
+	.set_vring_num = fe_set_vring_num,
+	.set_vring_base = fe_set_vring_base,
+	.set_vring_addr = fe_set_vring_addr,
+	.set_vring_call = fe_set_vring_call,
+	.rings_described = fe_rings_described,
+	.set_vring_kick = fe_set_vring_kick,
+	.set_vring_enable = fe_set_vring_enable,
+	.get_vring_base = fe_get_vring_base,
+	.set_status = fe_set_status,
+};
+
 int vhu_fe_start(struct vhu_frontend *fe, uint64_t features,
-		 const struct vhu_fe_ring *rings, unsigned nr, uint8_t status)
+		 const struct vhost_ring *rings, unsigned nr, uint8_t status)
 {
 	uint16_t max_size;
 	int ret;
 
 	if (fe->sock < 0)
 		return -ENOTCONN;
-	ret = fe_check_rings(fe, rings, nr, &max_size);
+	ret = vhost_check_rings(&fe->dev, rings, nr, &max_size);
 	if (ret)
 		return ret;
-	fe->started_mask = 0;
-	ret = fe_start(fe, features, rings, nr, status, max_size);
+	ret = vhost_dev_start(&fe->dev, features, rings, nr, status);
 	if (ret) {
 		fe_drop(fe, "ring setup failed");
 		return ret;
 	}
-	fe->started = true;
 	fe->stats.starts++;
 	fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
 	log_info(fe->name, "%u vring(s) started on the back end", nr);
@@ -534,35 +544,18 @@ int vhu_fe_start(struct vhu_frontend *fe, uint64_t features,
 
 int vhu_fe_stop(struct vhu_frontend *fe, uint16_t *bases, bool keep_inflight)
 {
-	struct vhu_msg m, r;
-	int ret = 0;
+	int ret;
 
 	if (!keep_inflight && fe->inflight_fd >= 0) {
 		close(fe->inflight_fd);
 		fe->inflight_fd = -1;
 	}
-	if (fe->sock < 0 || !fe->started) {
-		fe->started = false;
+	if (fe->sock < 0 || !fe->dev.started) {
+		fe->dev.started = false;
 		return fe->sock < 0 ? -ENOTCONN : 0;
 	}
 	/* GET_VRING_BASE: the back end stops the ring and says where. */
-	for (unsigned i = 0; i < fe->cfg.nr_vrings && !ret; i++) {
-		if (!(fe->started_mask >> i & 1))
-			continue;
-		if (fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES))
-			ret = fe_call_state(fe, VHU_SET_VRING_ENABLE, i, 0);
-		if (ret)
-			break;
-		vhu_msg_init(&m, VHU_GET_VRING_BASE, sizeof(struct vhu_vring_state));
-		m.payload.state.index = i;
-		ret = fe_call(fe, &m, NULL, 0, &r, NULL);
-		if (!ret && bases)
-			bases[i] = (uint16_t)r.payload.state.num;
-	}
-	if (!ret && fe_has(fe, VHU_PROTOCOL_F_STATUS))
-		ret = fe_call_u64(fe, VHU_SET_STATUS, 0);
-	fe->started = false;
-	fe->started_mask = 0;
+	ret = vhost_dev_stop(&fe->dev, bases);
 	if (ret)
 		fe_drop(fe, "ring stop failed");
 	return ret;
@@ -574,11 +567,11 @@ int vhu_fe_vring_enable(struct vhu_frontend *fe, uint32_t index, bool on)
 
 	if (fe->sock < 0)
 		return -ENOTCONN;
-	if (index >= fe->cfg.nr_vrings || !(fe->started_mask >> index & 1))
+	if (index >= fe->cfg.nr_vrings || !(fe->dev.started_mask >> index & 1))
 		return -EINVAL;
 	if (!(fe->offer & (1ULL << VHU_F_PROTOCOL_FEATURES)))
 		return -EOPNOTSUPP;
-	ret = fe_call_state(fe, VHU_SET_VRING_ENABLE, index, on);
+	ret = vhost_dev_vring_enable(&fe->dev, index, on);
 	if (ret)
 		fe_drop(fe, "SET_VRING_ENABLE failed");
 	return ret;
@@ -616,7 +609,7 @@ static void fe_attach_watch(struct vhu_frontend *fe, int sock)
 	if (fe->cfg.ops && fe->cfg.ops->connected)
 		fe->cfg.ops->connected(fe->cfg.opaque);
 	/* A back end the device did not start (driver not running) is fine. */
-	if (fe->sock >= 0 && !fe->started)
+	if (fe->sock >= 0 && !fe->dev.started)
 		fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
 }
 
@@ -849,6 +842,9 @@ int vhu_fe_create(const struct vhu_frontend_config *cfg,
 	if (fe->cfg.timeout_ms <= 0)
 		fe->cfg.timeout_ms = fe_default_timeout_ms();
 	fe->sock = fe->listen_fd = fe->timer_fd = fe->inflight_fd = -1;
+	fe->dev = (struct vhost_dev){
+		.ops = &vhu_vhost_ops, .mem = cfg->mem, .nr_vrings = cfg->nr_vrings,
+	};
 	fe->backoff_ms = VHU_FE_BACKOFF_MIN_MS;
 	if (cfg->io && !cfg->server) {
 		fe->timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -912,7 +908,7 @@ bool vhu_fe_connected(const struct vhu_frontend *fe)
 
 bool vhu_fe_started(const struct vhu_frontend *fe)
 {
-	return fe->started;
+	return fe->dev.started;
 }
 
 void vhu_fe_get_stats(const struct vhu_frontend *fe, struct vhu_fe_stats *out)

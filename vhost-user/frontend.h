@@ -14,7 +14,8 @@
  *      INFLIGHT_SHMFD, STATUS), GET_QUEUE_NUM (MQ), GET_MAX_MEM_SLOTS
  *      (CONFIGURE_MEM_SLOTS), SET_OWNER
  *   -> ops->connected(): the device may now call vhu_fe_start()
- *   -> vhu_fe_start(): SET_FEATURES, the memory table (SET_MEM_TABLE, or
+ *   -> vhu_fe_start(): the ring hand-over shared with the kernel vhost
+ *      transport (vhost.h, here as messages): SET_FEATURES, the memory table (SET_MEM_TABLE, or
  *      ADD_MEM_REG per region), GET/SET_INFLIGHT_FD, per ring
  *      SET_VRING_NUM/BASE/ADDR/CALL/KICK, SET_VRING_ENABLE, SET_STATUS
  *   -> vhu_fe_stop() on a device reset: SET_VRING_ENABLE 0 and
@@ -48,10 +49,11 @@
 #include "core/gmem.h"
 #include "core/ioloop.h"
 #include "vhost-user/proto.h"
+#include "vhost-user/vhost.h"
 
 struct vhu_frontend;
 
-#define VHU_FE_MAX_VRINGS 64
+#define VHU_FE_MAX_VRINGS VHOST_MAX_VRINGS
 #define VHU_FE_REPLY_TIMEOUT_MS 5000
 #define VHU_FE_BACKOFF_MIN_MS 10
 #define VHU_FE_BACKOFF_MAX_MS 1000
@@ -108,16 +110,6 @@ struct vhu_frontend_config {
 	int cancel_fd;
 };
 
-/* What the device tells vhu_fe_start() about one ring. */
-struct vhu_fe_ring {
-	uint32_t index;            /* vring index (virtqueue number) */
-	uint16_t size;
-	uint16_t base;             /* next avail index the back end reads */
-	bool enabled;              /* SET_VRING_ENABLE value */
-	uint64_t desc_gpa, avail_gpa, used_gpa;
-	int kick_fd, call_fd;      /* borrowed eventfds */
-};
-
 /* Counters for tests and logs (read with the lock held). */
 struct vhu_fe_stats {
 	uint64_t connects;         /* successful handshakes */
@@ -172,7 +164,7 @@ void vhu_fe_get_stats(const struct vhu_frontend *fe, struct vhu_fe_stats *out);
  * (the connection is then dropped and retried).
  */
 int vhu_fe_start(struct vhu_frontend *fe, uint64_t features,
-		 const struct vhu_fe_ring *rings, unsigned nr, uint8_t status);
+		 const struct vhost_ring *rings, unsigned nr, uint8_t status);
 /*
  * Stop every started ring (SET_VRING_ENABLE 0, GET_VRING_BASE) and tell
  * the back end the device reset (SET_STATUS 0). bases (may be NULL, else

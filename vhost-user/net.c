@@ -131,7 +131,7 @@ static uint16_t vn_ring_base(struct vhu_net *n, uint64_t used_gpa,
 /* Tell the back end about every ring the driver enabled, and start. */
 static int vn_start(struct vhu_net *n, bool restore)
 {
-	struct vhu_fe_ring rings[2 * VHU_NET_MAX_PAIRS];
+	struct vhost_ring rings[2 * VHU_NET_MAX_PAIRS];
 	unsigned nr = 0, live = n->mq ? n->curr_pairs : 1;
 	struct virtio_queue_info qi;
 	int ret;
@@ -139,7 +139,7 @@ static int vn_start(struct vhu_net *n, bool restore)
 	for (unsigned q = 0; q < 2 * n->max_pairs; q++) {
 		if (virtio_dev_queue_info(&n->vdev, q, &qi) || !qi.enabled)
 			continue;
-		rings[nr++] = (struct vhu_fe_ring){
+		rings[nr++] = (struct vhost_ring){
 			.index = q, .size = qi.size,
 			.base = vn_ring_base(n, qi.device, restore),
 			.enabled = q < 2 * live,

@@ -9,7 +9,8 @@
 #                             /nested/modules.order: virtio PCI, 9p,
 #                             virtio-serial (CMD's output), KVM (nested
 #                             SVM), and what the integ tests need (tun,
-#                             vhost_net, veth)
+#                             vhost_net, veth; sch_ingress, cls_u32 and
+#                             act_mirred for scripts/tap-reflector.sh)
 #   /nested/bin/kvm-hold      BUILD_DIR/tests/lab/kvm-hold, when built
 # Env: IOVMM_CACHE (see tests/lab/fetch.sh).
 set -euo pipefail
@@ -21,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 lab=$here/../lab
 
 modules="virtio_pci 9pnet_virtio 9p virtio_console kvm kvm_amd kvm_intel
-tun vhost_net veth"
+tun vhost_net veth sch_ingress cls_u32 act_mirred"
 
 eval "$("$lab/fetch.sh")"
 

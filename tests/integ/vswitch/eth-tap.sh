@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # An ethdev port: the guest kit under QEMU on a vhost-user port, cross-
 # connected to a DPDK net_tap port whose kernel side (in a network
-# namespace this test creates) reflects every frame back
-# (tests/integ/tap-reflect.py). net-loopback must get every frame back.
+# namespace this test creates) reflects every frame back in the kernel
+# (scripts/tap-reflector.sh attach: tc mirred). net-loopback must get every
+# frame back.
 #   eth-tap.sh VSWITCH KIT
 set -u
 VSWITCH=$1 kit=$2
@@ -31,9 +32,8 @@ VSW_PID=$VSW_LAST_PID
 vsw_wait "$VSW_TMP/vsw.log" '^iovmm-vswitch: ready' 30 "$VSW_PID" ||
 	vsw_fail "iovmm-vswitch did not become ready"
 ip -n "$ns" link set "$tap" up || vsw_fail "no tap device $tap"
-vsw_start reflect ip netns exec "$ns" python3 "$(dirname "$0")/../tap-reflect.py" \
-	"$tap" --timeout "$(integ_scale 90)" --ready "$VSW_TMP/ready"
-integ_wait_file -e "$VSW_TMP/ready" 5 || vsw_fail "reflector did not start"
+"$(dirname "$0")/../../../scripts/tap-reflector.sh" attach "$ns" "$tap" ||
+	vsw_fail "cannot attach the tc reflector to $tap"
 
 timeout -k 5 "$(integ_scale 90)" "$qemu" -accel kvm -M microvm,pcie=on,memory-backend=mem \
 	-object memory-backend-memfd,id=mem,size=256M,share=on -m 256 \

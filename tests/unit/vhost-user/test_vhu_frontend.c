@@ -112,10 +112,10 @@ static void teardown(void)
 	ck_assert_int_eq(count_fds(), fds_before);
 }
 
-static void rings(struct vhu_fe_ring *r, uint16_t base)
+static void rings(struct vhost_ring *r, uint16_t base)
 {
 	for (uint32_t i = 0; i < 2; i++)
-		r[i] = (struct vhu_fe_ring){
+		r[i] = (struct vhost_ring){
 			.index = i, .size = RING_SIZE, .base = base,
 			.enabled = true,
 			.desc_gpa = 0x100000 + i * 0x10000,
@@ -136,7 +136,7 @@ static int create(struct vhu_frontend_config *c, char *err)
 
 static int start(uint64_t features, uint16_t base)
 {
-	struct vhu_fe_ring r[2];
+	struct vhost_ring r[2];
 	int ret;
 
 	rings(r, base);
@@ -608,7 +608,7 @@ END_TEST
 START_TEST(bad_rings)
 {
 	struct vhu_frontend_config c = cfg_default();
-	struct vhu_fe_ring r[2];
+	struct vhost_ring r[2];
 	char err[200];
 
 	fb_start(&fb);
