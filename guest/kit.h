@@ -297,24 +297,6 @@ int kit_test_blk_rw(struct kit_result *r);
 int kit_test_virtio_hostile(struct kit_result *r);
 int kit_test_e1000_hostile(struct kit_result *r);
 
-/*
- * lat.c: per-operation latency of the ping-pong modes (pingpong=1). Up to
- * `max` samples of TSC cycles; kit_lat_report() sorts them and adds lat_n,
- * lat_p50_ns and lat_p99_ns (nearest rank; _cycles without a TSC rate).
- */
-struct kit_lat {
-	uint64_t *v;
-	uint64_t n, max;
-};
-
-int kit_lat_init(struct kit_lat *l, uint64_t max);
-static inline void kit_lat_add(struct kit_lat *l, uint64_t cycles)
-{
-	if (l->n < l->max)
-		l->v[l->n++] = cycles;
-}
-void kit_lat_report(struct kit_lat *l, struct kit_result *r);
-
 /* LAPIC helpers (xAPIC MMIO, reachable from CPL3). */
 uint32_t kit_lapic_read(unsigned int reg);
 void kit_lapic_write(unsigned int reg, uint32_t v);

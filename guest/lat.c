@@ -5,7 +5,7 @@
  * is timed with the TSC into an array, and the RESULT line gets the 50th and
  * 99th percentiles (nearest rank) in ns, which `iovmm bench io` reads.
  */
-#include "guest/kit.h"
+#include "guest/lat.h"
 
 int kit_lat_init(struct kit_lat *l, uint64_t max)
 {

@@ -14,6 +14,7 @@
  * read of the read-back pass is timed from submission to completion, and
  * the RESULT line adds reads=, iops_read= and the p50/p99 (lat_*, lat.c).
  */
+#include "guest/lat.h"
 #include "guest/virtio.h"
 
 #define BLK_SECTOR 512

@@ -31,6 +31,7 @@
  * source is the peer's MAC, and every test frame is then addressed to the
  * peer (dst=self) or broadcast, and must come back from the peer to us.
  */
+#include "guest/lat.h"
 #include "guest/nic.h"
 
 #define NET_ETHERTYPE_HI 0x88

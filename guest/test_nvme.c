@@ -30,6 +30,7 @@
  * controller and the VMM still work: a normal Identify (and Read) into RAM
  * must succeed (`after=ok`), else it fails with reason=dead-after-fault.
  */
+#include "guest/lat.h"
 #include "guest/nvme.h"
 
 #define NVME_VENDOR 0x1b36 /* QEMU's NVMe, PF and SR-IOV VF alike */

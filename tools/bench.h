@@ -147,6 +147,8 @@ int bench_kit_ok(const char *who, const char *test, const struct bench_proc *r,
 int bench_iovmm_exits(const struct bench_proc *r, uint64_t *exits);
 /* User + system CPU seconds of a rusage (every thread, reaped children). */
 double bench_rusage_cpu_s(const struct rusage *ru);
+/* utime + stime (clock ticks) of a /proc/PID/stat line: 0 or -EPROTO. */
+int bench_stat_cpu_ticks(const char *stat, uint64_t *ticks);
 /* utime + stime of a running process, all its threads, from /proc: 0,
  * -errno or -EPROTO. */
 int bench_pid_cpu_s(pid_t pid, double *out);

@@ -393,13 +393,26 @@ double bench_rusage_cpu_s(const struct rusage *ru)
  * utime and stime are fields 14 and 15, in clock ticks, summed over every
  * thread of the process.
  */
+int bench_stat_cpu_ticks(const char *stat, uint64_t *ticks)
+{
+	unsigned long long ut, st;
+	const char *p = strrchr(stat, ')');
+
+	/* After ')': state (3), fields 4..13, then utime stime. */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+				"%llu %llu", &ut, &st) != 2)
+		return -EPROTO;
+	*ticks = ut + st;
+	return 0;
+}
+
 int bench_pid_cpu_s(pid_t pid, double *out)
 {
 	char path[64], buf[1024];
-	unsigned long long ut, st;
-	const char *p;
+	uint64_t ticks;
 	size_t n;
 	FILE *f;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "r");
@@ -408,13 +421,10 @@ int bench_pid_cpu_s(pid_t pid, double *out)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* After ')': state (3), then fields 4..13, then utime stime. */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-				"%llu %llu", &ut, &st) != 2)
-		return -EPROTO;
-	*out = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-	return 0;
+	ret = bench_stat_cpu_ticks(buf, &ticks);
+	if (ret == 0)
+		*out = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	return ret;
 }
 
 /* ---- medians and JSON ------------------------------------------------- */
