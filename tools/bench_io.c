@@ -362,23 +362,50 @@ static const char *io_why_not(struct io_cfg *cfg, size_t r, char *buf,
 
 /* ---- one VMM run ----------------------------------------------------- */
 
-/* The kit's command line for row r: a throughput or a ping-pong run. */
+/*
+ * The runs of one measurement: the main run (network: throughput at the
+ * kit's window; storage: ping-pong, which gives IOPS and latency), the
+ * network latency run (ping-pong), and a base run of one operation whose
+ * exits and CPU time (boot, PCI set-up, shutdown) the per-op figures
+ * subtract.
+ */
+enum io_run { IO_RUN_MAIN, IO_RUN_LAT, IO_RUN_BASE };
+
+static uint64_t io_count(const struct io_cfg *cfg, const struct io_row *row,
+			 enum io_run kind)
+{
+	if (kind == IO_RUN_BASE)
+		return 1;
+	if (!row->net)
+		return cfg->blk_count;
+	return kind == IO_RUN_LAT ? cfg->pp_count : cfg->net_count;
+}
+
+/* Operations a run did: frames, or 4 KiB writes + as many reads. */
+static double io_ops(const struct io_cfg *cfg, const struct io_row *row,
+		     enum io_run kind)
+{
+	return (double)io_count(cfg, row, kind) * (row->net ? 1 : 2);
+}
+
+/* The kit's command line for row r and one kind of run. */
 static void io_cmdline(const struct io_cfg *cfg, const struct io_row *row,
-		       bool pingpong, char *buf, size_t len)
+		       enum io_run kind, char *buf, size_t len)
 {
 	const char *nic = row->be == IO_BE_NET_VF ? cfg->vf_nic : row->kit;
+	uint64_t n = io_count(cfg, row, kind);
 
 	if (row->net)
 		snprintf(buf, len, "test=net-loopback %s count=%" PRIu64
-			 " size=%d%s", nic, pingpong ? cfg->pp_count : cfg->net_count,
-			 IO_NET_SIZE, pingpong ? " pingpong=1" : "");
+			 " size=%d%s", nic, n, IO_NET_SIZE,
+			 kind == IO_RUN_LAT ? " pingpong=1" : "");
 	else if (!strcmp(row->kit, "test=nvme"))
 		/* Polled like virtio-blk (irq=0), one page per command. */
 		snprintf(buf, len, "test=nvme count=%" PRIu64 " irq=0 pingpong=1 "
-			 "seed=1", cfg->blk_count);
+			 "seed=1", n);
 	else
 		snprintf(buf, len, "test=blk-rw sectors=%" PRIu64 " pingpong=1 "
-			 "seed=1", cfg->blk_count * 8);
+			 "seed=1", n * 8);
 }
 
 /* The row's parameter for its %s: tap, socket, image or VF. */
@@ -461,15 +488,6 @@ static void io_build_argv(const struct io_cfg *cfg, const struct io_row *row,
 	io_args_split(a, row->qemu, param);
 }
 
-/* Operations a run did: frames, or 4 KiB writes + reads. */
-static double io_ops(const struct io_cfg *cfg, const struct io_row *row,
-		     bool pingpong)
-{
-	if (row->net)
-		return (double)(pingpong ? cfg->pp_count : cfg->net_count);
-	return 2.0 * (double)cfg->blk_count;
-}
-
 /* Starts the row's back-end process, if it has one. */
 static int io_backend_start(const struct io_cfg *cfg, const struct io_row *row,
 			    char *sock, size_t len, struct bench_bg *bg)
@@ -495,18 +513,25 @@ static int io_backend_start(const struct io_cfg *cfg, const struct io_row *row,
 	return ret;
 }
 
+/* What one VMM run gave: the kit's figures and the totals per-op needs. */
+struct io_run_out {
+	double fig[IO_NFIG];	/* IO_EXITS, IO_CPU: totals, not per op */
+};
+
 /*
- * One VMM run of row r; fills the figures it measures (NaN otherwise).
- * Returns 0 when the kit passed.
+ * One VMM run of row r; fills what it measured (NaN otherwise). CPU: the
+ * VMM's rusage (every thread) plus the back end's /proc time over the
+ * run. Returns 0 when the kit passed.
  */
 static int io_sample(const struct io_cfg *cfg, size_t r, int impl,
-		     bool pingpong, double fig[IO_NFIG])
+		     enum io_run kind, struct io_run_out *o)
 {
+	static const char *const kind_name[] = { "", " (ping-pong)", " (base)" };
 	const struct io_row *row = &io_rows[r];
 	const char *test = row->net ? "net-loopback" : row->kit + 5;
 	char cmdline[192], sock[PATH_MAX], who[96];
 	struct bench_bg bg = { 0 };
-	double cpu0 = NAN, cpu1 = NAN, ops = io_ops(cfg, row, pingpong), v;
+	double cpu0 = NAN, cpu1 = NAN, v;
 	struct bench_kvs res;
 	struct bench_proc p;
 	struct io_argv a;
@@ -514,14 +539,14 @@ static int io_sample(const struct io_cfg *cfg, size_t r, int impl,
 	int ret;
 
 	for (int i = 0; i < IO_NFIG; i++)
-		fig[i] = NAN;
+		o->fig[i] = NAN;
 	snprintf(who, sizeof(who), "%s %s%s", io_impl_name[impl], row->id,
-		 pingpong ? " (ping-pong)" : "");
+		 kind_name[kind]);
 	if (io_backend_start(cfg, row, sock, sizeof(sock), &bg))
 		return -EIO;
 	if (bg.pid > 0)
 		bench_pid_cpu_s(bg.pid, &cpu0);
-	io_cmdline(cfg, row, pingpong, cmdline, sizeof(cmdline));
+	io_cmdline(cfg, row, kind, cmdline, sizeof(cmdline));
 	io_build_argv(cfg, row, impl, cmdline, sock, &a);
 	ret = bench_spawn(a.v, cfg->timeout_s, &p);
 	if (bg.pid > 0 && bench_pid_cpu_s(bg.pid, &cpu1) == 0 && !isnan(cpu0))
@@ -533,22 +558,18 @@ static int io_sample(const struct io_cfg *cfg, size_t r, int impl,
 	}
 	ret = bench_kit_ok(who, test, &p, &res);
 	if (ret == 0) {
-		const char *tput = row->net ? "pps" : "iops_read";
-
-		if (!(row->net && pingpong) &&
-		    bench_kv_get_double(&res, tput, &v) == 0)
-			fig[IO_TPUT] = v;
+		if (kind == IO_RUN_MAIN &&
+		    bench_kv_get_double(&res, row->net ? "pps" : "iops_read",
+					&v) == 0)
+			o->fig[IO_TPUT] = v;
 		if (bench_kv_get_double(&res, "lat_p50_ns", &v) == 0)
-			fig[IO_P50] = v / 1e3;
+			o->fig[IO_P50] = v / 1e3;
 		if (bench_kv_get_double(&res, "lat_p99_ns", &v) == 0)
-			fig[IO_P99] = v / 1e3;
-		/* Per op from the run that moved the most operations. */
-		if (!(row->net && pingpong)) {
-			if (impl == IO_IOVMM && bench_iovmm_exits(&p, &exits) == 0)
-				fig[IO_EXITS] = (double)exits / ops;
-			fig[IO_CPU] = (bench_rusage_cpu_s(&p.ru) +
-				       (isnan(cpu1) ? 0 : cpu1)) * 1e6 / ops;
-		}
+			o->fig[IO_P99] = v / 1e3;
+		if (impl == IO_IOVMM && bench_iovmm_exits(&p, &exits) == 0)
+			o->fig[IO_EXITS] = (double)exits;
+		o->fig[IO_CPU] = bench_rusage_cpu_s(&p.ru) +
+				 (isnan(cpu1) ? 0 : cpu1);
 	}
 	bench_proc_free(&p);
 	return ret;
@@ -571,20 +592,38 @@ static bool io_has_qemu(const struct io_cfg *cfg, size_t r)
 	return cfg->qemu && io_rows[r].qemu;
 }
 
-/* One run of row r on one VMM: the throughput and the ping-pong run. */
+/*
+ * One run of row r on one VMM: the base run, the main run and (network)
+ * the latency run. Exits and CPU per operation are the slope between the
+ * base and the main run, so boot and shutdown (QEMU's are much heavier
+ * than iovmm's) do not land on the operations.
+ */
 static void io_measure(const struct io_cfg *cfg, size_t r, int impl,
 		       unsigned run, struct io_data *d)
 {
-	double a[IO_NFIG], b[IO_NFIG];
-	int ret = io_sample(cfg, r, impl, !io_rows[r].net, a);
+	const struct io_row *row = &io_rows[r];
+	double a[IO_NFIG], dops = io_ops(cfg, row, IO_RUN_MAIN) -
+				  io_ops(cfg, row, IO_RUN_BASE);
+	struct io_run_out base, main, lat;
+	int ret = io_sample(cfg, r, impl, IO_RUN_BASE, &base);
 
-	if (ret == 0 && io_rows[r].net) {
-		ret = io_sample(cfg, r, impl, true, b);
-		a[IO_P50] = b[IO_P50];
-		a[IO_P99] = b[IO_P99];
-	}
+	ret |= io_sample(cfg, r, impl, IO_RUN_MAIN, &main);
+	if (row->net)
+		ret |= io_sample(cfg, r, impl, IO_RUN_LAT, &lat);
+	else
+		lat = main;
 	if (ret)
 		d->failures++;
+	a[IO_TPUT] = main.fig[IO_TPUT];
+	a[IO_P50] = lat.fig[IO_P50];
+	a[IO_P99] = lat.fig[IO_P99];
+	for (int f = IO_EXITS; f <= IO_CPU; f++) {
+		double v = (main.fig[f] - base.fig[f]) / dops;
+
+		/* CPU in us; a negative slope is noise: clamp at 0. */
+		v *= f == IO_CPU ? 1e6 : 1;
+		a[f] = dops > 0 && v < 0 ? 0 : dops > 0 ? v : NAN;
+	}
 	for (int f = 0; f < IO_NFIG; f++)
 		d->v[r][impl][f][run] = a[f];
 	if (cfg->raw) {
@@ -1262,6 +1301,7 @@ int bench_io_main(int argc, char **argv)
 			fprintf(stderr, "bench io: %s: %s\n", cfg->json, strerror(-ret));
 		else
 			printf("json: %s\n", cfg->json);
+		fflush(stdout);
 		if (!ret && cfg->chart)
 			io_chart(cfg);
 	}
