@@ -22,6 +22,7 @@ struct ioloop {
 	int epfd;
 	int stop_fd; /* eventfd that wakes the loop to exit */
 	bool running;
+	uint64_t events;   /* handler calls; the I/O thread writes (relaxed) */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	/* lock: lock (the thread copies a handler before calling it) */
@@ -130,6 +131,8 @@ static void *ioloop_thread(void *arg)
 			pthread_mutex_unlock(&loop->lock);
 			if (h.fd < 0)
 				continue;
+			__atomic_store_n(&loop->events, loop->events + 1,
+					 __ATOMIC_RELAXED);
 			if (h.fn(h.opaque, h.fd, evs[i].events) < 0) {
 				pthread_mutex_lock(&loop->lock);
 				ioloop_del_locked(loop, h.fd);
@@ -160,4 +163,9 @@ void ioloop_stop(struct ioloop *loop)
 		log_err("ioloop", "cannot wake the I/O thread: %m");
 	pthread_join(loop->thread, NULL);
 	loop->running = false;
+}
+
+uint64_t ioloop_event_count(const struct ioloop *loop)
+{
+	return __atomic_load_n(&loop->events, __ATOMIC_RELAXED);
 }

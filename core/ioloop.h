@@ -23,5 +23,11 @@ int ioloop_del(struct ioloop *loop, int fd);
 /* Start/stop the thread. stop() waits for it to exit. */
 int ioloop_start(struct ioloop *loop);
 void ioloop_stop(struct ioloop *loop);
+/*
+ * Handler calls so far (any thread): the I/O thread's work, e.g. per
+ * packet on a path the VMM serves and none on one it hands to a vhost
+ * back end.
+ */
+uint64_t ioloop_event_count(const struct ioloop *loop);
 
 #endif

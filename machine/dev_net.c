@@ -2,20 +2,23 @@
 /*
  * NICs: virtio-net served in iovmm and the emulated e1000, both on a
  * network back end (emul-devices/net), and virtio-net whose rings a
- * vhost-user back end serves (vhost-user/net.h).
+ * vhost-user back end or the kernel's vhost-net serves (vhost-user/net.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ioloop.h"
+#include "core/util.h"
 #include "emul-devices/e1000/e1000.h"
 #include "emul-devices/net/backend.h"
 #include "emul-devices/virtio/net.h"
 #include "machine/dev_opts.h"
 #include "machine/devtypes.h"
+#include "vhost-user/kernel.h"
 #include "vhost-user/net.h"
 
 /* A back-end spec: tap:NAME, loopback or null. */
@@ -36,22 +39,46 @@ static int net_check_backend(const char *s, char *err, size_t errlen)
 				 s);
 }
 
+static const char *const net_keys[] = {
+	"backend", "mac", "queues", "ring", "vhost", "vhostfd",
+};
+
 struct net_parse {
 	struct machine_net_opts *o;
 	bool virtio;
+	bool vhost_set;   /* vhost= given */
 };
 
-/* One option of --net virtio|e1000: queues= and ring= are virtio's only. */
+/* vhostfd=N: a descriptor number iovmm inherited. */
+static int net_opt_vhostfd(struct net_parse *p, const char *val, char *err,
+			   size_t errlen)
+{
+	char *end;
+	long fd = strtol(val, &end, 10);
+
+	if (!*val || *end || fd < 0 || fd > INT_MAX)
+		return machine_opt_error(err, errlen,
+					 "vhostfd=%s: expected a file descriptor number",
+					 val);
+	p->o->vhostfd = (int)fd;
+	return 0;
+}
+
+/*
+ * One option of --net virtio|e1000: queues=, ring=, vhost= and vhostfd=
+ * are virtio's only.
+ */
 static int net_opt(void *ctx, int key, const char *val, char *err,
 		   size_t errlen)
 {
 	struct net_parse *p = ctx;
 	struct machine_net_opts *o = p->o;
+	int on;
 
 	if (key >= 2 && !p->virtio)
 		return machine_opt_error(err, errlen,
 					 "%s= conflicts with --net e1000 (virtio only)",
-					 key == 2 ? "queues" : "ring");
+					 net_keys[key]);
 	switch (key) {
 	case 0:
 		if (net_check_backend(val, err, errlen))
@@ -63,15 +90,52 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 		return machine_opt_mac(val, o->mac, err, errlen);
 	case 2:
 		return machine_opt_queues(val, &o->queues, err, errlen);
-	default:
+	case 3:
 		return machine_opt_ring(val, &o->packed, err, errlen);
+	case 4:
+		on = machine_opt_bool(val, true);
+		if (on < 0)
+			return machine_opt_error(err, errlen,
+						 "vhost=%s: expected on or off", val);
+		o->vhost = on;
+		p->vhost_set = true;
+		return 0;
+	default:
+		return net_opt_vhostfd(p, val, err, errlen);
 	}
+}
+
+/*
+ * vhost-net serves one queue pair of split rings on a tap (vhost-user/
+ * kernel.h); vhostfd= implies vhost=on, as in QEMU.
+ */
+static int net_check_vhost(struct net_parse *p, char *err, size_t errlen)
+{
+	struct machine_net_opts *o = p->o;
+
+	if (o->vhostfd >= 0) {
+		if (p->vhost_set && !o->vhost)
+			return machine_opt_error(err, errlen,
+						 "--net virtio: vhostfd= conflicts with vhost=off");
+		o->vhost = true;
+	}
+	if (!o->vhost)
+		return 0;
+	if (strncmp(o->backend, "tap:", 4))
+		return machine_opt_error(err, errlen,
+					 "--net virtio: vhost=on needs backend=tap:NAME (the kernel's vhost-net serves a tap)");
+	if (o->packed)
+		return machine_opt_error(err, errlen,
+					 "--net virtio: vhost=on serves split rings only (drop ring=packed)");
+	if (o->queues > 1)
+		return machine_opt_error(err, errlen,
+					 "--net virtio: vhost=on serves one queue pair (drop queues=)");
+	return 0;
 }
 
 static int net_parse(const char *opts, bool virtio, void **out, char *err,
 		     size_t errlen)
 {
-	static const char *const keys[] = { "backend", "mac", "queues", "ring" };
 	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio };
 	int ret;
 
@@ -79,12 +143,15 @@ static int net_parse(const char *opts, bool virtio, void **out, char *err,
 		return -ENOMEM;
 	*out = p.o;
 	p.o->queues = 1;
-	ret = machine_opt_parse(opts, "--net", keys, 4, net_opt,
-				&p, err, errlen);
+	p.o->vhostfd = -1;
+	ret = machine_opt_parse(opts, "--net", net_keys, ARRAY_SIZE(net_keys),
+				net_opt, &p, err, errlen);
 	if (!ret && !p.o->backend[0])
 		return machine_opt_error(err, errlen,
 					 "--net %s: backend= is required (tap:NAME, loopback or null)",
 					 virtio ? "virtio" : "e1000");
+	if (!ret)
+		ret = net_check_vhost(&p, err, errlen);
 	return ret;
 }
 
@@ -109,8 +176,19 @@ static int net_check(const void *opts, char *err, size_t errlen)
 	const struct machine_net_opts *o = opts;
 	struct net_backend *be;
 	struct ioloop *io;
-	int ret = ioloop_create(&io);
+	int ret;
 
+	/* vhost=on: /dev/vhost-net, or the fd given, before /dev/kvm. */
+	if (o->vhost && o->vhostfd >= 0 && fcntl(o->vhostfd, F_GETFD) < 0)
+		return machine_opt_error(err, errlen,
+					 "vhostfd=%d: not an open file descriptor",
+					 o->vhostfd);
+	if (o->vhost && o->vhostfd < 0) {
+		ret = vhk_host_check(err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = ioloop_create(&io);
 	if (ret) {
 		snprintf(err, errlen, "I/O loop: %s", strerror(-ret));
 		return ret;
@@ -119,6 +197,27 @@ static int net_check(const void *opts, char *err, size_t errlen)
 	if (!ret)
 		net_backend_destroy(be);
 	ioloop_destroy(io);
+	return ret;
+}
+
+/* vhost=on: the same device as vhost-user's, on the kernel's vhost-net. */
+static int vhost_net_dev_create(struct machine *m,
+				const struct machine_net_opts *o,
+				struct pci_dev **dev, char *err, size_t errlen)
+{
+	struct pci_dev_ctx ctx = machine_pci_ctx(m);
+	struct vhu_net_config ncfg = {
+		.tap = o->backend + 4,
+		.vhost_fd = o->vhostfd,
+		.queues = 1,
+	};
+	struct vhu_net *n;
+	int ret;
+
+	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
+	ret = vhu_net_create(&ctx, &ncfg, &n, err, errlen);
+	if (!ret)
+		*dev = vhu_net_pci(n);
 	return ret;
 }
 
@@ -136,6 +235,8 @@ static int virtio_net_dev_create(struct machine *m, const void *opts,
 	struct virtio_net *n;
 	int ret;
 
+	if (o->vhost)
+		return vhost_net_dev_create(m, o, dev, err, errlen);
 	machine_nic_mac(m, o->has_mac ? o->mac : NULL, ncfg.mac);
 	ret = virtio_net_create(&ctx, &ncfg, &n, err, errlen);
 	if (!ret)
@@ -147,10 +248,14 @@ const struct machine_device_type machine_virtio_net = {
 	.name = "virtio-net",
 	.front = MACHINE_FRONT_NET,
 	.model = "virtio",
-	.usage = "--net virtio,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]",
+	.usage = "--net virtio,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]"
+		 "[,vhost=on][,vhostfd=N]",
 	.help = "virtio-net served in iovmm. BACKEND: tap:NAME (a Linux tap "
 		"device), loopback (frames sent come back), null (sink); "
-		"queues=: 1-8 queue pairs",
+		"queues=: 1-8 queue pairs. vhost=on (tap only, one queue pair, "
+		"split rings): the host kernel's vhost-net serves the rings, "
+		"kicks and interrupts bypass iovmm; vhostfd=N: use an inherited "
+		"/dev/vhost-net fd instead of opening it",
 	.nic = true,
 	.parse = virtio_net_parse,
 	.free_opts = free,

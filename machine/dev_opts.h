@@ -11,7 +11,10 @@
 
 #include "sriov/sriov.h"
 
-/* --net virtio|e1000,backend=...[,mac=][,queues=N][,ring=split|packed] */
+/*
+ * --net virtio|e1000,backend=...[,mac=][,queues=N][,ring=split|packed]
+ * [,vhost=on|off][,vhostfd=N] (vhost: virtio with a tap only)
+ */
 #define MACHINE_BACKEND_MAX 64
 struct machine_net_opts {
 	char backend[MACHINE_BACKEND_MAX]; /* "tap:NAME", "loopback" or "null" */
@@ -19,6 +22,9 @@ struct machine_net_opts {
 	bool has_mac;     /* else the machine picks 52:54:00:12:34:(56+n) */
 	unsigned queues;  /* queue pairs (virtio only), 1..8 */
 	bool packed;      /* virtio: offer VIRTIO_F_RING_PACKED */
+	bool vhost;       /* virtio: the kernel's vhost-net serves the rings */
+	int vhostfd;      /* with vhost: a /dev/vhost-net fd the caller
+			   * opened (inherited); -1: iovmm opens it */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ioloop.h"
 #include "core/vm.h"
 #include "machine/machine.h"
 #include "tools/stats.h"
@@ -34,10 +35,11 @@ void stats_print(FILE *out, const struct machine *m)
 	fprintf(out,
 		"iovmm-stats: rss_hwm_kb=%ld rss_anon_kb=%ld rss_file_kb=%ld "
 		"rss_shmem_kb=%ld guest_ram_touched_kb=%" PRIu64
-		" exits=%" PRIu64 "\n",
+		" exits=%" PRIu64 " io_events=%" PRIu64 "\n",
 		status_kb(buf, "VmHWM:"), status_kb(buf, "RssAnon:"),
 		status_kb(buf, "RssFile:"), status_kb(buf, "RssShmem:"),
-		vm_guest_ram_resident(vm) >> 10, vm_exit_count(vm));
+		vm_guest_ram_resident(vm) >> 10, vm_exit_count(vm),
+		ioloop_event_count(vm_parts(vm)->io));
 	machine_vfio_dma_stats(m, &dma_entries, &dma_bytes, &dma_ns);
 	if (dma_entries)
 		fprintf(out, "iovmm-vfio: dma_entries=%u dma_mib=%" PRIu64

@@ -24,13 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "core/iov.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "emul-devices/net/backend.h"
 #include "emul-devices/virtio/net_ctrl.h"
 #include "emul-devices/virtio/virtio.h"
 #include "vhost-user/frontend.h"
+#include "vhost-user/kernel.h"
 #include "vhost-user/net.h"
 
 /* Feature bits (§5.1.3). */
@@ -72,9 +77,29 @@ struct vhu_net_cfg {
 	uint16_t max_virtqueue_pairs;
 } __attribute__((packed));
 
+struct vhu_net;
+
+/*
+ * Who serves the rings: a vhost-user back end through the front end, or
+ * the kernel's vhost-net. Both start and stop the rings through the same
+ * hand-over (vhost.h); they differ in connection handling.
+ */
+struct vn_backend_ops {
+	int (*start)(struct vhu_net *n, const struct vhost_ring *rings,
+		     unsigned nr);
+	int (*stop)(struct vhu_net *n);
+	bool (*connected)(const struct vhu_net *n);
+	bool (*started)(const struct vhu_net *n);
+};
+
 struct vhu_net {
 	struct virtio_dev vdev;
-	struct vhu_frontend *fe;       /* owned */
+	const struct vn_backend_ops *be;
+	struct vhu_frontend *fe;       /* owned; vhost-user only */
+	struct vhk *vhk;               /* owned; kernel vhost-net only */
+	int err_fd[VHK_NR_VRINGS];     /* kernel: ring error eventfds; owned */
+	bool err_polled;               /* err_fd are on the I/O loop */
+	struct ioloop *io;             /* borrowed */
 	unsigned max_pairs;
 	uint8_t mac[6];
 	char name[32];
@@ -86,6 +111,8 @@ struct vhu_net {
 	bool mq;                       /* MQ negotiated */
 	unsigned curr_pairs;           /* VQ_PAIRS_SET; 1 after reset */
 	uint64_t ctrl_cmds;
+	uint64_t starts;               /* kernel: ring starts */
+	uint64_t ring_errors;          /* kernel: VHOST_SET_VRING_ERR signals */
 	struct virtq_elem elem;        /* control queue scratch */
 };
 
@@ -146,14 +173,15 @@ static int vn_start(struct vhu_net *n, bool restore)
 			.desc_gpa = qi.desc, .avail_gpa = qi.driver,
 			.used_gpa = qi.device,
 			.kick_fd = qi.kick_fd, .call_fd = qi.call_fd,
+			.err_fd = q < VHK_NR_VRINGS ? n->err_fd[q] : -1,
 		};
 	}
 	if (!nr) {
 		/* A driver with no data queue: nothing for the back end. */
-		vn_set_link(n, vhu_fe_connected(n->fe));
+		vn_set_link(n, n->be->connected(n));
 		return 0;
 	}
-	ret = vhu_fe_start(n->fe, n->vdev.features, rings, nr, n->vdev.status);
+	ret = n->be->start(n, rings, nr);
 	if (ret) {
 		if (ret != -ENOTCONN)
 			log_warn(n->name, "cannot start the back end's rings: %s",
@@ -163,6 +191,107 @@ static int vn_start(struct vhu_net *n, bool restore)
 	}
 	n->ever_started = true;
 	vn_set_link(n, true);
+	return 0;
+}
+
+/* ---- the two back ends ---- */
+
+static int vn_user_start(struct vhu_net *n, const struct vhost_ring *rings,
+			 unsigned nr)
+{
+	return vhu_fe_start(n->fe, n->vdev.features, rings, nr, n->vdev.status);
+}
+
+static int vn_user_stop(struct vhu_net *n)
+{
+	return vhu_fe_stop(n->fe, NULL, false);
+}
+
+static bool vn_user_connected(const struct vhu_net *n)
+{
+	return vhu_fe_connected(n->fe);
+}
+
+static bool vn_user_started(const struct vhu_net *n)
+{
+	return vhu_fe_started(n->fe);
+}
+
+static const struct vn_backend_ops vn_user_ops = {
+	.start = vn_user_start,
+	.stop = vn_user_stop,
+	.connected = vn_user_connected,
+	.started = vn_user_started,
+};
+
+/*
+ * The kernel checks what it is given against the memory table (ring
+ * addresses, alignment) that the guest chose: a refusal is the guest's
+ * doing, so the device fails (DEVICE_NEEDS_RESET) rather than waiting
+ * for a back end that will never take those rings.
+ */
+static int vn_kernel_start(struct vhu_net *n, const struct vhost_ring *rings,
+			   unsigned nr)
+{
+	struct vhost_dev *d = vhk_dev(n->vhk);
+	char why[96];
+	int ret;
+
+	ret = vhost_dev_start(d, n->vdev.features, rings, nr, n->vdev.status);
+	if (ret) {
+		vhost_dev_stop(d, NULL);
+		snprintf(why, sizeof(why), "vhost-net refused the rings: %s",
+			 strerror(-ret));
+		virtio_dev_fail(&n->vdev, why);
+		return ret;
+	}
+	n->starts++;
+	log_info(n->name, "%u vring(s) started on the kernel's vhost-net", nr);
+	return 0;
+}
+
+/* VHOST_NET_SET_BACKEND -1 and VHOST_GET_VRING_BASE per ring: once they
+ * return, the kernel's worker no longer touches the rings. */
+static int vn_kernel_stop(struct vhu_net *n)
+{
+	int ret = vhost_dev_stop(vhk_dev(n->vhk), NULL);
+
+	if (ret)
+		log_err(n->name, "cannot stop the kernel's rings: %s",
+			strerror(-ret));
+	return ret;
+}
+
+static bool vn_kernel_connected(const struct vhu_net *n)
+{
+	return true; /* the kernel does not go away */
+}
+
+static bool vn_kernel_started(const struct vhu_net *n)
+{
+	return vhk_dev(n->vhk)->started;
+}
+
+static const struct vn_backend_ops vn_kernel_ops = {
+	.start = vn_kernel_start,
+	.stop = vn_kernel_stop,
+	.connected = vn_kernel_connected,
+	.started = vn_kernel_started,
+};
+
+/* VHOST_SET_VRING_ERR fired (I/O thread): the kernel met a ring it could
+ * not use (a descriptor outside guest RAM...) and stopped serving it. */
+static int vn_ring_error(void *opaque, int fd, uint32_t events)
+{
+	struct vhu_net *n = opaque;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	pthread_mutex_lock(&n->vdev.lock);
+	n->ring_errors++;
+	virtio_dev_fail(&n->vdev, "vhost-net reported a ring error");
+	pthread_mutex_unlock(&n->vdev.lock);
 	return 0;
 }
 
@@ -196,7 +325,7 @@ static uint8_t vn_set_pairs(struct vhu_net *n, uint16_t pairs)
 	if (pairs < 1 || pairs > n->max_pairs)
 		return VIRTIO_NET_ERR;
 	n->curr_pairs = pairs;
-	if (!vhu_fe_started(n->fe))
+	if (!n->fe || !vhu_fe_started(n->fe))
 		return VIRTIO_NET_OK; /* applied when the rings start */
 	for (unsigned q = 0; q < 2 * n->max_pairs; q++) {
 		/* -EINVAL: a ring the driver did not enable; skipped. */
@@ -296,12 +425,12 @@ static void vn_reset(struct virtio_dev *dev)
 {
 	struct vhu_net *n = vn_of(dev);
 
-	vhu_fe_stop(n->fe, NULL, false);
+	n->be->stop(n);
 	n->active = false;
 	n->ever_started = false;
 	n->mq = false;
 	n->curr_pairs = 1;
-	n->link = vhu_fe_connected(n->fe) ? VIRTIO_NET_S_LINK_UP : 0;
+	n->link = n->be->connected(n) ? VIRTIO_NET_S_LINK_UP : 0;
 }
 
 static void vn_destroy(struct virtio_dev *dev)
@@ -325,18 +454,20 @@ static int vn_check_cfg(const struct vhu_net_config *cfg, char *err,
 {
 	static const uint8_t zero[6];
 	unsigned pairs = cfg->queues ? cfg->queues : 1;
+	bool sock = cfg->socket && cfg->socket[0], tap = cfg->tap && cfg->tap[0];
 
-	if (!cfg->socket || !cfg->socket[0]) {
-		snprintf(err, errlen, "vhost-user: socket= is required");
+	if (sock == tap) {
+		snprintf(err, errlen, "vhost: exactly one of a vhost-user socket and a tap is required");
 		return -EINVAL;
 	}
-	if (pairs > VHU_NET_MAX_PAIRS) {
-		snprintf(err, errlen, "vhost-user: queues must be 1..%u",
-			 VHU_NET_MAX_PAIRS);
+	if (pairs > (tap ? 1 : VHU_NET_MAX_PAIRS)) {
+		snprintf(err, errlen, "%s: queues must be 1..%u",
+			 tap ? "vhost-net" : "vhost-user",
+			 tap ? 1 : VHU_NET_MAX_PAIRS);
 		return -EINVAL;
 	}
 	if ((cfg->mac[0] & 1) || !memcmp(cfg->mac, zero, 6)) {
-		snprintf(err, errlen, "vhost-user: MAC address is multicast or zero");
+		snprintf(err, errlen, "vhost: MAC address is multicast or zero");
 		return -EINVAL;
 	}
 	return 0;
@@ -352,64 +483,125 @@ static uint64_t vn_host_features(const struct vhu_net *n, uint64_t offer)
 	return f;
 }
 
-int vhu_net_create(const struct pci_dev_ctx *ctx,
-		   const struct vhu_net_config *cfg, struct vhu_net **out,
-		   char *err, size_t errlen)
+/* vhost-user: connect to (or wait for) the back end. Its offer. */
+static int vn_connect_user(struct vhu_net *n, const struct pci_dev_ctx *ctx,
+			   const struct vhu_net_config *cfg, uint64_t *offer,
+			   char *err, size_t errlen)
 {
-	struct gmem *mem = ctx->mem;
-	struct ioloop *io = ctx->io;
-	struct vhu_frontend_config fcfg;
-	struct vhu_net *n;
-	char why[200];
-	int ret;
-
-	*out = NULL;
-	ret = vn_check_cfg(cfg, err, errlen);
-	if (ret)
-		return ret;
-	n = calloc(1, sizeof(*n));
-	if (!n) {
-		snprintf(err, errlen, "vhost-user: out of memory");
-		return -ENOMEM;
-	}
-	n->max_pairs = cfg->queues ? cfg->queues : 1;
-	n->curr_pairs = 1;
-	memcpy(n->mac, cfg->mac, 6);
-	snprintf(n->name, sizeof(n->name), "%s",
-		 cfg->name ? cfg->name : "vhost-user-net");
-	fcfg = (struct vhu_frontend_config){
+	struct vhu_frontend_config fcfg = {
 		.path = cfg->socket, .server = cfg->server, .name = n->name,
 		.nr_vrings = 2 * n->max_pairs, .nr_pairs = n->max_pairs,
-		.features = VHU_NET_BACKEND_BITS, .mem = mem, .io = io,
+		.features = VHU_NET_BACKEND_BITS, .mem = ctx->mem, .io = ctx->io,
 		.lock = &n->vdev.lock, .ops = &vn_fe_ops, .opaque = n,
 		.timeout_ms = cfg->timeout_ms,
 		.cancel_fd = cfg->cancel_fd,
 	};
+	char why[200];
+	int ret;
+
+	n->be = &vn_user_ops;
 	ret = vhu_fe_create(&fcfg, &n->fe, why, sizeof(why));
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", n->name, why);
-		goto fail;
+		return ret;
 	}
+	*offer = vhu_fe_backend_features(n->fe);
+	return 0;
+}
+
+/*
+ * Kernel vhost-net: the tap (with virtio-net headers, which vhost-net
+ * passes through), /dev/vhost-net, and one error eventfd per ring.
+ */
+static int vn_connect_kernel(struct vhu_net *n, const struct pci_dev_ctx *ctx,
+			     const struct vhu_net_config *cfg, uint64_t *offer,
+			     char *err, size_t errlen)
+{
+	char why[200];
+	bool vnet;
+	int tap, ret;
+
+	n->be = &vn_kernel_ops;
+	tap = net_tap_open(cfg->tap, &vnet, why, sizeof(why));
+	if (tap < 0) {
+		snprintf(err, errlen, "%s: %s", n->name, why);
+		return tap;
+	}
+	if (!vnet) {
+		close(tap);
+		snprintf(err, errlen, "%s: tap %s: no IFF_VNET_HDR, which vhost-net needs",
+			 n->name, cfg->tap);
+		return -EOPNOTSUPP;
+	}
+	ret = vhk_create(&(struct vhk_config){
+		.vhost_fd = cfg->vhost_fd > 0 ? cfg->vhost_fd : -1,
+		.tap_fd = tap, .mem = ctx->mem, .name = n->name,
+	}, &n->vhk, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", n->name, why);
+		return ret;
+	}
+	for (unsigned i = 0; i < VHK_NR_VRINGS; i++) {
+		n->err_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (n->err_fd[i] < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: eventfd: %s", n->name,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	*offer = vhk_features(n->vhk);
+	return 0;
+}
+
+/* The kernel's ring errors, watched once the device lock exists. */
+static int vn_watch_errors(struct vhu_net *n)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < VHK_NR_VRINGS && !ret && n->io; i++) {
+		ret = ioloop_add(n->io, n->err_fd[i], EPOLLIN, vn_ring_error, n);
+		if (ret)
+			while (i--)
+				ioloop_del(n->io, n->err_fd[i]);
+	}
+	n->err_polled = !ret && n->io;
+	return ret;
+}
+
+/* The back end is there: the device, then what watches the back end. */
+static int vn_init_dev(struct vhu_net *n, const struct pci_dev_ctx *ctx,
+		       uint64_t offer, char *err, size_t errlen)
+{
+	int ret;
+
 	n->link = VIRTIO_NET_S_LINK_UP;
 	n->vdev = (struct virtio_dev){
 		.ops = &vn_ops,
 		.name = n->name,
 		.device_id = 1,
 		.pci_class = 0x0200,
-		.host_features = vn_host_features(n, vhu_fe_backend_features(n->fe)),
+		.host_features = vn_host_features(n, offer),
 		.cfg_size = sizeof(struct vhu_net_cfg),
 		.nr_queues = n->max_pairs > 1 ? 2 * n->max_pairs + 1 : 2,
 		.queue_max_size = VHU_NET_QUEUE_SIZE,
-		.mem = mem,
+		.mem = ctx->mem,
 		.external_queues = BIT(2 * n->max_pairs) - 1,
 	};
 	ret = virtio_dev_init(&n->vdev, &(struct virtio_transport_ctx){
-		.kind = VIRTIO_TRANSPORT_PCI, .irq = ctx->irq, .io = io,
+		.kind = VIRTIO_TRANSPORT_PCI, .irq = ctx->irq, .io = ctx->io,
 	});
 	if (ret) {
 		snprintf(err, errlen, "%s: virtio transport: %s", n->name,
 			 strerror(-ret));
-		goto fail;
+		return ret;
+	}
+	if (n->vhk) {
+		ret = vn_watch_errors(n);
+		if (ret)
+			snprintf(err, errlen, "%s: ioloop_add: %s", n->name,
+				 strerror(-ret));
+		return ret;
 	}
 	/*
 	 * vdev.lock exists now: the front-end may take it. A failure here
@@ -419,11 +611,44 @@ int vhu_net_create(const struct pci_dev_ctx *ctx,
 	if (ret)
 		log_err(n->name, "cannot watch the back end (%s): no reconnection",
 			strerror(-ret));
+	return 0;
+}
+
+int vhu_net_create(const struct pci_dev_ctx *ctx,
+		   const struct vhu_net_config *cfg, struct vhu_net **out,
+		   char *err, size_t errlen)
+{
+	bool kernel = cfg->tap && cfg->tap[0];
+	struct vhu_net *n;
+	uint64_t offer;
+	int ret;
+
+	*out = NULL;
+	ret = vn_check_cfg(cfg, err, errlen);
+	if (ret)
+		return ret;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "vhost: out of memory");
+		return -ENOMEM;
+	}
+	n->err_fd[0] = n->err_fd[1] = -1;
+	n->io = ctx->io;
+	n->max_pairs = cfg->queues ? cfg->queues : 1;
+	n->curr_pairs = 1;
+	memcpy(n->mac, cfg->mac, 6);
+	snprintf(n->name, sizeof(n->name), "%s", cfg->name ? cfg->name :
+		 kernel ? "vhost-net" : "vhost-user-net");
+	ret = kernel ? vn_connect_kernel(n, ctx, cfg, &offer, err, errlen) :
+		       vn_connect_user(n, ctx, cfg, &offer, err, errlen);
+	if (!ret)
+		ret = vn_init_dev(n, ctx, offer, err, errlen);
+	if (ret) {
+		vhu_net_destroy(n);
+		return ret;
+	}
 	*out = n;
 	return 0;
-fail:
-	vhu_net_destroy(n);
-	return ret;
 }
 
 void vhu_net_destroy(struct vhu_net *n)
@@ -431,24 +656,36 @@ void vhu_net_destroy(struct vhu_net *n)
 	if (!n)
 		return;
 	virtio_dev_exit(&n->vdev);
+	for (unsigned i = 0; i < VHK_NR_VRINGS; i++) {
+		if (n->err_polled)
+			ioloop_del(n->io, n->err_fd[i]);
+		if (n->err_fd[i] >= 0)
+			close(n->err_fd[i]);
+	}
+	/* Closing the vhost fd stops the kernel's rings. */
+	vhk_destroy(n->vhk);
 	vhu_fe_destroy(n->fe);
 	free(n);
 }
 
 void vhu_net_get_stats(struct vhu_net *n, struct vhu_net_stats *out)
 {
-	struct vhu_fe_stats fs;
+	struct vhu_fe_stats fs = { .starts = 0 };
 
 	pthread_mutex_lock(&n->vdev.lock);
-	vhu_fe_get_stats(n->fe, &fs);
+	if (n->fe)
+		vhu_fe_get_stats(n->fe, &fs);
+	else
+		fs = (struct vhu_fe_stats){ .connects = 1, .starts = n->starts };
 	*out = (struct vhu_net_stats){
-		.connected = vhu_fe_connected(n->fe),
-		.started = vhu_fe_started(n->fe),
+		.connected = n->be->connected(n),
+		.started = n->be->started(n),
 		.link_up = n->link & VIRTIO_NET_S_LINK_UP,
 		.connects = fs.connects,
 		.disconnects = fs.disconnects,
 		.starts = fs.starts,
 		.ctrl_cmds = n->ctrl_cmds,
+		.ring_errors = n->ring_errors,
 	};
 	pthread_mutex_unlock(&n->vdev.lock);
 }

@@ -43,7 +43,13 @@ struct vhu_net;
 #define VHU_NET_QUEUE_SIZE 1024 /* largest ring the driver may choose */
 
 struct vhu_net_config {
+	/* Exactly one of socket (vhost-user) and tap (kernel vhost-net). */
 	const char *socket;   /* AF_UNIX path of the back end; borrowed */
+	const char *tap;      /* tap interface the kernel's vhost-net serves
+			       * the rings on (queues 1); borrowed */
+	int vhost_fd;         /* with tap: a pre-opened /dev/vhost-net whose
+			       * ownership passes to the device (also on
+			       * failure); -1 or 0: open /dev/vhost-net */
 	bool server;          /* listen on socket (wait for the back end at
 			       * start) instead of connecting to it */
 	unsigned queues;      /* queue pairs, 1..VHU_NET_MAX_PAIRS; 0 means 1 */
@@ -62,6 +68,7 @@ struct vhu_net_stats {
 	uint64_t disconnects;
 	uint64_t starts;      /* ring starts (DRIVER_OK, reconnections) */
 	uint64_t ctrl_cmds;   /* control-queue commands handled */
+	uint64_t ring_errors; /* kernel vhost-net: VHOST_SET_VRING_ERR signals */
 };
 
 /*

@@ -99,4 +99,13 @@ void net_backend_rx_ready(struct net_backend *be);
 void net_backend_stats(const struct net_backend *be,
 		       struct net_backend_stats *out);
 
+/*
+ * Open tap device ifname as the tap back end does (IFF_TAP | IFF_NO_PI,
+ * IFF_VNET_HDR when the kernel has it, with *has_vnet set, a 12-byte
+ * header, no offloads; non-blocking) and return the fd (the caller owns
+ * it), for users that hand the tap to someone else (the kernel's vhost-net,
+ * vhost-user/kernel.h). -errno with a one-line reason in err.
+ */
+int net_tap_open(const char *ifname, bool *has_vnet, char *err, size_t errlen);
+
 #endif

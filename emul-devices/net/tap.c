@@ -236,15 +236,15 @@ static const struct net_backend_ops tap_ops = {
 	.destroy = tap_destroy,
 };
 
-static int tap_open(struct net_tap *tap, const char *ifname, char *err,
-		    size_t errlen)
+int net_tap_open(const char *ifname, bool *has_vnet, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	unsigned int features = 0;
-	int hdr_len = NET_VNET_HDR_LEN, e;
+	int hdr_len = NET_VNET_HDR_LEN, e, fd;
 
-	tap->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (tap->fd < 0) {
+	*has_vnet = false;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		e = errno;
 		snprintf(err, errlen, "tap %s: /dev/net/tun: %s", ifname,
 			 e == EACCES || e == EPERM ? "permission denied" :
@@ -253,12 +253,12 @@ static int tap_open(struct net_tap *tap, const char *ifname, char *err,
 			 strerror(e));
 		return -e;
 	}
-	if (ioctl(tap->fd, TUNGETFEATURES, &features) == 0 &&
+	if (ioctl(fd, TUNGETFEATURES, &features) == 0 &&
 	    (features & IFF_VNET_HDR))
-		tap->has_vnet = true;
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (tap->has_vnet ? IFF_VNET_HDR : 0);
+		*has_vnet = true;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (*has_vnet ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
 		snprintf(err, errlen, "tap %s: %s", ifname,
 			 e == EBUSY ? "device busy (opened by another process?)" :
@@ -268,23 +268,25 @@ static int tap_open(struct net_tap *tap, const char *ifname, char *err,
 			 e == EINVAL ? "cannot attach (exists but is not a tap?)" :
 			 e == ENODEV || e == ENOENT ? "no such device" :
 			 strerror(e));
-		return -e;
+		goto fail;
 	}
-	if (tap->has_vnet &&
-	    ioctl(tap->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+	if (*has_vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
 		e = errno;
 		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname,
 			 strerror(e));
-		return -e;
+		goto fail;
 	}
 	/* Start with no offloads: the kernel completes checksums for us. */
-	if (ioctl(tap->fd, TUNSETOFFLOAD, 0UL) < 0 && tap->has_vnet) {
+	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 && *has_vnet) {
 		e = errno;
 		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", ifname,
 			 strerror(e));
-		return -e;
+		goto fail;
 	}
-	return 0;
+	return fd;
+fail:
+	close(fd);
+	return -e;
 }
 
 int net_tap_create(const char *ifname, struct ioloop *io,
@@ -300,9 +302,10 @@ int net_tap_create(const char *ifname, struct ioloop *io,
 	net_backend_init(&tap->be, &tap_ops, io, ifname);
 	tap->fd = -1;
 	tap->kick_fd = -1;
-	ret = tap_open(tap, ifname, err, errlen);
+	ret = net_tap_open(ifname, &tap->has_vnet, err, errlen);
 	if (ret < 0)
 		goto fail;
+	tap->fd = ret;
 	tap->rx_buf = malloc(TAP_BUF_LEN);
 	tap->tx_buf = malloc(TAP_BUF_LEN);
 	tap->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
