@@ -912,6 +912,12 @@ static void io_print(const struct io_cfg *cfg, const struct io_data *d)
 	       "netns reflected in the kernel (tc mirred), both VMMs; ratio = "
 	       "iovmm/qemu\n");
 	for (int net = 1; net >= 0; net--) {
+		bool any = false;
+
+		for (size_t r = 0; r < IO_NROWS; r++)
+			any |= cfg->row_on[r] && io_rows[r].net == (net == 1);
+		if (!any)
+			continue;
 		printf("%-34s %-5s %-22s %-20s %-20s %-18s %s\n",
 		       net ? "network" : "storage", "VMM",
 		       net ? "Mpps" : "kIOPS (4 KiB read)", "p50 us", "p99 us",
