@@ -54,8 +54,9 @@ NESTED = $(shell tests/nested/kvm-usable >/dev/null && [ "$$IOVMM_IN_LAB" != 1 ]
 bench: build
 	$(NESTED) sh -c '$(IOVMM) bench exits --json bench-exits.json && \
 		$(IOVMM) bench net --json bench-net.json && \
-		$(IOVMM) bench vhost --json bench-vhost.json'
-	tools/bench-chart.py bench-exits.json bench-net.json bench-vhost.json
+		$(IOVMM) bench vhost --json bench-vhost.json && \
+		$(IOVMM) bench io --no-chart --json bench-io.json'
+	tools/bench-chart.py bench-exits.json bench-net.json bench-vhost.json bench-io.json
 
 # Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
 lab: build

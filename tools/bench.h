@@ -215,6 +215,14 @@ int bench_bg_start(char *const argv[], const char *log, struct bench_bg *bg);
 int bench_bg_wait(struct bench_bg *bg, const char *needle, double timeout_s);
 /* SIGINT, up to 10 s to exit, then SIGKILL. Returns the wait status. */
 int bench_bg_stop(struct bench_bg *bg);
+/*
+ * iovmm-vswitch serving one vhost-user socket in loopback mode, its
+ * forwarding lcore on CPU 0 (main lcore, asleep, on CPU 1), output to log;
+ * returns once it says it is ready: 0, or bench_bg_start/_wait's error
+ * (the caller shows the log and stops it).
+ */
+int bench_vswitch_start(const char *vswitch, const char *sock, const char *log,
+			struct bench_bg *bg);
 /* The first 2 MiB of a file, NUL-terminated (free() it), or NULL. */
 char *bench_slurp(const char *path);
 /* "<who>: <what>; end of <path>:" and the last 15 lines, on stderr. */

@@ -492,7 +492,7 @@ static void io_build_argv(const struct io_cfg *cfg, const struct io_row *row,
 static int io_backend_start(const struct io_cfg *cfg, const struct io_row *row,
 			    char *sock, size_t len, struct bench_bg *bg)
 {
-	char log[PATH_MAX], port[PATH_MAX + 8];
+	char log[PATH_MAX];
 	int ret;
 
 	snprintf(sock, len, "%s/vh.sock", cfg->dir);
@@ -500,12 +500,7 @@ static int io_backend_start(const struct io_cfg *cfg, const struct io_row *row,
 		return 0;
 	unlink(sock);
 	snprintf(log, sizeof(log), "%s/vswitch.log", cfg->dir);
-	snprintf(port, sizeof(port), "vhost:%s", sock);
-	char *const argv[] = { (char *)cfg->vswitch, "--lcores", "0@1,1@0", "--",
-			       "--port", port, "--mode", "loopback", NULL };
-	ret = bench_bg_start(argv, log, bg);
-	if (!ret)
-		ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
+	ret = bench_vswitch_start(cfg->vswitch, sock, log, bg);
 	if (ret) {
 		bench_bg_show_log("bench io", "iovmm-vswitch did not start", log);
 		bench_bg_stop(bg);
@@ -620,9 +615,10 @@ static void io_measure(const struct io_cfg *cfg, size_t r, int impl,
 	for (int f = IO_EXITS; f <= IO_CPU; f++) {
 		double v = (main.fig[f] - base.fig[f]) / dops;
 
-		/* CPU in us; a negative slope is noise: clamp at 0. */
+		/* CPU in us. A negative slope means the base run's noise
+		 * outweighed the operations: no figure rather than a 0. */
 		v *= f == IO_CPU ? 1e6 : 1;
-		a[f] = dops > 0 && v < 0 ? 0 : dops > 0 ? v : NAN;
+		a[f] = dops > 0 && v >= 0 ? v : NAN;
 	}
 	for (int f = 0; f < IO_NFIG; f++)
 		d->v[r][impl][f][run] = a[f];
@@ -748,6 +744,22 @@ unsigned bench_io_parse_raw(const char *buf, size_t len, const char *where,
 	return bad;
 }
 
+/* True when `id` is one of the comma-separated words of `list`. */
+static bool io_in_list(const char *list, const char *id)
+{
+	size_t n = strlen(id);
+	const char *p = list;
+
+	for (;;) {
+		if (!strncmp(p, id, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			return false;
+		p++;
+	}
+}
+
 /*
  * Runs the rows `ids` (comma-separated) in an L1: the lab (its bench-io
  * scenario, which runs `iovmm bench io --raw` next to the VF) or the
@@ -817,7 +829,8 @@ static void io_remote(const struct io_cfg *cfg, bool lab, const char *ids,
 		bench_proc_free(&p);
 	free(out);
 	for (size_t r = 0; r < IO_NROWS; r++) {
-		if (!strstr(ids, io_rows[r].id) || !cfg->row_on[r] || d->where[r])
+		if (!io_in_list(ids, io_rows[r].id) || !cfg->row_on[r] ||
+		    d->where[r])
 			continue;
 		snprintf(d->whybuf[r], sizeof(d->whybuf[r]), "%s",
 			 why[0] ? why : "no figures from the L1 run");

@@ -134,20 +134,13 @@ static void vh_huge_restore(void)
 static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
 			    struct bench_bg *bg)
 {
-	char vdev[PATH_MAX + 64], port[PATH_MAX + 16], log[PATH_MAX];
+	char vdev[PATH_MAX + 64], log[PATH_MAX];
 	int ret;
 
 	unlink(sock);
 	snprintf(log, sizeof(log), "%s/backend.log", cfg->dir);
 	if (be == VH_VSWITCH) {
-		snprintf(port, sizeof(port), "vhost:%s", sock);
-		char *const argv[] = {
-			(char *)cfg->vswitch, "--lcores", "0@1,1@0", "--", "--port",
-			port, "--mode", "loopback", NULL
-		};
-		ret = bench_bg_start(argv, log, bg);
-		if (!ret)
-			ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
+		ret = bench_vswitch_start(cfg->vswitch, sock, log, bg);
 	} else {
 		snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
 		char *const argv[] = {
