@@ -637,7 +637,7 @@ static void io_measure(const struct io_cfg *cfg, size_t r, int impl,
 static void io_collect(struct io_cfg *cfg, struct io_data *d)
 {
 	for (size_t r = 0; r < IO_NROWS; r++) {
-		if (!cfg->row_on[r] || d->where[r])
+		if (!cfg->row_on[r] || d->where[r] || d->why[r])
 			continue;
 		d->why[r] = io_why_not(cfg, r, d->whybuf[r], sizeof(d->whybuf[r]));
 		if (d->why[r] && cfg->raw)
@@ -1278,8 +1278,21 @@ static void io_remote_rows(struct io_cfg *cfg, bool lab, struct io_data *d)
 		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",
 			 ids[0] ? "," : "", io_rows[r].id);
 	}
-	if (ids[0])
-		io_remote(cfg, lab, ids, d);
+	if (!ids[0])
+		return;
+	if (getenv("IOVMM_L1")) {
+		/* One TCG L1 inside another would take hours: not from here. */
+		for (size_t r = 0; r < IO_NROWS; r++) {
+			if (!io_in_list(ids, io_rows[r].id))
+				continue;
+			snprintf(d->whybuf[r], sizeof(d->whybuf[r]), "this is an "
+				 "L1 already: run `iovmm bench io %s` on the host",
+				 lab ? "--lab" : "--nested");
+			d->why[r] = d->whybuf[r];
+		}
+		return;
+	}
+	io_remote(cfg, lab, ids, d);
 }
 
 int bench_io_main(int argc, char **argv)
