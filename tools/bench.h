@@ -131,6 +131,14 @@ struct bench_proc {
  * captured output with bench_proc_free().
  */
 int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r);
+/*
+ * bench_spawn() that also calls fn(child pid, arg) about every 50 ms while
+ * the child runs (e.g. to sample a kernel thread working for it, which
+ * the child's rusage does not include).
+ */
+typedef void bench_watch_fn(pid_t pid, void *arg);
+int bench_spawn_watch(char *const argv[], double timeout_s, bench_watch_fn *fn,
+		      void *arg, struct bench_proc *r);
 void bench_proc_free(struct bench_proc *r);
 
 /* "bench: <who> <test>: <why>" and how the child ended, its stderr's tail. */

@@ -233,9 +233,21 @@ void bench_proc_free(struct bench_proc *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Drains fds[0] (stdout) and fds[1] (stderr) until EOF or the deadline. */
+/* A watcher called about every BENCH_WATCH_MS while the child runs. */
+struct bench_watch {
+	bench_watch_fn *fn;
+	void *arg;
+};
+
+#define BENCH_WATCH_MS 50
+
+/*
+ * Drains fds[0] (stdout) and fds[1] (stderr) until EOF or the deadline,
+ * calling the watcher (if any) between reads.
+ */
 static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
-			  double timeout_ms, struct bench_proc *r)
+			  double timeout_ms, const struct bench_watch *w,
+			  struct bench_proc *r)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = fds[0], .events = POLLIN },
@@ -251,8 +263,12 @@ static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
 			r->timed_out = 1;
 			break;
 		}
+		if (w->fn && left > BENCH_WATCH_MS)
+			left = BENCH_WATCH_MS;
 		if (poll(pfd, 2, (int)left + 1) < 0 && errno != EINTR)
 			break;
+		if (w->fn)
+			w->fn(pid, w->arg);
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 
@@ -272,9 +288,15 @@ static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
 	}
 }
 
-int bench_spawn(char *const argv[], double timeout_s,
-		       struct bench_proc *r)
+int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r)
 {
+	return bench_spawn_watch(argv, timeout_s, NULL, NULL, r);
+}
+
+int bench_spawn_watch(char *const argv[], double timeout_s, bench_watch_fn *fn,
+		      void *arg, struct bench_proc *r)
+{
+	const struct bench_watch w = { fn, arg };
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[2], ret = 0;
 	struct timespec t0;
 	pid_t pid;
@@ -306,7 +328,7 @@ int bench_spawn(char *const argv[], double timeout_s,
 	out[1] = err[1] = -1;
 	fds[0] = out[0];
 	fds[1] = err[0];
-	bench_collect(pid, fds, &t0, timeout_s * 1e3, r);
+	bench_collect(pid, fds, &t0, timeout_s * 1e3, &w, r);
 	while (wait4(pid, &r->status, 0, &r->ru) < 0) {
 		if (errno != EINTR) {
 			ret = -errno;
