@@ -122,6 +122,7 @@ static const struct io_row io_rows[] = {
 	  "vfio-pci,host=%s", "-device vfio-pci,host=%s", "test=nvme" },
 };
 #define IO_NROWS ARRAY_SIZE(io_rows)
+_Static_assert(ARRAY_SIZE(io_rows) <= IO_MAX_ROWS, "io_data holds IO_MAX_ROWS");
 
 static const char *const io_impl_name[IO_NIMPL] = { "iovmm", "qemu" };
 static const char *const io_fig_name[IO_NFIG] = {
@@ -943,7 +944,7 @@ static void io_print_vmm(const struct io_cfg *cfg, size_t r, int impl,
 	io_cell(c[IO_P99], 48, v[IO_P99], cfg->runs, 1, 1, range);
 	io_cell(c[IO_EXITS], 48, v[IO_EXITS], cfg->runs, 1, 3, range);
 	io_cell(c[IO_CPU], 48, v[IO_CPU], cfg->runs, 1, 1, range);
-	printf("%-34s %-5s %-22s %-20s %-20s %-18s %s\n", label,
+	printf("%-34s %-5s %-22s %-20s %-24s %-20s %s\n", label,
 	       io_impl_name[impl], c[IO_TPUT], c[IO_P50], c[IO_P99], c[IO_EXITS],
 	       c[IO_CPU]);
 }
@@ -979,7 +980,7 @@ static void io_print_row(const struct io_cfg *cfg, size_t r,
 		return;
 	}
 	io_print_vmm(cfg, r, IO_QEMU, d, "");
-	printf("%-34s %-5s %-22s %-20s %-20s %-18s %s\n", "", "ratio",
+	printf("%-34s %-5s %-22s %-20s %-24s %-20s %s\n", "", "ratio",
 	       bench_fmt(b[0], 32, io_ratio(cfg, d, r, IO_TPUT), 2, "x"),
 	       bench_fmt(b[1], 32, io_ratio(cfg, d, r, IO_P50), 2, "x"),
 	       bench_fmt(b[2], 32, io_ratio(cfg, d, r, IO_P99), 2, "x"), "",
@@ -1004,7 +1005,7 @@ static void io_print(const struct io_cfg *cfg, const struct io_data *d)
 			any |= cfg->row_on[r] && io_rows[r].net == (net == 1);
 		if (!any)
 			continue;
-		printf("%-34s %-5s %-22s %-20s %-20s %-18s %s\n",
+		printf("%-34s %-5s %-22s %-20s %-24s %-20s %s\n",
 		       net ? "network" : "storage", "VMM",
 		       net ? "Mpps" : "kIOPS (4 KiB read)", "p50 us", "p99 us",
 		       "exits/op", "host CPU us/op");
