@@ -844,7 +844,7 @@ static void io_remote(const struct io_cfg *cfg, bool lab, const char *ids,
 		      struct io_data *d)
 {
 	const char *where = lab ? "lab L1" : "nested L1";
-	char runs[16], count[32], append[96], log[PATH_MAX], why[160] = "";
+	char runs[16], append[96], log[PATH_MAX], why[160] = "";
 	struct io_argv a = { .n = 0 };
 	struct bench_proc p;
 	char *out = NULL;
@@ -852,20 +852,27 @@ static void io_remote(const struct io_cfg *cfg, bool lab, const char *ids,
 	int ret;
 
 	snprintf(runs, sizeof(runs), "%u", cfg->runs);
-	snprintf(count, sizeof(count), "%" PRIu64, cfg->blk_count);
 	fprintf(stderr, "bench io: rows %s in the %s (one boot, about 1-3 "
 		"minutes; TCG-relative times)\n", ids, where);
 	if (lab) {
 		snprintf(append, sizeof(append), "lab.bench_io_runs=%u "
 			 "lab.bench_io_count=%" PRIu64, cfg->runs, cfg->blk_count);
 		io_argf(&a, "%s/tests/lab/run.sh", IOVMM_SOURCE_ROOT);
-		io_args_split(&a, "--build %s --timeout 900", IOVMM_BUILD_ROOT);
+		io_arg(&a, "--build");
+		io_arg(&a, IOVMM_BUILD_ROOT);
+		io_args_split(&a, "--timeout 900", "");
 		io_arg(&a, "--append");
 		io_arg(&a, append);
 		io_arg(&a, "bench-io");
 	} else {
+		/* L1 sees the build tree, not our /tmp: start from there. */
+		io_arg(&a, "env");
+		io_arg(&a, "-C");
+		io_arg(&a, IOVMM_BUILD_ROOT);
 		io_argf(&a, "%s/tests/nested/run.sh", IOVMM_SOURCE_ROOT);
-		io_args_split(&a, "--build %s --timeout 900 --", IOVMM_BUILD_ROOT);
+		io_arg(&a, "--build");
+		io_arg(&a, IOVMM_BUILD_ROOT);
+		io_args_split(&a, "--timeout 900 --", "");
 		io_arg(&a, cfg->self);
 		io_args_split(&a, "bench io --raw --no-json --no-chart --rows %s", ids);
 		io_arg(&a, "--runs");
