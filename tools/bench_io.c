@@ -32,6 +32,7 @@
  * /dev/vhost-net). Their figures are TCG-lab figures: compare their
  * ratios, not their times.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -356,7 +357,10 @@ static const char *io_why_not(struct io_cfg *cfg, size_t r, char *buf,
 		if (!cfg->vf)
 			return "no VF here (no VFIO/IOMMU): --lab runs it in the "
 			       "lab's L1 (SR-IOV NVMe VF), or pass --vf BDF";
-		return vf_nvme ? NULL : cfg->vf_why;
+		if (vf_nvme)
+			return NULL;
+		snprintf(buf, len, "--vf %s is not an NVMe function", cfg->vf);
+		return buf;
 	case IO_BE_FILE:
 	case IO_BE_LOOPBACK:
 		return NULL;
@@ -1155,6 +1159,19 @@ enum {
 	IO_OPT_RAW,
 };
 
+/* DDDD:BB:DD.F, hex digits (the sysfs name of a PCI function). */
+static bool io_bdf_ok(const char *s)
+{
+	static const char shape[] = "xxxx:xx:xx.x";
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	return true;
+}
+
 static int io_rows_opt(struct io_cfg *cfg, const char *list)
 {
 	char buf[256], *save, *w;
@@ -1252,7 +1269,14 @@ static int io_parse(int argc, char **argv, struct io_cfg *cfg)
 			if (io_rows_opt(cfg, optarg))
 				return -EINVAL;
 			break;
-		case IO_OPT_VF: cfg->vf = optarg; break;
+		case IO_OPT_VF:
+			if (!io_bdf_ok(optarg)) {
+				fprintf(stderr, "bench io: --vf %s: expected a PCI "
+					"address DDDD:BB:DD.F\n", optarg);
+				return -EINVAL;
+			}
+			cfg->vf = optarg;
+			break;
 		case IO_OPT_LAB: cfg->lab = true; break;
 		case IO_OPT_NESTED: cfg->nested = true; break;
 		case IO_OPT_SHORT: cfg->short_form = true; break;

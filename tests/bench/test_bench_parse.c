@@ -335,12 +335,16 @@ START_TEST(test_io_usage)
 	char *badblk[] = { "io", "--blk-count", "16385", NULL };
 	char *extra[] = { "io", "stray", NULL };
 	char *help[] = { "io", "--help", NULL };
+	char *badvf[] = { "io", "--vf", "../../../etc", NULL };
+	char *shortvf[] = { "io", "--vf", "01:00.1", NULL };
 
 	ck_assert_int_eq(bench_io_main(3, badrow), 2);
 	ck_assert_int_eq(bench_io_main(3, badruns), 2);
 	ck_assert_int_eq(bench_io_main(3, badblk), 2);
 	ck_assert_int_eq(bench_io_main(2, extra), 2);
 	ck_assert_int_eq(bench_io_main(2, help), 0);
+	ck_assert_int_eq(bench_io_main(3, badvf), 2);
+	ck_assert_int_eq(bench_io_main(3, shortvf), 2);
 }
 END_TEST
 
