@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # tools/bench-chart.py on the JSON of real `iovmm bench` runs (fixtures/,
 # measured on 2026-12-05; bench io and exits --insn-only on 2026-12-06/07):
-# one SVG per chart, with every series and group of the input; failed runs (null, -1) left out without breaking the chart;
-# a file that is not a bench JSON refused with status 1.
+# one SVG per chart, with every series and group of the input; failed
+# runs (null, -1) left out without breaking the chart; a file that is not a
+# bench JSON refused with status 1.
 #   chart.sh CHART_PY FIXTURES_DIR
 set -u
 chart=$1 fixtures=$2
