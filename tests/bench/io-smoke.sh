@@ -48,5 +48,5 @@ for rid in ("loopback-virtio", "virtio-blk"):
     assert e < 0.05, "%s: %s exits per op, expected ioeventfd kicks" % (rid, e)
 print("io.json checked")
 PY
-grep -q '^storage ' "$tmp/out" && grep -q '^network ' "$tmp/out" || fail "no table"
+{ grep -q '^storage ' "$tmp/out" && grep -q '^network ' "$tmp/out"; } || fail "no table"
 echo OK
