@@ -27,7 +27,9 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# Boot the guest kit on iovmm, run its tests, print the exit-cost table.
+# Boot the guest kit on iovmm, run its tests, print the exit-cost table and
+# bench io's short table (every I/O path vs QEMU; the NVMe VF row through
+# one lab L1 boot where the host has no VFIO), JSON and SVG in this dir.
 # Without a usable /dev/kvm, iovmm demo runs itself inside the lab's L1
 # (tools/nested.c, tests/nested/run.sh).
 run: build
@@ -53,8 +55,9 @@ bench: build
 	$(NESTED) sh -c '$(IOVMM) bench exits --json bench-exits.json && \
 		$(IOVMM) bench net --json bench-net.json && \
 		$(IOVMM) bench vhost --json bench-vhost.json && \
-		$(IOVMM) bench reconnect --json bench-reconnect.json'
-	tools/bench-chart.py bench-exits.json bench-net.json bench-vhost.json
+		$(IOVMM) bench reconnect --json bench-reconnect.json && \
+		$(IOVMM) bench io --no-chart --json bench-io.json'
+	tools/bench-chart.py bench-exits.json bench-net.json bench-vhost.json bench-io.json
 
 # Every lab scenario (real VFIO, VT-d and SR-IOV inside an emulated host).
 lab: build

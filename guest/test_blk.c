@@ -10,7 +10,11 @@
  * the device's segment limits), depth=D (requests in flight, 16),
  * ring=split|packed, event_idx=0|1, indirect=0|1, qsize=N, expect_id=STR,
  * timeout_ms=T (no-progress limit, 5000). mbps_* are 10^6 bytes/s.
+ * pingpong=1: one 4 KiB request in flight (req_sectors=8 depth=1); each
+ * read of the read-back pass is timed from submission to completion, and
+ * the RESULT line adds reads=, iops_read= and the p50/p99 (lat_*, lat.c).
  */
+#include "guest/lat.h"
 #include "guest/virtio.h"
 
 #define BLK_SECTOR 512
@@ -26,6 +30,7 @@ typedef uint64_t __attribute__((may_alias)) blk_u64;
 struct blk_params {
 	uint64_t sectors, start, seed, timeout_ms;
 	uint32_t req_sectors, depth;
+	bool pingpong;
 	const char *expect_id;
 	size_t expect_id_len;
 	struct kit_vblk_cfg cfg;
@@ -68,12 +73,15 @@ static uint64_t blk_verify(const uint8_t *buf, const struct blk_params *p)
 	return bad;
 }
 
-/* Move p->sectors sectors between buf and the disk; *cycles for it all. */
+/*
+ * Move p->sectors sectors between buf and the disk; *cycles for it all.
+ * With `lat` (pingpong: depth 1) each request is timed on its own.
+ */
 static int blk_transfer(struct kit_vblk *b, const struct blk_params *p,
 			uint32_t type, uint8_t *buf, uint64_t *cycles,
-			const char **reason)
+			struct kit_lat *lat, const char **reason)
 {
-	uint64_t next = 0, done = 0, inflight = 0, tag, t0, idle;
+	uint64_t next = 0, done = 0, inflight = 0, tag, t0, idle, t_sub = 0;
 	uint64_t limit = kit_ms_to_cycles(p->timeout_ms);
 	uint8_t st;
 
@@ -92,6 +100,7 @@ static int blk_transfer(struct kit_vblk *b, const struct blk_params *p,
 				break;
 			next += n;
 			inflight++;
+			t_sub = kit_rdtsc();
 		}
 		kit_vblk_kick(b);
 		while (kit_vblk_complete(b, &tag, &st)) {
@@ -99,6 +108,8 @@ static int blk_transfer(struct kit_vblk *b, const struct blk_params *p,
 				*reason = "io-error";
 				return -1;
 			}
+			if (lat)
+				kit_lat_add(lat, kit_rdtsc() - t_sub);
 			done += tag;
 			inflight--;
 			got = true;
@@ -186,6 +197,11 @@ static int blk_parse(struct blk_params *p)
 	q = kit_cmdline_u64("qsize", 0, &bad);
 	ev = kit_cmdline_u64("event_idx", 1, &bad);
 	ind = kit_cmdline_u64("indirect", 0, &bad);
+	p->pingpong = kit_cmdline_u64("pingpong", 0, &bad) != 0;
+	if (p->pingpong) {
+		p->req_sectors = 4096 / BLK_SECTOR;
+		p->depth = 1;
+	}
 	p->cfg.qsize = (uint16_t)q;
 	p->cfg.event_idx = ev == 1;
 	p->cfg.indirect = ind == 1;
@@ -202,23 +218,34 @@ static int blk_run(struct kit_vblk *b, struct blk_params *p, uint8_t *buf,
 		   struct kit_result *r)
 {
 	uint64_t bytes = p->sectors * BLK_SECTOR, cw, cr, bad;
+	struct kit_lat lat = { 0 };
 	const char *reason;
 	uint8_t st;
 
+	if (p->pingpong &&
+	    kit_lat_init(&lat, p->sectors / p->req_sectors + 1) < 0)
+		return kit_fail(r, "no-memory");
 	blk_fill(buf, p);
-	if (blk_transfer(b, p, KIT_VIRTIO_BLK_T_OUT, buf, &cw, &reason) < 0)
+	if (blk_transfer(b, p, KIT_VIRTIO_BLK_T_OUT, buf, &cw, NULL,
+			 &reason) < 0)
 		return kit_fail(r, reason);
 	if (b->flush && (blk_one(b, p, KIT_VIRTIO_BLK_T_FLUSH, NULL, 0,
 				 &st) < 0 ||
 			 st != KIT_VIRTIO_BLK_S_OK))
 		return kit_fail(r, "flush-failed");
 	memset(buf, 0, bytes);
-	if (blk_transfer(b, p, KIT_VIRTIO_BLK_T_IN, buf, &cr, &reason) < 0)
+	if (blk_transfer(b, p, KIT_VIRTIO_BLK_T_IN, buf, &cr,
+			 p->pingpong ? &lat : NULL, &reason) < 0)
 		return kit_fail(r, reason);
 	bad = blk_verify(buf, p);
 	kit_res_add(r, "bytes=%lu", bytes);
 	blk_res_mbps(r, "mbps_write", bytes, cw);
 	blk_res_mbps(r, "mbps_read", bytes, cr);
+	if (p->pingpong) {
+		kit_res_add(r, "reads=%lu iops_read=%lu", lat.n,
+			    kit_per_second(lat.n, cr));
+		kit_lat_report(&lat, r);
+	}
 	kit_res_add(r, "flush=%u bad_sectors=%lu", b->flush ? 1 : 0, bad);
 	if (bad)
 		return kit_fail(r, "data-mismatch");

@@ -20,6 +20,10 @@
  * after N ms (count is then an upper bound), so a test can outlast a
  * back-end restart whatever the packet rate.
  *
+ * pingpong=1 (net-loopback) keeps one frame in flight (batch=1): each frame
+ * is timed from just before it is posted to its arrival back, and the
+ * RESULT line adds the p50/p99 of those round trips (lat_* keys, lat.c).
+ *
  * Two guests on one switch: net-echo sends every frame of the test's
  * ethertype back to its sender (addresses swapped), and net-loopback
  * peer=1 talks to such a guest instead of to a loopback back end. Its
@@ -27,6 +31,7 @@
  * source is the peer's MAC, and every test frame is then addressed to the
  * peer (dst=self) or broadcast, and must come back from the peer to us.
  */
+#include "guest/lat.h"
 #include "guest/nic.h"
 
 #define NET_ETHERTYPE_HI 0x88
@@ -62,6 +67,7 @@ struct net_params {
 	uint64_t loss_ms;     /* allow_loss: write off after this long */
 	uint64_t duration_ms; /* stop sending after this long (0: count) */
 	bool peer;            /* frames go to a net-echo guest, not a loopback */
+	bool pingpong;        /* one frame in flight, each round trip timed */
 	uint8_t peer_mac[6];  /* peer: learned from the warm-up echo */
 	uint64_t peer_wait_ms;
 };
@@ -274,6 +280,32 @@ static void net_run(struct kit_nic *n, const struct net_params *p,
 	s->corrupted += n->rx_errors;
 }
 
+/*
+ * pingpong=1: one frame at a time, each timed from just before it is
+ * posted to the drain that brings it back (s->t_last).
+ */
+static void net_pingpong(struct kit_nic *n, const struct net_params *p,
+			 struct net_stats *s, struct kit_lat *lat)
+{
+	uint64_t limit = kit_ms_to_cycles(p->timeout_ms);
+
+	s->t0 = s->t_last = kit_rdtsc();
+	for (uint64_t i = 0; i < p->count; i++) {
+		uint64_t t0 = kit_rdtsc(), got = s->received;
+
+		while (s->received == got) {
+			if (s->sent <= i)
+				net_fill(n, p, s, i + 1);
+			n->ops->tx_reclaim(n);
+			if (!net_drain(n, p, s) && kit_rdtsc() - t0 > limit)
+				goto out;
+		}
+		kit_lat_add(lat, s->t_last - t0);
+	}
+out:
+	s->corrupted += n->rx_errors;
+}
+
 /* count= is what the test asked for; rates are over the `done` frames. */
 static void net_res_rates(struct kit_result *r, uint64_t count, uint64_t done,
 			  uint32_t size, uint64_t cycles)
@@ -306,6 +338,9 @@ static int net_params_parse(struct net_params *p, struct kit_nic_cfg *cfg,
 	p->loss_ms = kit_cmdline_u64("loss_ms", 100, &bad);
 	p->duration_ms = kit_cmdline_u64("duration_ms", 0, &bad);
 	p->peer = kit_cmdline_u64("peer", 0, &bad) != 0;
+	p->pingpong = kit_cmdline_u64("pingpong", 0, &bad) != 0;
+	if (p->pingpong)
+		p->batch = 1;
 	p->peer_wait_ms = kit_cmdline_u64("peer_wait_ms",
 					  NET_DEFAULT_PEER_WAIT_MS, &bad);
 	if (bad || p->count == 0 || p->count > NET_MAX_COUNT ||
@@ -429,6 +464,7 @@ int kit_test_net_loopback(struct kit_result *r)
 {
 	struct net_params p;
 	struct net_stats s;
+	struct kit_lat lat = { 0 };
 	struct kit_nic *n;
 	uint64_t lost, last;
 	bool resumed;
@@ -441,11 +477,14 @@ int kit_test_net_loopback(struct kit_result *r)
 	n->doorbells = 0;
 	n->rx_errors = 0;
 	s.seen = kit_alloc(p.count / 8 + 1, 64);
-	if (!s.seen) {
+	if (!s.seen || (p.pingpong && kit_lat_init(&lat, p.count) < 0)) {
 		n->ops->close(n);
 		return kit_fail(r, "no-memory");
 	}
-	net_run(n, &p, &s);
+	if (p.pingpong)
+		net_pingpong(n, &p, &s, &lat);
+	else
+		net_run(n, &p, &s);
 	if (kit_plat.verbose && n->name[0] == 'v') {
 		struct kit_vnet *vn = (struct kit_vnet *)n;
 		kit_printf("dbg tx: kicks=%lu avoided=%lu num_free=%u na=%u nu=%u aw=%d uw=%d devev=%x status=%x sent=%lu\n",
@@ -458,6 +497,7 @@ int kit_test_net_loopback(struct kit_result *r)
 	kit_res_add(r, "lost=%lu corrupted=%lu", lost, s.corrupted);
 	kit_res_add(r, "batch=%u doorbells=%lu reordered=%lu dup=%lu", p.batch,
 		    n->doorbells, s.reordered, s.dup);
+	kit_lat_report(&lat, r);
 	/* Traffic resumed after any loss: the last frame sent came back. */
 	last = s.sent ? s.sent - 1 : 0;
 	resumed = s.sent && (s.seen[last >> 3] & (1u << (last & 7)));

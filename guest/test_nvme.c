@@ -13,7 +13,11 @@
  * default) every completion must also raise MSI-X vector `vector`, counted
  * by the kit's IDT handler at KIT_IRQ_VECTOR.
  *   keys: vendor=0x1b36 device=0x0010 nsid=1 lba=0 count=12 xfer=65536
- *         irq=1 vector=0 qdepth=16 timeout_ms=5000 seed=N
+ *         irq=1 vector=0 qdepth=16 timeout_ms=5000 seed=N pingpong=0
+ * pingpong=1: every transfer is one 4 KiB page (PRP1 only), and each Read
+ * is timed from submission to its completion seen; RESULT adds
+ * iops_read= and the p50/p99 (lat_* keys, lat.c). One command is in
+ * flight in every mode (the driver submits and polls).
  *   RESULT: model serial mdts max_xfer nn lba_size cmds bytes irqs
  *           us_per_cmd (ns_per_op-style, one decimal; TSC rate known) or
  *           cycles_per_cmd
@@ -26,6 +30,7 @@
  * controller and the VMM still work: a normal Identify (and Read) into RAM
  * must succeed (`after=ok`), else it fails with reason=dead-after-fault.
  */
+#include "guest/lat.h"
 #include "guest/nvme.h"
 
 #define NVME_VENDOR 0x1b36 /* QEMU's NVMe, PF and SR-IOV VF alike */
@@ -40,7 +45,7 @@ typedef uint64_t __attribute__((may_alias)) nvme_u64;
 
 struct nvme_params {
 	uint64_t vendor, device, nsid, lba, count, xfer, irq, vector, qdepth;
-	uint64_t timeout_ms, seed, gpa;
+	uint64_t timeout_ms, seed, gpa, pingpong;
 };
 
 static int nvme_params(struct nvme_params *p, struct kit_result *r)
@@ -60,12 +65,14 @@ static int nvme_params(struct nvme_params *p, struct kit_result *r)
 					&bad);
 	p->seed = kit_cmdline_u64("seed", kit_rdtsc(), &bad);
 	p->gpa = kit_cmdline_u64("gpa", NVME_FAULT_GPA, &bad);
+	p->pingpong = kit_cmdline_u64("pingpong", 0, &bad);
 	if (bad || p->vendor > 0xffff || p->device > 0xffff ||
 	    p->nsid == 0 || p->nsid > 0xffffffffULL || p->count == 0 ||
 	    p->count > 100000 || p->xfer < 512 || p->xfer > KIT_NVME_MAX_XFER ||
 	    p->irq > 1 || p->vector > 2047 || p->qdepth < 2 ||
 	    p->qdepth > 1024 || p->timeout_ms == 0 ||
-	    p->timeout_ms > 600000 || (p->gpa & (KIT_NVME_PAGE - 1)))
+	    p->timeout_ms > 600000 || (p->gpa & (KIT_NVME_PAGE - 1)) ||
+	    p->pingpong > 1)
 		return kit_fail(r, "bad-param");
 	return 0;
 }
@@ -160,13 +167,13 @@ static int64_t pattern_check(const uint8_t *buf, uint64_t lba, uint32_t nblk,
 	return -1;
 }
 
-/* The three PRP shapes: bytes and offset of command i. */
-static void shape(const struct kit_nvme *n, uint64_t xfer, uint64_t i,
-		  uint32_t *nblk, uint32_t *off)
+/* The three PRP shapes (pingpong: the first only): command i's size. */
+static void shape(const struct kit_nvme *n, const struct nvme_params *p,
+		  uint64_t i, uint32_t *nblk, uint32_t *off)
 {
-	uint64_t bytes;
+	uint64_t bytes, xfer = p->xfer;
 
-	switch (i % 3) {
+	switch (p->pingpong ? 0 : i % 3) {
 	case 0:
 		bytes = KIT_NVME_PAGE;
 		*off = 0;
@@ -189,6 +196,8 @@ static void shape(const struct kit_nvme *n, uint64_t xfer, uint64_t i,
 
 struct io_stats {
 	uint64_t cycles, cmds, bytes, irqs, missed;
+	uint64_t rcycles, reads;
+	struct kit_lat *lat;	/* pingpong: every Read's time */
 };
 
 /* Wait (bounded) for the interrupt of a completion already seen. */
@@ -212,9 +221,16 @@ static int io_one(struct kit_nvme *n, bool write, uint64_t lba,
 	struct kit_nvme_cqe cqe;
 	uint64_t before = kit_irq_count, t0 = kit_rdtsc();
 	int rc = kit_nvme_rw(n, write, lba, nblk, buf, &cqe);
+	uint64_t dt = kit_rdtsc() - t0;
 
-	s->cycles += kit_rdtsc() - t0;
+	s->cycles += dt;
 	s->cmds++;
+	if (!write) {
+		s->rcycles += dt;
+		s->reads++;
+		if (s->lat && rc == 0)
+			kit_lat_add(s->lat, dt);
+	}
 	if (rc == KIT_NVME_TIMEOUT)
 		return kit_fail(r, write ? "write-timeout" : "read-timeout");
 	if (rc != 0) {
@@ -240,7 +256,7 @@ static int io_rounds(struct kit_nvme *n, const struct nvme_params *p,
 	if (!wbuf || !rbuf)
 		return kit_fail(r, "no-memory");
 	for (uint64_t i = 0; i < p->count; i++) {
-		shape(n, p->xfer, i, &nblk, &off);
+		shape(n, p, i, &nblk, &off);
 		total += nblk;
 	}
 	if (p->lba >= n->nsze || total > n->nsze - p->lba) {
@@ -252,7 +268,7 @@ static int io_rounds(struct kit_nvme *n, const struct nvme_params *p,
 		for (uint64_t i = 0; i < p->count; i++, lba += nblk) {
 			uint8_t *buf = pass ? rbuf : wbuf;
 
-			shape(n, p->xfer, i, &nblk, &off);
+			shape(n, p, i, &nblk, &off);
 			if (pass == 0)
 				pattern_fill(buf + off, lba, nblk, n->lba_size,
 					     p->seed);
@@ -294,6 +310,11 @@ static void io_keys(struct kit_result *r, const struct io_stats *s,
 		kit_res_add(r, "cycles_per_cmd=%lu",
 			    s->cmds ? s->cycles / s->cmds : 0);
 	kit_res_add(r, "seed=0x%lx", seed);
+	if (s->lat) {
+		kit_res_add(r, "iops_read=%lu",
+			    kit_per_second(s->reads, s->rcycles));
+		kit_lat_report(s->lat, r);
+	}
 }
 
 int kit_test_nvme(struct kit_result *r)
@@ -301,11 +322,19 @@ int kit_test_nvme(struct kit_result *r)
 	static struct kit_nvme n;
 	struct nvme_params p;
 	struct io_stats s = { 0 };
+	struct kit_lat lat = { 0 };
 	const char *why = NULL;
 	uint64_t irq0;
 	int rc;
 
-	if (nvme_params(&p, r) < 0 || nvme_open(&n, &p, r) < 0)
+	if (nvme_params(&p, r) < 0)
+		return -1;
+	if (p.pingpong) {
+		if (kit_lat_init(&lat, p.count) < 0)
+			return kit_fail(r, "no-memory");
+		s.lat = &lat;
+	}
+	if (nvme_open(&n, &p, r) < 0)
 		return -1;
 	if (kit_nvme_identify_ns(&n, (uint32_t)p.nsid, &why) < 0) {
 		kit_nvme_shutdown(&n);

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Charts for the JSON that `iovmm bench exits|net|vhost` write.
+"""Charts for the JSON that `iovmm bench exits|net|vhost|io` write.
 
     tools/bench-chart.py [--out-dir DIR] [--png] bench-exits.json ...
 
 One SVG (or PNG) per chart (DIR/<input name>.svg, default next to the
-input; bench vhost has two, the second is <name>-2.svg): grouped
+input; bench vhost has two, the second is <name>-2.svg; bench io three:
+throughput, storage IOPS, latency p50 with its p99; bench exits of an
+--insn-only run, where every time is null, the instructions per exit): grouped
 bars of the medians, with a whisker from the fastest to the slowest run, so
 the spread this shared host adds is visible next to every ratio. The
 benchmark kind comes from the file's "benchmark" key. gnuplot (Debian
 gnuplot-nox) draws; a failed run (null or -1 in the JSON) is left out of its
-series. Exit status: 0, 1 when a file cannot be read or drawn, 2 for usage.
+series, a series with no valid run at all out of the chart, and a chart with
+nothing to draw is not written (said on stderr). Exit status: 0, 1 when a
+file cannot be read or drawn, 2 for usage.
 """
 import argparse
 import json
@@ -45,6 +49,9 @@ class Chart:
     def add(self, label, stats):
         self.groups.append((label, stats))
 
+    def empty(self):
+        return not any(st for _, stats in self.groups for st in stats)
+
     def script(self, out, png=False):
         n = len(self.series)
         width = 0.8 / n
@@ -67,6 +74,9 @@ class Chart:
             lines.append("set logscale y")
         plots, data = [], []
         for s, name in enumerate(self.series):
+            # gnuplot refuses a plot whose every data block is empty.
+            if not any(stats[s] for _, stats in self.groups):
+                continue
             block = "$s%d" % s
             data.append("%s << EOD" % block)
             for g, (label, stats) in enumerate(self.groups):
@@ -90,7 +100,42 @@ def exits_charts(d):
     for t in d["tests"]:
         ns = t["ns_per_op"]
         c.add(t["label"], [stat(ns.get(k, {}).get("runs")) for k in ("iovmm", "raw", "qemu")])
+    if not c.empty():
+        return [c]
+    # --insn-only: no times at all; the instructions per exit instead.
+    keys = ("iovmm", "raw", "iovmm_handlers", "iovmm_path")
+    c = Chart("iovmm bench exits: userspace instructions per exit (median, min-max of %d runs)"
+              % d.get("runs", 0), "instructions/exit",
+              ["iovmm", "raw KVM loop", "iovmm handlers", "iovmm path"])
+    for t in d["tests"]:
+        insn = t.get("insn_per_exit") or {}
+        if insn:
+            c.add(t["label"], [stat((insn.get(k) or {}).get("runs")) for k in keys])
     return [c]
+
+
+def io_charts(d):
+    """Throughput of the network rows, IOPS of the storage rows, latency of all."""
+    runs = d.get("runs", 0)
+    net = Chart("iovmm bench io: network, 64 B frames/s (median, min-max of %d runs; log)"
+                % runs, "frames/s", ["iovmm", "QEMU"], log=True)
+    blk = Chart("iovmm bench io: storage, 4 KiB reads/s at one in flight (median, min-max)",
+                "IOPS", ["iovmm", "QEMU"])
+    lat = Chart("iovmm bench io: latency, one in flight, p50 and p99 (us, log)",
+                "us", ["iovmm p50", "QEMU p50", "iovmm p99", "QEMU p99"], log=True)
+
+    def series(r, vmm, fig):
+        return stat(((r.get(vmm) or {}).get(fig) or {}).get("runs"))
+
+    for r in d["rows"]:
+        if r.get("why"):
+            continue
+        label = r["label"] + (" [%s]" % r["where"] if r.get("where", "host") != "host" else "")
+        (net if r["kind"] == "net" else blk).add(
+            label, [series(r, "iovmm", "throughput"), series(r, "qemu", "throughput")])
+        lat.add(label, [series(r, "iovmm", "lat_p50_us"), series(r, "qemu", "lat_p50_us"),
+                        series(r, "iovmm", "lat_p99_us"), series(r, "qemu", "lat_p99_us")])
+    return [net, blk, lat]
 
 
 def net_charts(d):
@@ -116,7 +161,8 @@ def vhost_charts(d):
     return [be, fe]
 
 
-KINDS = {"exits": exits_charts, "net": net_charts, "vhost": vhost_charts}
+KINDS = {"exits": exits_charts, "net": net_charts, "vhost": vhost_charts,
+         "io": io_charts}
 
 
 def draw(path, out_dir, png):
@@ -124,13 +170,17 @@ def draw(path, out_dir, png):
         d = json.load(f)
     kind = d.get("benchmark")
     if kind not in KINDS:
-        raise ValueError("%s: not the JSON of iovmm bench exits, net or vhost" % path)
+        raise ValueError("%s: not the JSON of iovmm bench exits, net, vhost or io" % path)
     base = os.path.splitext(os.path.basename(path))[0]
     outs = []
     for i, chart in enumerate(KINDS[kind](d)):
         out = os.path.join(out_dir or os.path.dirname(path) or ".",
                            base + ("-%d" % (i + 1) if i else "") +
                            (".png" if png else ".svg"))
+        if chart.empty():
+            print("bench-chart: %s: nothing measured for '%s', not drawn" %
+                  (path, chart.title), file=sys.stderr)
+            continue
         subprocess.run(["gnuplot"], input=chart.script(out, png), text=True, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         outs.append(out)

@@ -145,52 +145,7 @@ struct bench_summary {
 	double beyond_kb;
 };
 
-static void bench_warn(const char *who, const char *test, const char *why,
-		       const struct bench_proc *r)
-{
-	fprintf(stderr, "bench: %s %s: %s", who, test, why);
-	if (r && r->timed_out)
-		fprintf(stderr, " (timed out)");
-	else if (r && WIFEXITED(r->status))
-		fprintf(stderr, " (exit status %d)", WEXITSTATUS(r->status));
-	else if (r && WIFSIGNALED(r->status))
-		fprintf(stderr, " (signal %d)", WTERMSIG(r->status));
-	fputc('\n', stderr);
-	/* The tail of stderr usually says why. */
-	if (r && r->err.len) {
-		size_t off = r->err.len > 600 ? r->err.len - 600 : 0;
-
-		fprintf(stderr, "bench:   stderr: ...%s\n", r->err.p + off);
-	}
-}
-
 /* ---- running the three implementations -------------------------------- */
-
-/*
- * Validates a guest-kit run: isa-debug-exit status 1 (value 0 << 1 | 1) and a
- * "RESULT test=<test> status=pass" line on the serial console.
- */
-static int bench_kit_ok(const char *who, const char *test,
-			const struct bench_proc *r, struct bench_kvs *res)
-{
-	const char *st;
-
-	if (r->timed_out || !WIFEXITED(r->status) || WEXITSTATUS(r->status) != 1) {
-		bench_warn(who, test, "guest did not pass", r);
-		return -EPROTO;
-	}
-	if (bench_find_line(r->out.p ? r->out.p : "", r->out.len, "RESULT",
-			    test, res) < 0) {
-		bench_warn(who, test, "no RESULT line on the serial console", r);
-		return -EPROTO;
-	}
-	st = bench_kv_get(res, "status");
-	if (!st || strcmp(st, "pass") != 0) {
-		bench_warn(who, test, "RESULT status is not pass", r);
-		return -EPROTO;
-	}
-	return 0;
-}
 
 static void bench_kit_cmdline(char *buf, size_t len, const char *test,
 			      uint64_t count)
@@ -492,14 +447,6 @@ static void bench_collect_all(const struct bench_cfg *cfg, struct bench_data *d)
 
 /* ---- summary, table, JSON --------------------------------------------- */
 
-static double bench_median_of(const double *v, size_t n)
-{
-	double tmp[BENCH_MAX_RUNS];
-
-	memcpy(tmp, v, n * sizeof(*v));
-	return bench_median(tmp, n);
-}
-
 static void bench_summarize(const struct bench_data *d, struct bench_summary *s)
 {
 	for (size_t t = 0; t < BENCH_NTESTS; t++)
@@ -605,56 +552,6 @@ static void bench_print_table(FILE *f, const struct bench_summary *s)
 		c[0], c[1], c[2],
 		bench_verdict(s->beyond_kb / 1024, BENCH_RSS_TARGET_MIB),
 		BENCH_RSS_TARGET_MIB);
-}
-
-static void bench_json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void bench_json_num(FILE *f, double v)
-{
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.3f", v);
-}
-
-static void bench_json_array(FILE *f, const double *v, size_t n)
-{
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputs(", ", f);
-		bench_json_num(f, v[i]);
-	}
-	fputc(']', f);
-}
-
-/* "key": {"runs": [...], "median": x} */
-static void bench_json_series(FILE *f, const char *key, const double *v,
-			      size_t n, const char *sep)
-{
-	fprintf(f, "\"%s\": {\"runs\": ", key);
-	bench_json_array(f, v, n);
-	fputs(", \"median\": ", f);
-	bench_json_num(f, bench_median_of(v, n));
-	fprintf(f, "}%s", sep);
 }
 
 /* The instructions-per-exit fields of one test (null where not measured). */
@@ -1024,6 +921,8 @@ int bench_main(int argc, char **argv)
 			"  net     e1000 vs virtio-net packet rate, iovmm vs QEMU\n"
 			"  vhost   vhost-user back ends and front ends: iovmm-vswitch vs\n"
 			"          testpmd, iovmm vs QEMU (needs root, DPDK)\n"
+			"  io      emulated vs virtio vs vhost vs passthrough, network and\n"
+			"          storage, same back end on iovmm and QEMU\n"
 			"  reconnect  vhost-user back end killed and restarted under\n"
 			"          traffic: time to the first frame, iovmm vs QEMU\n");
 		return argc < 2 ? 2 : 0;
@@ -1034,9 +933,11 @@ int bench_main(int argc, char **argv)
 		return bench_net_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "vhost") == 0)
 		return bench_vhost_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "io") == 0)
+		return bench_io_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reconnect") == 0)
 		return bench_reconnect_main(argc - 1, argv + 1);
-	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net, vhost, reconnect)\n",
+	fprintf(stderr, "bench: unknown benchmark '%s' (try: exits, net, vhost, io, reconnect)\n",
 		argv[1]);
 	return 2;
 }

@@ -26,6 +26,8 @@ int bench_main(int argc, char **argv);
 int bench_net_main(int argc, char **argv);
 /* `iovmm bench vhost` (tools/bench_vhost.c); argv[0] is "vhost". */
 int bench_vhost_main(int argc, char **argv);
+/* `iovmm bench io` (tools/bench_io.c); argv[0] is "io". */
+int bench_io_main(int argc, char **argv);
 
 /* `iovmm bench reconnect` (tools/bench_reconnect.c); argv[0] is "reconnect". */
 int bench_reconnect_main(int argc, char **argv);
@@ -114,6 +116,21 @@ int bench_find_line(const char *buf, size_t len, const char *tag,
  */
 double bench_median(double *v, size_t n);
 
+/* Largest series bench_median_of() and bench_range() take. */
+#define BENCH_SERIES_MAX 128
+/* Median of a copy of v[0..n) (v is left alone); NaN when none is valid. */
+double bench_median_of(const double *v, size_t n);
+/* Smallest and largest non-NaN value of v[0..n); both NaN when none. */
+void bench_range(const double *v, size_t n, double *min, double *max);
+
+/* JSON output: a string (escaped; null for NULL), a number (null for NaN
+ * or infinity), an array, and "key": {"runs": [...], "median": m}<sep>. */
+void bench_json_str(FILE *f, const char *s);
+void bench_json_num(FILE *f, double v);
+void bench_json_array(FILE *f, const double *v, size_t n);
+void bench_json_series(FILE *f, const char *key, const double *v, size_t n,
+		       const char *sep);
+
 struct bench_buf {
 	char *p;
 	size_t len, cap;
@@ -136,7 +153,35 @@ struct bench_proc {
  * captured output with bench_proc_free().
  */
 int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r);
+/*
+ * bench_spawn() that also calls fn(child pid, arg) about every 50 ms while
+ * the child runs (e.g. to sample a kernel thread working for it, which
+ * the child's rusage does not include).
+ */
+typedef void bench_watch_fn(pid_t pid, void *arg);
+int bench_spawn_watch(char *const argv[], double timeout_s, bench_watch_fn *fn,
+		      void *arg, struct bench_proc *r);
 void bench_proc_free(struct bench_proc *r);
+
+/* "bench: <who> <test>: <why>" and how the child ended, its stderr's tail. */
+void bench_warn(const char *who, const char *test, const char *why,
+		const struct bench_proc *r);
+/*
+ * A kit run passed: isa-debug-exit status 1 (value 0 << 1 | 1) and a
+ * "RESULT test=<test> status=pass" line on stdout, parsed into `res`.
+ * 0, or -EPROTO after a bench_warn() saying what was wrong.
+ */
+int bench_kit_ok(const char *who, const char *test, const struct bench_proc *r,
+		 struct bench_kvs *res);
+/* exits= of the "iovmm-stats:" line (iovmm run --stats) on stderr. */
+int bench_iovmm_exits(const struct bench_proc *r, uint64_t *exits);
+/* User + system CPU seconds of a rusage (every thread, reaped children). */
+double bench_rusage_cpu_s(const struct rusage *ru);
+/* utime + stime (clock ticks) of a /proc/PID/stat line: 0 or -EPROTO. */
+int bench_stat_cpu_ticks(const char *stat, uint64_t *ticks);
+/* utime + stime of a running process, all its threads, from /proc: 0,
+ * -errno or -EPROTO. */
+int bench_pid_cpu_s(pid_t pid, double *out);
 
 /*
  * Path of a build artifact relative to the build dir ("guest/kit.elf"),
@@ -203,6 +248,14 @@ int bench_bg_wait(struct bench_bg *bg, const char *needle, double timeout_s);
 int bench_bg_wait_exit(struct bench_bg *bg, double timeout_s, int *status);
 /* SIGINT, up to 10 s to exit, then SIGKILL. Returns the wait status. */
 int bench_bg_stop(struct bench_bg *bg);
+/*
+ * iovmm-vswitch serving one vhost-user socket in loopback mode, its
+ * forwarding lcore on CPU 0 (main lcore, asleep, on CPU 1), output to log;
+ * returns once it says it is ready: 0, or bench_bg_start/_wait's error
+ * (the caller shows the log and stops it).
+ */
+int bench_vswitch_start(const char *vswitch, const char *sock, const char *log,
+			struct bench_bg *bg);
 /* The first 2 MiB of a file, NUL-terminated (free() it), or NULL. */
 char *bench_slurp(const char *path);
 /* "<who>: <what>; end of <path>:" and the last 15 lines, on stderr. */

@@ -5,6 +5,7 @@
  * its output in a log file that the driver polls for a "ready" line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -153,4 +154,19 @@ void bench_bg_show_log(const char *who, const char *what, const char *path)
 	fprintf(stderr, "%s: %s; end of %s:\n%s\n", who, what, path,
 		p ? p : "(no log)");
 	free(log);
+}
+
+int bench_vswitch_start(const char *vswitch, const char *sock, const char *log,
+			struct bench_bg *bg)
+{
+	char port[PATH_MAX + 8];
+	int ret;
+
+	snprintf(port, sizeof(port), "vhost:%s", sock);
+	char *const argv[] = { (char *)vswitch, "--lcores", "0@1,1@0", "--",
+			       "--port", port, "--mode", "loopback", NULL };
+	ret = bench_bg_start(argv, log, bg);
+	if (!ret)
+		ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
+	return ret;
 }

@@ -233,9 +233,21 @@ void bench_proc_free(struct bench_proc *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Drains fds[0] (stdout) and fds[1] (stderr) until EOF or the deadline. */
+/* A watcher called about every BENCH_WATCH_MS while the child runs. */
+struct bench_watch {
+	bench_watch_fn *fn;
+	void *arg;
+};
+
+#define BENCH_WATCH_MS 50
+
+/*
+ * Drains fds[0] (stdout) and fds[1] (stderr) until EOF or the deadline,
+ * calling the watcher (if any) between reads.
+ */
 static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
-			  double timeout_ms, struct bench_proc *r)
+			  double timeout_ms, const struct bench_watch *w,
+			  struct bench_proc *r)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = fds[0], .events = POLLIN },
@@ -251,8 +263,12 @@ static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
 			r->timed_out = 1;
 			break;
 		}
+		if (w->fn && left > BENCH_WATCH_MS)
+			left = BENCH_WATCH_MS;
 		if (poll(pfd, 2, (int)left + 1) < 0 && errno != EINTR)
 			break;
+		if (w->fn)
+			w->fn(pid, w->arg);
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 
@@ -272,9 +288,15 @@ static void bench_collect(pid_t pid, int fds[2], const struct timespec *t0,
 	}
 }
 
-int bench_spawn(char *const argv[], double timeout_s,
-		       struct bench_proc *r)
+int bench_spawn(char *const argv[], double timeout_s, struct bench_proc *r)
 {
+	return bench_spawn_watch(argv, timeout_s, NULL, NULL, r);
+}
+
+int bench_spawn_watch(char *const argv[], double timeout_s, bench_watch_fn *fn,
+		      void *arg, struct bench_proc *r)
+{
+	const struct bench_watch w = { fn, arg };
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[2], ret = 0;
 	struct timespec t0;
 	pid_t pid;
@@ -306,7 +328,7 @@ int bench_spawn(char *const argv[], double timeout_s,
 	out[1] = err[1] = -1;
 	fds[0] = out[0];
 	fds[1] = err[0];
-	bench_collect(pid, fds, &t0, timeout_s * 1e3, r);
+	bench_collect(pid, fds, &t0, timeout_s * 1e3, &w, r);
 	while (wait4(pid, &r->status, 0, &r->ru) < 0) {
 		if (errno != EINTR) {
 			ret = -errno;
@@ -321,6 +343,185 @@ out_close:
 			close(err[i]);
 	}
 	return ret;
+}
+
+
+/* ---- what a run of the kit left: RESULT, --stats, CPU time ------------ */
+
+void bench_warn(const char *who, const char *test, const char *why,
+		       const struct bench_proc *r)
+{
+	fprintf(stderr, "bench: %s %s: %s", who, test, why);
+	if (r && r->timed_out)
+		fprintf(stderr, " (timed out)");
+	else if (r && WIFEXITED(r->status))
+		fprintf(stderr, " (exit status %d)", WEXITSTATUS(r->status));
+	else if (r && WIFSIGNALED(r->status))
+		fprintf(stderr, " (signal %d)", WTERMSIG(r->status));
+	fputc('\n', stderr);
+	/* The tail of stderr usually says why. */
+	if (r && r->err.len) {
+		size_t off = r->err.len > 600 ? r->err.len - 600 : 0;
+
+		fprintf(stderr, "bench:   stderr: ...%s\n", r->err.p + off);
+	}
+}
+
+/*
+ * Validates a guest-kit run: isa-debug-exit status 1 (value 0 << 1 | 1) and a
+ * "RESULT test=<test> status=pass" line on the serial console.
+ */
+int bench_kit_ok(const char *who, const char *test,
+			const struct bench_proc *r, struct bench_kvs *res)
+{
+	const char *st;
+
+	if (r->timed_out || !WIFEXITED(r->status) || WEXITSTATUS(r->status) != 1) {
+		bench_warn(who, test, "guest did not pass", r);
+		return -EPROTO;
+	}
+	if (bench_find_line(r->out.p ? r->out.p : "", r->out.len, "RESULT",
+			    test, res) < 0) {
+		bench_warn(who, test, "no RESULT line on the serial console", r);
+		return -EPROTO;
+	}
+	st = bench_kv_get(res, "status");
+	if (!st || strcmp(st, "pass") != 0) {
+		bench_warn(who, test, "RESULT status is not pass", r);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int bench_iovmm_exits(const struct bench_proc *r, uint64_t *exits)
+{
+	struct bench_kvs stats;
+
+	if (bench_find_line(r->err.p ? r->err.p : "", r->err.len,
+			    "iovmm-stats:", NULL, &stats) < 0)
+		return -ENOENT;
+	return bench_kv_get_u64(&stats, "exits", exits);
+}
+
+double bench_rusage_cpu_s(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+/*
+ * /proc/PID/stat (proc(5)): "pid (comm) state ..." where comm may hold
+ * spaces and parentheses, so fields are counted after the last ')';
+ * utime and stime are fields 14 and 15, in clock ticks, summed over every
+ * thread of the process.
+ */
+int bench_stat_cpu_ticks(const char *stat, uint64_t *ticks)
+{
+	unsigned long long ut, st;
+	const char *p = strrchr(stat, ')');
+
+	/* After ')': state (3), fields 4..13, then utime stime. */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+				"%llu %llu", &ut, &st) != 2)
+		return -EPROTO;
+	*ticks = ut + st;
+	return 0;
+}
+
+int bench_pid_cpu_s(pid_t pid, double *out)
+{
+	char path[64], buf[1024];
+	uint64_t ticks;
+	size_t n;
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	ret = bench_stat_cpu_ticks(buf, &ticks);
+	if (ret == 0)
+		*out = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	return ret;
+}
+
+/* ---- medians and JSON ------------------------------------------------- */
+
+double bench_median_of(const double *v, size_t n)
+{
+	double tmp[BENCH_SERIES_MAX];
+
+	if (n > BENCH_SERIES_MAX)
+		n = BENCH_SERIES_MAX;
+	memcpy(tmp, v, n * sizeof(*v));
+	return bench_median(tmp, n);
+}
+
+void bench_range(const double *v, size_t n, double *min, double *max)
+{
+	*min = *max = NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		if (isnan(*min) || v[i] < *min)
+			*min = v[i];
+		if (isnan(*max) || v[i] > *max)
+			*max = v[i];
+	}
+}
+
+void bench_json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void bench_json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+void bench_json_array(FILE *f, const double *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		bench_json_num(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+/* "key": {"runs": [...], "median": x} */
+void bench_json_series(FILE *f, const char *key, const double *v,
+			      size_t n, const char *sep)
+{
+	fprintf(f, "\"%s\": {\"runs\": ", key);
+	bench_json_array(f, v, n);
+	fputs(", \"median\": ", f);
+	bench_json_num(f, bench_median_of(v, n));
+	fprintf(f, "}%s", sep);
 }
 
 /* ---- locating the pieces ---------------------------------------------- */

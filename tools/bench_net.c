@@ -177,14 +177,6 @@ static void net_sample(const struct net_cfg *cfg, int impl, size_t s, size_t n,
 	bench_proc_free(&p);
 }
 
-static double net_median(const double *v, unsigned n)
-{
-	double tmp[NET_MAX_RUNS];
-
-	memcpy(tmp, v, n * sizeof(*v));
-	return bench_median(tmp, n);
-}
-
 static void net_print(const struct net_cfg *cfg, const struct net_data *d)
 {
 	printf("iovmm bench net: %u runs, count=%" PRIu64 ", medians; iovmm: loopback "
@@ -195,10 +187,10 @@ static void net_print(const struct net_cfg *cfg, const struct net_data *d)
 	       "target");
 	for (size_t s = 0; s < NET_NSIZES; s++) {
 		for (size_t n = 0; n < NET_NNICS; n++) {
-			double ip = net_median(d->pps[s][n][NET_IOVMM], cfg->runs);
-			double qp = net_median(d->pps[s][n][NET_QEMU], cfg->runs);
-			double ib = net_median(d->bps[s][n][NET_IOVMM], cfg->runs);
-			double ex = net_median(d->exits[s][n], cfg->runs);
+			double ip = bench_median_of(d->pps[s][n][NET_IOVMM], cfg->runs);
+			double qp = bench_median_of(d->pps[s][n][NET_QEMU], cfg->runs);
+			double ib = bench_median_of(d->bps[s][n][NET_IOVMM], cfg->runs);
+			double ex = bench_median_of(d->exits[s][n], cfg->runs);
 			double ratio = ip / qp;
 			const char *verdict = isnan(ratio) ? "-" :
 					      ratio >= NET_TARGET_RATIO ? "PASS" : "MISS";
@@ -221,7 +213,7 @@ static void net_json_series(FILE *f, const char *key, const double *v,
 	for (unsigned i = 0; i < n; i++)
 		fprintf(f, i ? ", %.6g" : "%.6g", isnan(v[i]) ? -1.0 : v[i]);
 	fprintf(f, "], \"%s_median\": %.6g", key,
-		isnan(net_median(v, n)) ? -1.0 : net_median(v, n));
+		isnan(bench_median_of(v, n)) ? -1.0 : bench_median_of(v, n));
 }
 
 static int net_write_json(const struct net_cfg *cfg, const struct net_data *d)

@@ -134,20 +134,13 @@ static void vh_huge_restore(void)
 static int vh_backend_start(const struct vh_cfg *cfg, int be, const char *sock,
 			    struct bench_bg *bg)
 {
-	char vdev[PATH_MAX + 64], port[PATH_MAX + 16], log[PATH_MAX];
+	char vdev[PATH_MAX + 64], log[PATH_MAX];
 	int ret;
 
 	unlink(sock);
 	snprintf(log, sizeof(log), "%s/backend.log", cfg->dir);
 	if (be == VH_VSWITCH) {
-		snprintf(port, sizeof(port), "vhost:%s", sock);
-		char *const argv[] = {
-			(char *)cfg->vswitch, "--lcores", "0@1,1@0", "--", "--port",
-			port, "--mode", "loopback", NULL
-		};
-		ret = bench_bg_start(argv, log, bg);
-		if (!ret)
-			ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
+		ret = bench_vswitch_start(cfg->vswitch, sock, log, bg);
 	} else {
 		snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
 		char *const argv[] = {
@@ -361,14 +354,6 @@ static void vh_sample(const struct vh_cfg *cfg, size_t s, int fe, int be,
 
 /* ---- report ------------------------------------------------------------- */
 
-static double vh_median(const double *v, unsigned n)
-{
-	double tmp[VH_MAX_RUNS];
-
-	memcpy(tmp, v, n * sizeof(*v));
-	return bench_median(tmp, n);
-}
-
 static const char *vh_verdict(double ratio, double target)
 {
 	return isnan(ratio) ? "-" : ratio >= target ? "PASS" : "MISS";
@@ -380,8 +365,8 @@ static void vh_print_backends(const struct vh_cfg *cfg, const struct vh_data *d)
 	       "vswitch pps", "testpmd pps", "ratio", "target");
 	for (size_t s = 0; s < VH_NSIZES; s++) {
 		for (int fe = 0; fe < VH_NFE; fe++) {
-			double v = vh_median(d->pps[s][fe][VH_VSWITCH], cfg->runs);
-			double t = vh_median(d->pps[s][fe][VH_TESTPMD], cfg->runs);
+			double v = bench_median_of(d->pps[s][fe][VH_VSWITCH], cfg->runs);
+			double t = bench_median_of(d->pps[s][fe][VH_TESTPMD], cfg->runs);
 			char b1[32], b2[32], b3[32];
 
 			if (!cfg->fe_on[fe])
@@ -401,9 +386,9 @@ static void vh_print_frontends(const struct vh_cfg *cfg, const struct vh_data *d
 	       "iovmm pps", "qemu pps", "ratio", "exits/pkt", "target");
 	for (size_t s = 0; s < VH_NSIZES; s++) {
 		for (int be = 0; be < VH_NBE; be++) {
-			double i = vh_median(d->pps[s][VH_FE_IOVMM][be], cfg->runs);
-			double q = vh_median(d->pps[s][VH_FE_QEMU][be], cfg->runs);
-			double ex = vh_median(d->exits[s][be], cfg->runs);
+			double i = bench_median_of(d->pps[s][VH_FE_IOVMM][be], cfg->runs);
+			double q = bench_median_of(d->pps[s][VH_FE_QEMU][be], cfg->runs);
+			double ex = bench_median_of(d->exits[s][be], cfg->runs);
 			char b1[32], b2[32], b3[32], b4[32];
 
 			printf("%-5u %-14s %12s %12s %9s %10s  %s (iovmm >= %.1fx qemu, exits ~0)\n",
@@ -432,7 +417,7 @@ static void vh_print(const struct vh_cfg *cfg, const struct vh_data *d)
 static void vh_json_series(FILE *f, const char *key, const double *v,
 			   unsigned n)
 {
-	double m = vh_median(v, n);
+	double m = bench_median_of(v, n);
 
 	fprintf(f, "\"%s\": [", key);
 	for (unsigned i = 0; i < n; i++)

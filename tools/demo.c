@@ -2,9 +2,10 @@
 /*
  * `iovmm demo` (what `make run` shows): boot the guest kit on iovmm once per
  * kit test, print what each measured, then the exit-cost comparison against
- * the raw KVM floor and QEMU, then the I/O paths side by side on one kit
- * test (emulated e1000, virtio-net in the VMM, vhost-user to iovmm-vswitch),
- * then emulated vs paravirtual NICs against QEMU (bench net, one short run).
+ * the raw KVM floor and QEMU, then every I/O path side by side against
+ * QEMU: bench io's short form (emulated, virtio, vhost-net, vhost-user and
+ * passthrough; network and storage; the passthrough row through the lab's
+ * L1 where the host has no VFIO).
  */
 #include <errno.h>
 #include <limits.h>
@@ -110,133 +111,29 @@ static int demo_kit(const char *self, const char *kit)
 	return failures;
 }
 
-/* ---- the I/O paths on one workload ---- */
-
-#define DEMO_NET_COUNT 200000u
-
-struct demo_path {
-	const char *name;
-	const char *what;
-	const char *net;     /* --net, or NULL: vhost-user to the switch */
-};
-
-static const struct demo_path demo_paths[] = {
-	{ "emulated", "e1000: every register access exits",
-	  "e1000,backend=loopback" },
-	{ "virtio", "virtio-net in iovmm: kicks via ioeventfd",
-	  "virtio,backend=loopback" },
-	{ "vhost-user", "rings served by iovmm-vswitch, no VMM", NULL },
-};
-
-/* One row: the kit's net-loopback over p; false when it did not pass. */
-static bool demo_path_row(const char *self, const char *kit,
-			  const struct demo_path *p, const char *sock)
-{
-	char net[PATH_MAX + 64], cmdline[128], figures[96] = "";
-	const char *nic = p->net && !strncmp(p->net, "e1000", 5) ? "e1000"
-								 : "virtio";
-	/* vhost-user: the switch's forwarding lcore has CPU 0, keep the
-	 * vCPU off it. The others need both CPUs (vCPU and I/O thread). */
-	bool pin = !p->net && access("/usr/bin/taskset", X_OK) == 0;
-	struct bench_kvs res, stats;
-	struct bench_proc pr;
-	const char *status = "error";
-	uint64_t exits;
-	char *argv[20];
-	int a = 0;
-
-	if (p->net)
-		snprintf(net, sizeof(net), "%s", p->net);
-	else
-		snprintf(net, sizeof(net), "vhost-user,socket=%s", sock);
-	snprintf(cmdline, sizeof(cmdline),
-		 "test=net-loopback nic=%s count=%u size=64", nic, DEMO_NET_COUNT);
-	if (pin) {
-		argv[a++] = "taskset";
-		argv[a++] = "-c";
-		argv[a++] = "1";
-	}
-	char *const run[] = { (char *)self, "run", "--kernel", (char *)kit,
-			      "--mem", "256M", "--net", net, "--cmdline",
-			      cmdline, "--stats", NULL };
-	for (size_t i = 0; run[i]; i++)
-		argv[a++] = run[i];
-	argv[a] = NULL;
-	if (bench_spawn(argv, 120, &pr) < 0) {
-		printf("  %-11s cannot run %s\n", p->name, self);
-		return false;
-	}
-	if (!bench_find_line(pr.out.p ? pr.out.p : "", pr.out.len, "RESULT",
-			     "net-loopback", &res)) {
-		const char *st = bench_kv_get(&res, "status");
-		const char *pps = bench_kv_get(&res, "pps");
-
-		status = st ? st : "?";
-		if (!bench_find_line(pr.err.p ? pr.err.p : "", pr.err.len,
-				     "iovmm-stats:", NULL, &stats) &&
-		    !bench_kv_get_u64(&stats, "exits", &exits))
-			snprintf(figures, sizeof(figures), "%10s pps %8.4f exits/pkt",
-				 pps ? pps : "-", (double)exits / DEMO_NET_COUNT);
-	}
-	printf("  %-11s %-40s %-5s %s\n", p->name, p->what, status, figures);
-	bench_proc_free(&pr);
-	return !strcmp(status, "pass");
-}
+/* ---- the I/O paths side by side: bench io's short form ---- */
 
 /*
- * The same kit test over each path iovmm offers here. The vhost-user row
- * needs iovmm-vswitch (DPDK) and root; without them it says why instead.
- * Passthrough needs an IOMMU and a device: the lab tier runs it.
+ * The passthrough rows need VFIO: on a host without it (this project's
+ * development machines) bench io runs the NVMe VF row in the lab's L1
+ * (--lab, one boot, about two minutes); with --vf there is nothing to
+ * borrow from the lab. IOVMM_DEMO_NO_LAB=1 leaves the lab out.
  */
-static int demo_io_paths(const char *self, const char *kit)
+static int demo_io(void)
 {
-	char vswitch[PATH_MAX], dir[] = "/tmp/iovmm-demo.XXXXXX";
-	char sock[PATH_MAX], log[PATH_MAX], port[PATH_MAX + 8];
-	struct bench_bg bg = { 0 };
-	int failures = 0;
+	const char *no_lab = getenv("IOVMM_DEMO_NO_LAB");
+	bool lab = access("/dev/vfio/vfio", R_OK | W_OK) != 0 &&
+		   !(no_lab && !strcmp(no_lab, "1")) && !getenv("IOVMM_L1");
+	char *argv[] = { "io", "--short", "--json", "bench-io.json",
+			 lab ? "--lab" : NULL, NULL };
 
-	printf("  %-11s %-40s %-5s %s\n", "path", "what", "", "net-loopback, 64 B");
-	for (size_t i = 0; i < ARRAY_SIZE(demo_paths); i++) {
-		const struct demo_path *p = &demo_paths[i];
-
-		if (p->net) {
-			failures += !demo_path_row(self, kit, p, "");
-			continue;
-		}
-		if (bench_artifact("vhost-user/dpdk/iovmm-vswitch", X_OK, vswitch,
-				   sizeof(vswitch)) || geteuid() != 0 || !mkdtemp(dir)) {
-			printf("  %-11s %-40s %-5s %s\n", p->name, p->what, "skip",
-			       "needs iovmm-vswitch (libdpdk-dev) and root");
-			continue;
-		}
-		snprintf(sock, sizeof(sock), "%s/vh.sock", dir);
-		snprintf(log, sizeof(log), "%s/vswitch.log", dir);
-		snprintf(port, sizeof(port), "vhost:%s", sock);
-		char *const argv[] = { vswitch, "--lcores", "0@1,1@0", "--",
-				       "--port", port, "--mode", "loopback", NULL };
-		if (bench_bg_start(argv, log, &bg) ||
-		    bench_bg_wait(&bg, "iovmm-vswitch: ready", 30)) {
-			bench_bg_show_log("iovmm demo", "iovmm-vswitch did not start", log);
-			failures++;
-		} else {
-			failures += !demo_path_row(self, kit, p, sock);
-		}
-		bench_bg_stop(&bg);
-		unlink(sock);
-		unlink(log);
-		rmdir(dir);
-	}
-	printf("  %-11s %-40s %-5s %s\n", "passthrough", "VFIO: guest MMIO and DMA hit the device",
-	       "lab", "make lab (needs an IOMMU: runs in an emulated host)");
-	return failures;
+	return bench_io_main(lab ? 5 : 4, argv) != 0;
 }
 
 int demo_main(int argc, char **argv)
 {
 	char self[PATH_MAX], kit[PATH_MAX];
 	char *bench_argv[] = { "bench", "exits", "--runs", "3", NULL };
-	char *net_argv[] = { "net", "--runs", "1", "--count", "30000",
-			     "--json", "bench-net-demo.json", NULL };
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int failures;
 
@@ -256,13 +153,9 @@ int demo_main(int argc, char **argv)
 	fflush(stdout);
 	if (bench_main(4, bench_argv) != 0)
 		failures++;
-	printf("\nI/O paths on iovmm, the same guest kit test over each:\n");
+	printf("\nI/O paths side by side, iovmm vs QEMU on the same guest kit "
+	       "test and the same back end (iovmm bench io --short):\n");
 	fflush(stdout);
-	failures += demo_io_paths(self, kit);
-	printf("\nEmulated (e1000) vs paravirtual (virtio-net in the VMM) I/O, "
-	       "guest kit net-loopback, iovmm vs QEMU:\n");
-	fflush(stdout);
-	if (bench_net_main(7, net_argv) != 0)
-		failures++;
+	failures += demo_io();
 	return failures ? 1 : 0;
 }

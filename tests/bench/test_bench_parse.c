@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/bench.h"
+#include "tools/bench_io.h"
 
 static int parse(const char *line, const char *tag, struct bench_kvs *kvs)
 {
@@ -240,6 +242,112 @@ START_TEST(test_callgrind)
 }
 END_TEST
 
+/* What a bench io run inside L1 prints with --raw, read back. */
+START_TEST(test_io_raw)
+{
+	static const char out[] =
+		"bench io: run 1/2\n"
+		"BENCH-IO row=nvme-vf impl=iovmm run=0 throughput=5000 "
+		"lat_p50_us=150.5 lat_p99_us=300 exits_per_op=0.02 cpu_us_per_op=210\n"
+		"  BENCH-IO row=nvme-vf impl=qemu run=1 throughput=4000\r\n"
+		"BENCH-IO row=nvme-vf impl=qemu run=2 throughput=1\n"	/* run >= runs */
+		"BENCH-IO row=nope impl=iovmm run=0 throughput=1\n"
+		"BENCH-IO row=nvme-vf impl=xen run=0 throughput=1\n"
+		"BENCH-IO row=nvme-vf impl=iovmm run=1 bogus=1\n"
+		"BENCH-IO row=nvme-vf impl=iovmm run=1 throughput=-5\n"
+		"BENCH-IO row=nvme-vf impl=iovmm throughput=5\n"	/* no run */
+		"BENCH-IO garbage\n"
+		"BENCH-IO row=vhost-net status=skip\n"
+		"BENCH-IOX row=nvme-vf impl=iovmm run=1 throughput=7\n";
+	static struct io_data d;
+	int vf = bench_io_row("nvme-vf"), vn = bench_io_row("vhost-net");
+	unsigned rows = 0;
+
+	ck_assert_int_ge(vf, 0);
+	ck_assert_int_ge(vn, 0);
+	ck_assert_int_eq(bench_io_row("nope"), -1);
+	memset(&d, 0, sizeof(d));
+	for (int i = 0; i < IO_NFIG; i++)
+		for (int k = 0; k < IO_MAX_RUNS; k++)
+			d.v[vf][IO_IOVMM][i][k] = d.v[vf][IO_QEMU][i][k] = NAN;
+	ck_assert_uint_eq(bench_io_parse_raw(out, sizeof(out) - 1, "lab L1", 2,
+					     &d, &rows), 7);
+	ck_assert_uint_eq(rows, 2);
+	ck_assert_double_eq(d.v[vf][IO_IOVMM][IO_TPUT][0], 5000);
+	ck_assert_double_eq(d.v[vf][IO_IOVMM][IO_P50][0], 150.5);
+	ck_assert_double_eq(d.v[vf][IO_IOVMM][IO_P99][0], 300);
+	ck_assert_double_eq(d.v[vf][IO_IOVMM][IO_EXITS][0], 0.02);
+	ck_assert_double_eq(d.v[vf][IO_IOVMM][IO_CPU][0], 210);
+	ck_assert_double_eq(d.v[vf][IO_QEMU][IO_TPUT][1], 4000);
+	ck_assert(isnan(d.v[vf][IO_QEMU][IO_TPUT][0]));
+	ck_assert(isnan(d.v[vf][IO_IOVMM][IO_TPUT][1]));
+	ck_assert_str_eq(d.where[vf], "lab L1");
+	ck_assert_ptr_null(d.why[vf]);
+	ck_assert_str_eq(d.where[vn], "lab L1");
+	ck_assert_ptr_nonnull(d.why[vn]);
+	/* Nothing at all: no rows, nothing ignored. */
+	ck_assert_uint_eq(bench_io_parse_raw("", 0, "x", 1, &d, &rows), 0);
+	ck_assert_uint_eq(rows, 0);
+}
+END_TEST
+
+/* The statistics of the tables: median of a copy, min-max, NaN skipped. */
+START_TEST(test_median_of_range)
+{
+	double v[] = { 3, NAN, 1, 7, 2 }, lo, hi;
+	double none[] = { NAN, NAN };
+
+	ck_assert_double_eq(bench_median_of(v, 5), 2.5);
+	ck_assert_double_eq(v[0], 3);	/* left alone */
+	ck_assert(isnan(v[1]));
+	bench_range(v, 5, &lo, &hi);
+	ck_assert_double_eq(lo, 1);
+	ck_assert_double_eq(hi, 7);
+	bench_range(none, 2, &lo, &hi);
+	ck_assert(isnan(lo) && isnan(hi));
+	ck_assert(isnan(bench_median_of(none, 2)));
+	ck_assert_double_eq(bench_median_of(v, 1), 3);
+}
+END_TEST
+
+/* /proc/PID/stat: utime + stime after the last ')' of a hostile comm. */
+START_TEST(test_stat_cpu)
+{
+	uint64_t t = 0;
+	double s = -1;
+
+	ck_assert_int_eq(bench_stat_cpu_ticks("42 (a) (b c)) S 1 2 3 4 5 6 7 8 "
+					      "9 10 111 222 0 0 20 0 1 0\n", &t), 0);
+	ck_assert_uint_eq(t, 333);
+	ck_assert_int_eq(bench_stat_cpu_ticks("42 (x S 1 2", &t), -EPROTO);
+	ck_assert_int_eq(bench_stat_cpu_ticks("42 (x) S 1 2 3", &t), -EPROTO);
+	ck_assert_int_eq(bench_pid_cpu_s(getpid(), &s), 0);
+	ck_assert_double_ge(s, 0);
+	/* Beyond pid_max (at most 2^22): no such process. */
+	ck_assert_int_eq(bench_pid_cpu_s(1 << 23, &s), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_io_usage)
+{
+	char *badrow[] = { "io", "--rows", "e1000,nope", NULL };
+	char *badruns[] = { "io", "--runs", "21", NULL };
+	char *badblk[] = { "io", "--blk-count", "16385", NULL };
+	char *extra[] = { "io", "stray", NULL };
+	char *help[] = { "io", "--help", NULL };
+	char *badvf[] = { "io", "--vf", "../../../etc", NULL };
+	char *shortvf[] = { "io", "--vf", "01:00.1", NULL };
+
+	ck_assert_int_eq(bench_io_main(3, badrow), 2);
+	ck_assert_int_eq(bench_io_main(3, badruns), 2);
+	ck_assert_int_eq(bench_io_main(3, badblk), 2);
+	ck_assert_int_eq(bench_io_main(2, extra), 2);
+	ck_assert_int_eq(bench_io_main(2, help), 0);
+	ck_assert_int_eq(bench_io_main(3, badvf), 2);
+	ck_assert_int_eq(bench_io_main(3, shortvf), 2);
+}
+END_TEST
+
 START_TEST(test_main_usage)
 {
 	char *none[] = { "bench", NULL };
@@ -271,6 +379,10 @@ int main(void)
 	tcase_add_test(tc, test_median);
 	tcase_add_test(tc, test_callgrind);
 	tcase_add_test(tc, test_main_usage);
+	tcase_add_test(tc, test_io_raw);
+	tcase_add_test(tc, test_median_of_range);
+	tcase_add_test(tc, test_stat_cpu);
+	tcase_add_test(tc, test_io_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -24,6 +24,7 @@
 #include "emul-devices/nvme/nvme.h"
 #include "fake_irq.h"
 #include "guest/kit.h"
+#include "guest/lat.h"
 #include "guest/nvme.h"
 
 #define K_RAM     (64 * MiB)
@@ -121,6 +122,11 @@ uint64_t kit_ms_to_cycles(uint64_t ms)
 uint64_t kit_cycles_to_ns10(uint64_t cycles, uint64_t ops)
 {
 	return ops ? cycles * 10 / ops : 0;
+}
+
+uint64_t kit_per_second(uint64_t n, uint64_t cycles)
+{
+	return cycles ? n * 1000000000ull / cycles : 0;	/* 1 GHz "TSC" */
 }
 
 void kit_delay_us(uint64_t us)
@@ -320,6 +326,57 @@ START_TEST(kit_nvme_vector)
 }
 END_TEST
 
+/* pingpong=1: one page per command, every Read timed, p50 <= p99. */
+START_TEST(kit_nvme_pingpong)
+{
+	static const char *const cl[] = { "count", "40", "irq", "0",
+					  "pingpong", "1", NULL };
+	struct kit_result r;
+	const char *p50, *p99;
+
+	run(kit_test_nvme, cl, &r);
+	ck_assert_ptr_nonnull(strstr(r.kv, "cmds=80 bytes=327680 "));
+	ck_assert_ptr_nonnull(strstr(r.kv, "iops_read="));
+	ck_assert_ptr_nonnull(strstr(r.kv, "lat_n=40 "));
+	p50 = strstr(r.kv, "lat_p50_ns=");
+	p99 = strstr(r.kv, "lat_p99_ns=");
+	ck_assert_ptr_nonnull(p50);
+	ck_assert_ptr_nonnull(p99);
+	ck_assert_double_le(strtod(p50 + 11, NULL), strtod(p99 + 11, NULL));
+	ck_assert_double_gt(strtod(p50 + 11, NULL), 0);
+}
+END_TEST
+
+/* The percentiles themselves: nearest rank over shuffled samples. */
+START_TEST(kit_lat_percentiles)
+{
+	struct kit_lat l;
+	struct kit_result r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(kit_lat_init(&l, 200), 0);
+	/* 1..200 in a scrambled order (7 is coprime with 200). */
+	for (uint64_t i = 0; i < 200; i++)
+		kit_lat_add(&l, (i * 7) % 200 + 1);
+	kit_lat_add(&l, 999);	/* beyond max: dropped */
+	kit_lat_report(&l, &r);
+	/* 1 GHz: one cycle is one ns (one decimal). */
+	ck_assert_str_eq(r.kv, " lat_n=200 lat_p50_ns=100.0 lat_p99_ns=198.0");
+	for (uint64_t i = 1; i < 200; i++)
+		ck_assert_uint_le(l.v[i - 1], l.v[i]);
+	/* One sample: both percentiles are it; none: no keys. */
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(kit_lat_init(&l, 4), 0);
+	kit_lat_add(&l, 42);
+	kit_lat_report(&l, &r);
+	ck_assert_str_eq(r.kv, " lat_n=1 lat_p50_ns=42.0 lat_p99_ns=42.0");
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(kit_lat_init(&l, 4), 0);
+	kit_lat_report(&l, &r);
+	ck_assert_str_eq(r.kv, "");
+}
+END_TEST
+
 /* A Read into nowhere completes with an error; the controller lives on. */
 START_TEST(kit_nvme_dma_fault)
 {
@@ -379,6 +436,8 @@ int main(void)
 	tcase_add_test(tc, kit_nvme_dma_fault);
 	tcase_add_test(tc, kit_nvme_hostile);
 	tcase_add_test(tc, kit_nvme_hostile_knob);
+	tcase_add_test(tc, kit_nvme_pingpong);
+	tcase_add_test(tc, kit_lat_percentiles);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -61,6 +61,7 @@ void kit_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *kit_alloc(uint64_t size, uint64_t align);
 uint64_t kit_ms_to_cycles(uint64_t ms);
 uint64_t kit_cycles_to_ns10(uint64_t cycles, uint64_t ops);
+uint64_t kit_per_second(uint64_t n, uint64_t cycles);
 void kit_delay_us(uint64_t us);
 uint64_t kit_cmdline_u64(const char *key, uint64_t def, bool *bad);
 const char *kit_cmdline_get(const char *key, size_t *len);
