@@ -79,18 +79,12 @@ struct rc_data {
 static int rc_vswitch_start(const struct rc_cfg *cfg, const char *name,
 			    struct bench_bg *bg)
 {
-	char port[PATH_MAX + 32], log[PATH_MAX];
+	char sock[PATH_MAX], log[PATH_MAX];
 	int ret;
 
-	snprintf(port, sizeof(port), "vhost:%s/vh.sock,server", cfg->dir);
+	snprintf(sock, sizeof(sock), "%s/vh.sock", cfg->dir);
 	snprintf(log, sizeof(log), "%s/%s.log", cfg->dir, name);
-	char *const argv[] = {
-		(char *)cfg->vswitch, "--lcores", "0@1,1@0", "--", "--port", port,
-		"--mode", "loopback", NULL
-	};
-	ret = bench_bg_start(argv, log, bg);
-	if (!ret)
-		ret = bench_bg_wait(bg, "iovmm-vswitch: ready", 30);
+	ret = bench_vswitch_start(cfg->vswitch, sock, log, bg);
 	if (ret) {
 		bench_bg_show_log("bench reconnect", "iovmm-vswitch did not start", log);
 		bench_bg_stop(bg);
