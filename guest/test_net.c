@@ -15,9 +15,10 @@
  * allow_loss=1 (net-loopback) is for a back end that restarts mid-run
  * (vhost-user reconnection): frames may be lost, never duplicated,
  * damaged or reordered. In-flight frames with no reply for loss_ms are
- * written off so sending goes on, and the run passes only if the last
- * frame sent came back (traffic resumed). duration_ms=N stops sending
- * after N ms (count is then an upper bound), so a test can outlast a
+ * written off so sending goes on (not after the window: the last frames
+ * get timeout_ms), and the run passes only if the last frame sent came
+ * back (traffic resumed). duration_ms=N stops sending after N ms (count
+ * is then an upper bound), so a test can outlast a
  * back-end restart whatever the packet rate.
  *
  * pingpong=1 (net-loopback) keeps one frame in flight (batch=1): each frame
@@ -256,22 +257,37 @@ static void net_run(struct kit_nic *n, const struct net_params *p,
 	uint64_t loss = kit_ms_to_cycles(p->loss_ms);
 	uint64_t end = kit_ms_to_cycles(p->duration_ms);
 	uint64_t target = p->count;
+	bool draining = false;
 
 	s->t0 = s->t_last = idle = kit_rdtsc();
 	while (s->received + s->written_off < target) {
-		if (p->duration_ms && target == p->count &&
-		    kit_rdtsc() - s->t0 > end)
+		if (p->duration_ms && !draining && kit_rdtsc() - s->t0 > end) {
 			target = s->sent > 0 ? s->sent : 1; /* drain, then stop */
+			draining = true;
+		}
 		net_fill(n, p, s, target);
 		n->ops->tx_reclaim(n);
 		if (net_drain(n, p, s)) {
 			idle = s->t_last;
+			/* allow_loss: the last frame sent is back, so whatever
+			 * is still missing was lost earlier. */
+			if (draining && p->allow_loss && s->next_seq >= s->sent) {
+				s->written_off = s->sent - s->received;
+				s->wo_mark = s->sent;
+			}
 			continue;
 		}
 		now = kit_rdtsc();
 		if (now - idle > limit)
 			break;
-		if (p->allow_loss && now - idle > loss && net_in_flight(s)) {
+		/*
+		 * allow_loss: frames unanswered for loss_ms are written off so
+		 * sending goes on. Not while draining: nothing more is sent,
+		 * and the frames in flight then are the proof that traffic
+		 * resumed; a back end that is slow (a busy host) rather than
+		 * gone gets until timeout_ms to return them.
+		 */
+		if (p->allow_loss && !draining && now - idle > loss && net_in_flight(s)) {
 			s->written_off = s->sent - s->received;
 			s->wo_mark = s->sent;
 		}

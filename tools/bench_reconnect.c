@@ -391,8 +391,14 @@ int bench_reconnect_main(int argc, char **argv)
 			if (cfg.fe_on[fe]) {
 				fprintf(stderr, "bench reconnect: run %u/%u, %s\n", r + 1,
 					cfg.runs, rc_fe_name[fe]);
-				if (rc_sample(&cfg, fe, one) || one[RC_BAD] > 0)
+				if (rc_sample(&cfg, fe, one)) {
+					/* No half-measured run in the medians. */
+					for (int i = 0; i < RC_NFIG; i++)
+						one[i] = NAN;
 					d.failures++;
+				} else if (one[RC_BAD] > 0) {
+					d.failures++;
+				}
 			}
 			for (int i = 0; i < RC_NFIG; i++)
 				d.v[fe][i][r] = one[i];
