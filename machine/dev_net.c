@@ -18,10 +18,10 @@
 #include "machine/devtypes.h"
 #include "vhost-user/net.h"
 
-/* A back-end spec: tap:NAME, loopback or null. */
+/* A back-end spec: tap:NAME, tap (with fd=N), loopback or null. */
 static int net_check_backend(const char *s, char *err, size_t errlen)
 {
-	if (!strcmp(s, "loopback") || !strcmp(s, "null"))
+	if (!strcmp(s, "loopback") || !strcmp(s, "null") || !strcmp(s, "tap"))
 		return 0;
 	if (!strncmp(s, "tap:", 4)) {
 		size_t n = strlen(s + 4);
@@ -32,14 +32,30 @@ static int net_check_backend(const char *s, char *err, size_t errlen)
 		return 0;
 	}
 	return machine_opt_error(err, errlen,
-				 "backend=%s: unknown back end (tap:NAME, loopback or null)",
+				 "backend=%s: unknown back end (tap:NAME, tap with fd=N, loopback or null)",
 				 s);
 }
 
 struct net_parse {
 	struct machine_net_opts *o;
 	bool virtio;
+	int fd; /* fd=N: a tap opened by the caller; -1: none */
 };
+
+/* fd=N: an open file descriptor number this process inherited. */
+static int net_opt_fd(const char *val, int *fd, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(val, &end, 10);
+	if (errno || *end || end == val || n < 0 || n > INT_MAX)
+		return machine_opt_error(err, errlen,
+					 "fd=%s: expected a file descriptor number", val);
+	*fd = (int)n;
+	return 0;
+}
 
 /* One option of --net virtio|e1000: queues= and ring= are virtio's only. */
 static int net_opt(void *ctx, int key, const char *val, char *err,
@@ -48,7 +64,7 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 	struct net_parse *p = ctx;
 	struct machine_net_opts *o = p->o;
 
-	if (key >= 2 && !p->virtio)
+	if ((key == 2 || key == 3) && !p->virtio)
 		return machine_opt_error(err, errlen,
 					 "%s= conflicts with --net e1000 (virtio only)",
 					 key == 2 ? "queues" : "ring");
@@ -63,29 +79,53 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 		return machine_opt_mac(val, o->mac, err, errlen);
 	case 2:
 		return machine_opt_queues(val, &o->queues, err, errlen);
-	default:
+	case 3:
 		return machine_opt_ring(val, &o->packed, err, errlen);
+	default:
+		return net_opt_fd(val, &p->fd, err, errlen);
 	}
+}
+
+/*
+ * backend=tap,fd=N becomes the back end "tap-fd:N" (emul-devices/net);
+ * fd= goes with a bare tap only, and a bare tap needs it.
+ */
+static int net_parse_fd(struct net_parse *p, char *err, size_t errlen)
+{
+	bool tap = !strcmp(p->o->backend, "tap");
+
+	if (p->fd >= 0 && !tap)
+		return machine_opt_error(err, errlen,
+					 "fd= needs backend=tap (a tap the caller opened)");
+	if (tap && p->fd < 0)
+		return machine_opt_error(err, errlen,
+					 "backend=tap needs fd=N (or backend=tap:NAME)");
+	if (tap)
+		snprintf(p->o->backend, sizeof(p->o->backend), "tap-fd:%d",
+			 p->fd);
+	return 0;
 }
 
 static int net_parse(const char *opts, bool virtio, void **out, char *err,
 		     size_t errlen)
 {
-	static const char *const keys[] = { "backend", "mac", "queues", "ring" };
-	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio };
+	static const char *const keys[] = { "backend", "mac", "queues", "ring",
+					    "fd" };
+	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio,
+			       .fd = -1 };
 	int ret;
 
 	if (!p.o)
 		return -ENOMEM;
 	*out = p.o;
 	p.o->queues = 1;
-	ret = machine_opt_parse(opts, "--net", keys, 4, net_opt,
+	ret = machine_opt_parse(opts, "--net", keys, 5, net_opt,
 				&p, err, errlen);
 	if (!ret && !p.o->backend[0])
 		return machine_opt_error(err, errlen,
 					 "--net %s: backend= is required (tap:NAME, loopback or null)",
 					 virtio ? "virtio" : "e1000");
-	return ret;
+	return ret ? ret : net_parse_fd(&p, err, errlen);
 }
 
 static int virtio_net_parse(const char *opts, void **out, char *err,
@@ -147,10 +187,11 @@ const struct machine_device_type machine_virtio_net = {
 	.name = "virtio-net",
 	.front = MACHINE_FRONT_NET,
 	.model = "virtio",
-	.usage = "--net virtio,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]",
+	.usage = "--net virtio,backend=BACKEND[,fd=N][,mac=MAC][,queues=N][,ring=split|packed]",
 	.help = "virtio-net served in iovmm. BACKEND: tap:NAME (a Linux tap "
-		"device), loopback (frames sent come back), null (sink); "
-		"queues=: 1-8 queue pairs",
+		"device), tap with fd=N (a tap device the caller opened and "
+		"passed as fd N), loopback (frames sent come back), null "
+		"(sink); queues=: 1-8 queue pairs",
 	.nic = true,
 	.parse = virtio_net_parse,
 	.free_opts = free,
@@ -182,7 +223,7 @@ const struct machine_device_type machine_e1000 = {
 	.name = "e1000",
 	.front = MACHINE_FRONT_NET,
 	.model = "e1000",
-	.usage = "--net e1000,backend=BACKEND[,mac=MAC]",
+	.usage = "--net e1000,backend=BACKEND[,fd=N][,mac=MAC]",
 	.help = "emulated Intel 82540EM on the same back ends",
 	.nic = true,
 	.parse = e1000_parse,

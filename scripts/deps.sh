@@ -6,7 +6,8 @@ set -eu
 
 PKGS="meson ninja-build gcc clang lld pkg-config make check libpci-dev pci.ids
 libdpdk-dev dpdk dpdk-dev libnl-route-3-dev libnl-3-dev qemu-system-x86
-acpica-tools gnuplot-nox python3 busybox-static cpio valgrind"
+acpica-tools gnuplot-nox python3 busybox-static cpio valgrind
+libseccomp-dev"
 
 missing=""
 for p in $PKGS; do

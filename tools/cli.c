@@ -37,6 +37,14 @@ static const char usage_head[] =
 	"                       guest brings up the APs itself)\n"
 	"  --serial stdio|file:PATH|none\n"
 	"                       where COM1 goes (default stdio)\n"
+	"  --seccomp on|log|off per-thread seccomp filters (default on: a\n"
+	"                       forbidden syscall kills iovmm; log: allowed\n"
+	"                       and logged by the kernel; docs/security.md)\n"
+	"  --user UID[:GID]|NAME[:GROUP]\n"
+	"                       run as this user once every device is open\n"
+	"                       (supplementary groups cleared, no capability)\n"
+	"  --chroot DIR         chroot to DIR then, before --user\n"
+	"  --kvm-fd N           use inherited fd N, an open /dev/kvm\n"
 	"  --stats              print resource use and exit counts at the end\n"
 	"  -q, --quiet          only errors on stderr\n"
 	"  -h, --help           this text\n"
@@ -189,6 +197,7 @@ void cli_run_free(struct cli_run *run)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS, OPT_NET, OPT_DISK,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT, OPT_KVM_FD,
 };
 
 static const struct option run_options[] = {
@@ -204,10 +213,58 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+static int cli_parse_kvm_fd(const char *arg, struct vm_config *vm, char *err,
+			    size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 0 || n > INT_MAX ||
+	    fcntl((int)n, F_GETFD) < 0)
+		return cli_error(err, errlen,
+				 "--kvm-fd %s: not an open file descriptor", arg);
+	vm->has_kvm_fd = true;
+	vm->kvm_fd = (int)n;
+	return 0;
+}
+
+/* --seccomp, --user, --chroot, --kvm-fd (docs/security.md). */
+static int cli_parse_sandbox(int opt, const char *arg, struct cli_run *out,
+			     char *err, size_t errlen)
+{
+	struct sandbox_config *sb = &out->sandbox;
+	struct stat st;
+
+	switch (opt) {
+	case OPT_SECCOMP:
+		if (sandbox_parse_mode(arg, &sb->mode))
+			return cli_error(err, errlen,
+					 "--seccomp %s: expected on, log or off", arg);
+		return 0;
+	case OPT_USER:
+		sb->has_user = true;
+		return sandbox_parse_user(arg, &sb->uid, &sb->gid, err, errlen);
+	case OPT_CHROOT:
+		if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode))
+			return cli_error(err, errlen, "--chroot %s: not a directory",
+					 arg);
+		sb->chroot_dir = arg;
+		return 0;
+	default:
+		return cli_parse_kvm_fd(arg, &out->machine.vm, err, errlen);
+	}
+}
 
 static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *err,
 			 size_t errlen)
@@ -230,6 +287,8 @@ static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *er
 		return machine_config_add(m, MACHINE_FRONT_DISK, arg, err, errlen);
 	case OPT_HUGEPAGES: vm->hugepages = true; return 0;
 	case OPT_STATS: out->stats = true; return 0;
+	case OPT_SECCOMP: case OPT_USER: case OPT_CHROOT: case OPT_KVM_FD:
+		return cli_parse_sandbox(opt, arg, out, err, errlen);
 	case 'q': out->quiet = true; return 0;
 	case 'h': out->help = true; return 0;
 	default: return cli_error(err, errlen, "unknown option (see iovmm run --help)");
@@ -245,6 +304,7 @@ int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 	machine_config_init(&out->machine);
 	out->machine.vm.mem_size = CLI_DEFAULT_MEM;
 	out->machine.vm.ncpus = 1;
+	out->sandbox.mode = SANDBOX_ON;
 
 	optind = 0; /* full re-initialisation: parse may run more than once */
 	opterr = 0;

@@ -2,6 +2,7 @@
 /* iovmm: the command-line front end. Subcommands dispatch from one table. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vm.h"
 #include "machine/machine.h"
@@ -22,6 +24,7 @@
 #include "tools/nested.h"
 #include "tools/sriov_cmd.h"
 #include "tools/stats.h"
+#include "tools/testhook.h"
 #include "tools/vfio_cmd.h"
 
 /*
@@ -46,6 +49,8 @@ struct run_signals {
 	struct vm *vm;        /* lock; NULL while machine_create() runs */
 	int pending;          /* lock; a signal that came during machine_create() */
 	atomic_bool done;
+	sem_t started;        /* posted once the thread is filtered */
+	int start_ret;        /* its sandbox_enter(), read after started */
 };
 
 static void *run_signal_thread(void *arg)
@@ -55,6 +60,10 @@ static void *run_signal_thread(void *arg)
 	struct vm *vm;
 	int sig;
 
+	rs->start_ret = sandbox_enter(SANDBOX_SIGNAL, "iovmm-signal");
+	sem_post(&rs->started);
+	if (rs->start_ret)
+		return NULL;
 	while (!sigwait(&rs->set, &sig) && !atomic_load(&rs->done)) {
 		pthread_mutex_lock(&rs->lock);
 		vm = rs->vm;
@@ -84,7 +93,17 @@ static int run_signals_start(struct run_signals *rs)
 	if (rs->cancel_fd < 0)
 		return -errno;
 	pthread_mutex_init(&rs->lock, NULL);
+	sem_init(&rs->started, 0, 0);
 	ret = -pthread_create(&rs->thread, NULL, run_signal_thread, rs);
+	if (!ret) {
+		pthread_setname_np(rs->thread, "iovmm-signal");
+		while (sem_wait(&rs->started) < 0 && errno == EINTR)
+			;
+		ret = rs->start_ret;
+		if (ret)
+			pthread_join(rs->thread, NULL);
+	}
+	sem_destroy(&rs->started);
 	if (ret) {
 		pthread_mutex_destroy(&rs->lock);
 		close(rs->cancel_fd);
@@ -133,6 +152,12 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (opts.quiet)
 		log_set_level(LOG_ERR);
+	ret = sandbox_configure(&opts.sandbox);
+	if (ret) {
+		fprintf(stderr, "iovmm run: --seccomp: %s\n", strerror(-ret));
+		cli_run_free(&opts);
+		return VM_EXIT_CONFIG;
+	}
 	ret = run_signals_start(&rs);
 	if (ret) {
 		fprintf(stderr, "iovmm run: signal thread: %s\n", strerror(-ret));
@@ -153,8 +178,18 @@ static int cmd_run(int argc, char **argv)
 		cli_run_free(&opts);
 		return sig ? 128 + sig : VM_EXIT_CONFIG;
 	}
-	/* Stopped before it ran: destroyed in order all the same. */
-	status = sig ? 128 + sig : machine_run(m);
+	/*
+	 * Every privileged open is done (KVM, VFIO, taps, hugetlbfs, disks,
+	 * vhost-user sockets): give up the privileges before the guest runs.
+	 */
+	testhook_after_create(m);
+	if (!sig && sandbox_drop_privileges(&opts.sandbox, err, sizeof(err))) {
+		fprintf(stderr, "iovmm run: %s\n", err);
+		status = VM_EXIT_CONFIG;
+	} else {
+		/* Stopped before it ran: destroyed in order all the same. */
+		status = sig ? 128 + sig : machine_run(m);
+	}
 	run_signals_stop(&rs);
 	if (opts.stats)
 		stats_print(stderr, m);

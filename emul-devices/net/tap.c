@@ -236,12 +236,35 @@ static const struct net_backend_ops tap_ops = {
 	.destroy = tap_destroy,
 };
 
+/* The vnet header size and no offloads, on an attached tap. */
+static int tap_configure(struct net_tap *tap, const char *ifname, char *err,
+			 size_t errlen)
+{
+	int hdr_len = NET_VNET_HDR_LEN, e;
+
+	if (tap->has_vnet &&
+	    ioctl(tap->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname,
+			 strerror(e));
+		return -e;
+	}
+	/* Start with no offloads: the kernel completes checksums for us. */
+	if (ioctl(tap->fd, TUNSETOFFLOAD, 0UL) < 0 && tap->has_vnet) {
+		e = errno;
+		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", ifname,
+			 strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 static int tap_open(struct net_tap *tap, const char *ifname, char *err,
 		    size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	unsigned int features = 0;
-	int hdr_len = NET_VNET_HDR_LEN, e;
+	int e;
 
 	tap->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tap->fd < 0) {
@@ -270,37 +293,77 @@ static int tap_open(struct net_tap *tap, const char *ifname, char *err,
 			 strerror(e));
 		return -e;
 	}
-	if (tap->has_vnet &&
-	    ioctl(tap->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
-		e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname,
-			 strerror(e));
-		return -e;
-	}
-	/* Start with no offloads: the kernel completes checksums for us. */
-	if (ioctl(tap->fd, TUNSETOFFLOAD, 0UL) < 0 && tap->has_vnet) {
-		e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", ifname,
-			 strerror(e));
-		return -e;
-	}
-	return 0;
+	return tap_configure(tap, ifname, err, errlen);
 }
 
-int net_tap_create(const char *ifname, struct ioloop *io,
-		   struct net_backend **out, char *err, size_t errlen)
+/*
+ * A tap the caller opened and attached (a management layer with the
+ * privilege iovmm lacks): fd is borrowed and stays the caller's; the back
+ * end works on its own duplicate. Whether vnet headers are on is what the
+ * caller chose at TUNSETIFF (TUNGETIFF tells). O_NONBLOCK is set on the
+ * shared open file.
+ */
+static int tap_attach_fd(struct net_tap *tap, int fd, char *name,
+			 size_t namelen, char *err, size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	int e, fl;
+
+	snprintf(name, namelen, "fd %d", fd);
+	tap->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (tap->fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap fd=%d: %s", fd,
+			 e == EBADF ? "not an open file descriptor" : strerror(e));
+		return -e;
+	}
+	if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0 ||
+	    !(ifr.ifr_flags & IFF_TAP)) {
+		snprintf(err, errlen,
+			 "tap fd=%d: not an attached tap device (/dev/net/tun after TUNSETIFF with IFF_TAP)",
+			 fd);
+		return -EINVAL;
+	}
+	if (!(ifr.ifr_flags & IFF_NO_PI)) {
+		snprintf(err, errlen, "tap fd=%d (%s): needs IFF_NO_PI", fd,
+			 ifr.ifr_name);
+		return -EINVAL;
+	}
+	tap->has_vnet = ifr.ifr_flags & IFF_VNET_HDR;
+	fl = fcntl(tap->fd, F_GETFL);
+	if (fl < 0 || fcntl(tap->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap fd=%d: O_NONBLOCK: %s", fd,
+			 strerror(e));
+		return -e;
+	}
+	snprintf(name, namelen, "%s", ifr.ifr_name);
+	return tap_configure(tap, name, err, errlen);
+}
+
+/* ifname: open and attach it; else attach_fd is the caller's open tap. */
+static int tap_create(const char *ifname, int attach_fd, struct ioloop *io,
+		      struct net_backend **out, char *err, size_t errlen)
 {
 	struct net_tap *tap = calloc(1, sizeof(*tap));
+	char name[IFNAMSIZ + 8];
 	int ret;
 
 	if (!tap) {
-		snprintf(err, errlen, "tap %s: out of memory", ifname);
+		snprintf(err, errlen, "tap: out of memory");
 		return -ENOMEM;
 	}
-	net_backend_init(&tap->be, &tap_ops, io, ifname);
 	tap->fd = -1;
 	tap->kick_fd = -1;
-	ret = tap_open(tap, ifname, err, errlen);
+	if (ifname) {
+		snprintf(name, sizeof(name), "%s", ifname);
+		ret = tap_open(tap, ifname, err, errlen);
+	} else {
+		ret = tap_attach_fd(tap, attach_fd, name, sizeof(name), err,
+				    errlen);
+	}
+	net_backend_init(&tap->be, &tap_ops, io, name);
+	ifname = name;
 	if (ret < 0)
 		goto fail;
 	tap->rx_buf = malloc(TAP_BUF_LEN);
@@ -326,4 +389,16 @@ fail_loop:
 fail:
 	tap_destroy(&tap->be);
 	return ret;
+}
+
+int net_tap_create(const char *ifname, struct ioloop *io,
+		   struct net_backend **out, char *err, size_t errlen)
+{
+	return tap_create(ifname, -1, io, out, err, errlen);
+}
+
+int net_tap_create_fd(int fd, struct ioloop *io, struct net_backend **out,
+		      char *err, size_t errlen)
+{
+	return tap_create(NULL, fd, io, out, err, errlen);
 }
