@@ -74,7 +74,7 @@ int net_backend_create(const char *spec, struct ioloop *io,
 		return net_tap_create_fd((int)fd, io, out, err, errlen);
 	}
 	snprintf(err, errlen,
-		 "unknown net back end '%s' (expected tap:NAME, tap-fd:N, loopback or null)",
+		 "unknown net back end '%s' (expected tap:NAME, loopback or null)",
 		 spec);
 	return -EINVAL;
 }
