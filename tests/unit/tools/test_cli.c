@@ -168,6 +168,21 @@ struct bad_case {
 	const char *msg;
 };
 
+/* Each case must be refused with its message. */
+static void check_bad_cases(const struct bad_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cli_run r;
+		char err[256] = "";
+
+		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
+			      "case %zu accepted", i);
+		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
+			      i, err, cases[i].msg);
+		cli_run_free(&r);
+	}
+}
+
 START_TEST(test_run_errors)
 {
 	static const struct bad_case cases[] = {
@@ -209,16 +224,7 @@ START_TEST(test_run_errors)
 		{ { "--kernel", "/bin/sh", "extra" }, "unexpected argument" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cli_run r;
-		char err[256] = "";
-
-		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
-			      "case %zu accepted", i);
-		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
-			      i, err, cases[i].msg);
-		cli_run_free(&r);
-	}
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 END_TEST
 
@@ -283,16 +289,7 @@ START_TEST(test_sandbox_errors)
 		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=tap,fd=3x" }, "expected a file descriptor" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cli_run r;
-		char err[256] = "";
-
-		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
-			      "case %zu accepted", i);
-		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
-			      i, err, cases[i].msg);
-		cli_run_free(&r);
-	}
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 END_TEST
 
