@@ -4,8 +4,9 @@
 #  1. every thread of it has its seccomp filter (/proc/PID/task/*/status
 #     "Seccomp: 2"), one per class: main, signal, I/O, each vCPU; with
 #     --seccomp=off none has (the check can fail);
-#  2. with --user nobody every thread runs as nobody:nogroup, no
-#     supplementary group, no capability (Uid/Gid/Groups/CapEff/CapPrm);
+#  2. with --user nobody --chroot DIR every thread runs as nobody, no
+#     supplementary group, no capability (Uid/Gid/Groups/CapEff/CapPrm),
+#     with DIR as its root;
 #  3. a device thread (the I/O thread, through iovmm-testhooks'
 #     IOVMM_TEST_FORBIDDEN_SYSCALL=io) attempting execve() kills iovmm by
 #     SIGSYS with a message naming the thread, class and syscall; with
@@ -85,7 +86,10 @@ echo "ok: every thread filtered (Seccomp: 2), none with --seccomp=off"
 
 # 2. The privilege drop reaches every thread.
 nobody_uid=$(id -u nobody) nobody_gid=$(id -g nobody)
-start nobody --user nobody
+mkdir "$tmp/jail"
+start nobody --user nobody --chroot "$tmp/jail"
+[ "$(readlink "/proc/$pid/root")" = "$tmp/jail" ] ||
+	fail "--chroot: root is $(readlink "/proc/$pid/root")"
 for f in Uid Gid Groups CapEff CapPrm Seccomp; do
 	tasks "$f" | sed "s/^/$f: /"
 done >"$tmp/creds"
@@ -98,7 +102,7 @@ grep '^Groups:' "$tmp/creds" | grep -q ' [0-9]' && fail "supplementary groups le
 grep '^Cap' "$tmp/creds" | grep -qv ' 0000000000000000$' && fail "capabilities left"
 grep '^Seccomp:' "$tmp/creds" | grep -qv ' 2$' && fail "a thread without its filter"
 stop nobody
-echo "ok: --user nobody: every thread nobody, no groups, no capabilities"
+echo "ok: --user nobody --chroot: every thread nobody, no groups, no capabilities, jailed"
 
 # 3. A forbidden syscall from a device thread.
 IOVMM_TEST_FORBIDDEN_SYSCALL=io timeout "$(integ_scale 30)" "$hooks" run \
