@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
+#include <linux/seccomp.h>
 #include <linux/vfio.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -281,11 +282,21 @@ int sandbox_configure(const struct sandbox_config *cfg)
 	struct sigaction sa = { .sa_sigaction = sb_sigsys,
 				.sa_flags = SA_SIGINFO };
 
+	uint32_t act = cfg->mode == SANDBOX_ON ? SECCOMP_RET_TRAP :
+						 SECCOMP_RET_LOG;
+
 	sb_cfg = *cfg;
 	if (cfg->mode == SANDBOX_OFF)
 		return 0;
-	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
-		return -ENOSYS;
+	/*
+	 * Refused here rather than in the first thread: a kernel without
+	 * seccomp filters or these actions (LOG and KILL_PROCESS: 4.14),
+	 * or valgrind, which does not implement seccomp(2).
+	 */
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0,
+		    &(uint32_t){ SECCOMP_RET_KILL_PROCESS }) < 0)
+		return -errno;
 	for (int nr = 0; nr < SB_MAX_NR; nr++) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 

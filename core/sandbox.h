@@ -58,7 +58,8 @@ struct sandbox_config {
 /*
  * Set the process-wide mode and credentials; with SANDBOX_ON installs the
  * SIGSYS handler. Call once from the main thread before any thread starts.
- * -ENOSYS when the kernel has no seccomp filter support (mode != off).
+ * -errno (ENOSYS, EOPNOTSUPP) when seccomp(2) or the mode's actions are
+ * unavailable (an old kernel, valgrind) and mode != off.
  */
 int sandbox_configure(const struct sandbox_config *cfg);
 enum sandbox_mode sandbox_mode(void);

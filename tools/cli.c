@@ -21,6 +21,10 @@
 #define CLI_MIN_MEM (16 * MiB)
 #define CLI_MAX_MEM (1024 * GiB)
 #define CLI_DEFAULT_MEM (512 * MiB)
+/* tools/meson.build: SANDBOX_LOG in sanitizer builds. */
+#ifndef CLI_SECCOMP_DEFAULT
+#define CLI_SECCOMP_DEFAULT SANDBOX_ON
+#endif
 
 static const char usage_head[] =
 	"usage: iovmm run --kernel FILE [options]\n"
@@ -37,9 +41,10 @@ static const char usage_head[] =
 	"                       guest brings up the APs itself)\n"
 	"  --serial stdio|file:PATH|none\n"
 	"                       where COM1 goes (default stdio)\n"
-	"  --seccomp on|log|off per-thread seccomp filters (default on: a\n"
-	"                       forbidden syscall kills iovmm; log: allowed\n"
-	"                       and logged by the kernel; docs/security.md)\n"
+	"  --seccomp on|log|off per-thread seccomp filters (default on, log in\n"
+	"                       sanitizer builds; on: a forbidden syscall\n"
+	"                       kills iovmm; log: allowed and logged by the\n"
+	"                       kernel; docs/security.md)\n"
 	"  --user UID[:GID]|NAME[:GROUP]\n"
 	"                       run as this user once every device is open\n"
 	"                       (supplementary groups cleared, no capability)\n"
@@ -304,7 +309,7 @@ int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 	machine_config_init(&out->machine);
 	out->machine.vm.mem_size = CLI_DEFAULT_MEM;
 	out->machine.vm.ncpus = 1;
-	out->sandbox.mode = SANDBOX_ON;
+	out->sandbox.mode = CLI_SECCOMP_DEFAULT;
 
 	optind = 0; /* full re-initialisation: parse may run more than once */
 	opterr = 0;

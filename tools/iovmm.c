@@ -154,7 +154,8 @@ static int cmd_run(int argc, char **argv)
 		log_set_level(LOG_ERR);
 	ret = sandbox_configure(&opts.sandbox);
 	if (ret) {
-		fprintf(stderr, "iovmm run: --seccomp: %s\n", strerror(-ret));
+		fprintf(stderr, "iovmm run: seccomp filters unavailable here (%s): "
+			"--seccomp=off runs without them\n", strerror(-ret));
 		cli_run_free(&opts);
 		return VM_EXIT_CONFIG;
 	}

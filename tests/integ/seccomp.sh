@@ -106,7 +106,7 @@ echo "ok: --user nobody --chroot: every thread nobody, no groups, no capabilitie
 
 # 3. A forbidden syscall from a device thread.
 IOVMM_TEST_FORBIDDEN_SYSCALL=io timeout "$(integ_scale 30)" "$hooks" run \
-	--kernel "$kit" --mem 64M --cmdline "test=hello" </dev/null >"$tmp/vm.log" 2>&1
+	--kernel "$kit" --mem 64M --seccomp=on --cmdline "test=hello" </dev/null >"$tmp/vm.log" 2>&1
 st=$?
 cat "$tmp/vm.log"
 [ "$st" -eq 159 ] || fail "status $st (want 159: killed by SIGSYS)"
