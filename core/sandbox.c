@@ -58,6 +58,7 @@ enum sb_arg {
 	SB_AF_NETLINK, /* socket: domain AF_NETLINK */
 	SB_SELF,       /* tgkill: tgid (arg0) is this process */
 	SB_SETXID,     /* setres[ug]id/setgroups: only to the --user ids */
+	SB_QUERY,      /* sigaltstack: arg0 NULL, i.e. only asks */
 };
 
 struct sb_syscall {
@@ -103,6 +104,8 @@ static const struct sb_syscall sb_syscalls[] = {
 	{ SCMP_SYS(getrandom), C_ALL, SB_ANY },
 	{ SCMP_SYS(exit), C_ALL, SB_ANY },
 	{ SCMP_SYS(exit_group), C_ALL, SB_ANY },
+	/* Which alternate stack is set (ASan asks at any time). */
+	{ SCMP_SYS(sigaltstack), C_ALL, SB_QUERY },
 	/* Signal thread: sigwait(). */
 	{ SCMP_SYS(rt_sigtimedwait), C_SIG, SB_ANY },
 	/*
@@ -366,6 +369,9 @@ static int sb_add_rule(scmp_filter_ctx ctx, const struct sb_syscall *s,
 					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	case SB_SETXID:
 		return sb_add_setxid(ctx, s->nr);
+	case SB_QUERY:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s->nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, 0));
 	default:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s->nr, 0);
 	}
