@@ -213,11 +213,6 @@ const char *sandbox_class_name(enum sandbox_class cls)
 	return cls < SANDBOX_NR_CLASSES ? sb_class_names[cls] : "?";
 }
 
-enum sandbox_mode sandbox_mode(void)
-{
-	return sb_cfg.mode;
-}
-
 int sandbox_parse_mode(const char *s, enum sandbox_mode *out)
 {
 	if (!strcmp(s, "on"))

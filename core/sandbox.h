@@ -62,7 +62,6 @@ struct sandbox_config {
  * unavailable (an old kernel, valgrind) and mode != off.
  */
 int sandbox_configure(const struct sandbox_config *cfg);
-enum sandbox_mode sandbox_mode(void);
 
 /*
  * The calling thread installs cls's filter (a no-op when off); thread_name
