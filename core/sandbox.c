@@ -404,6 +404,12 @@ int sandbox_enter(enum sandbox_class cls, const char *thread_name)
 		return -EINVAL;
 	sb_thread_name = thread_name;
 	sb_thread_class = cls;
+	/*
+	 * The thread names itself: its creator's pthread_setname_np() goes
+	 * through /proc, which a --chroot jail lacks, and the kernel's
+	 * seccomp log records name the thread by this comm.
+	 */
+	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
 	ctx = seccomp_init(sb_cfg.mode == SANDBOX_ON ? SCMP_ACT_TRAP :
 						       SCMP_ACT_LOG);
 	if (!ctx)

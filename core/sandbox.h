@@ -64,8 +64,9 @@ struct sandbox_config {
 int sandbox_configure(const struct sandbox_config *cfg);
 
 /*
- * The calling thread installs cls's filter (a no-op when off); thread_name
- * (borrowed, must outlive the thread) is what a violation report names.
+ * The calling thread names itself thread_name (borrowed, must outlive the
+ * thread; at most 15 bytes shown) and installs cls's filter (a no-op when
+ * off); a violation report names the thread by it.
  * Call at the thread's start, after its set-up and before it handles guest or peer
  * input. 0 or -errno (the thread must not go on: the VM is stopped).
  */

@@ -336,7 +336,7 @@ int vm_run(struct vm *vm)
 	 * Only now: threads inherit their creator's filter, and each of
 	 * them installs its own class's at its start.
 	 */
-	if (sandbox_enter(SANDBOX_MAIN, "main") < 0)
+	if (sandbox_enter(SANDBOX_MAIN, "iovmm") < 0)
 		vm_request_stop(vm, VM_EXIT_FATAL);
 
 	pthread_mutex_lock(&vm->stop_lock);
