@@ -90,7 +90,8 @@ echo "$out" | grep -q "tap $tap: .*permission denied" || fail "nobody attached t
 as_nobody
 echo "$out" | grep -q "/dev/kvm: permission denied" || fail "nobody opened /dev/kvm"
 
-# Bad descriptors: clear refusals.
+# Bad descriptors: clear refusals (the parse-time ones, a bare tap without
+# fd= and the like, are tools-cli's).
 expect_refused() {
 	_want=$1
 	shift
@@ -101,8 +102,5 @@ expect_refused() {
 	echo "$out" | grep -q -- "$_want" || fail "$*: want '$_want'"
 }
 expect_refused "--kvm-fd 0: not an open /dev/kvm" --kvm-fd 0
-expect_refused "--kvm-fd 99: not an open file descriptor" --kvm-fd 99
 expect_refused "tap fd=0: not an attached tap device" --net virtio,backend=tap,fd=0
-expect_refused "backend=tap needs fd=N" --net virtio,backend=tap
-expect_refused "fd= needs backend=tap" --net virtio,backend=loopback,fd=3
 echo OK
