@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -9,6 +10,7 @@
 
 #include "core/ioloop.h"
 #include "core/log.h"
+#include "core/sandbox.h"
 
 #define IOLOOP_MAX_HANDLERS 512
 
@@ -28,6 +30,8 @@ struct ioloop {
 	bool running;
 	uint64_t events;   /* handler calls; the I/O thread writes (relaxed) */
 	pthread_t thread;
+	int start_ret; /* the thread's sandbox_enter(); read after start_sem */
+	sem_t start_sem;
 	pthread_mutex_t lock;
 	pthread_cond_t pause_cond; /* lock: lock */
 	bool pause_req;            /* lock: lock */
@@ -142,6 +146,11 @@ static void *ioloop_thread(void *arg)
 	struct ioloop *loop = arg;
 	struct epoll_event evs[16];
 
+	/* Filtered before any back end runs; ioloop_start() reports a failure. */
+	loop->start_ret = sandbox_enter(SANDBOX_IO, "iovmm-io");
+	sem_post(&loop->start_sem);
+	if (loop->start_ret)
+		return NULL;
 	for (;;) {
 		int n = epoll_wait(loop->epfd, evs, 16, -1);
 
@@ -179,11 +188,22 @@ static void *ioloop_thread(void *arg)
 
 int ioloop_start(struct ioloop *loop)
 {
-	int ret = pthread_create(&loop->thread, NULL, ioloop_thread, loop);
+	int ret;
 
-	if (ret)
+	sem_init(&loop->start_sem, 0, 0);
+	ret = pthread_create(&loop->thread, NULL, ioloop_thread, loop);
+	if (ret) {
+		sem_destroy(&loop->start_sem);
 		return -ret;
+	}
 	pthread_setname_np(loop->thread, "iovmm-io");
+	while (sem_wait(&loop->start_sem) < 0 && errno == EINTR)
+		;
+	sem_destroy(&loop->start_sem);
+	if (loop->start_ret) {
+		pthread_join(loop->thread, NULL);
+		return loop->start_ret;
+	}
 	loop->running = true;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "core/cpu.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "core/sandbox.h"
 #include "core/vcpu.h"
 #include "core/vm_internal.h"
 
@@ -336,6 +337,12 @@ static void *vcpu_thread(void *arg)
 		log_err(vcpu->name, "cannot register as a bus reader: %s",
 			strerror(ENOMEM));
 		vm_request_stop(vcpu->vm, VM_EXIT_FATAL);
+		return NULL;
+	}
+	/* Set up; from here on the guest drives this thread. */
+	if (sandbox_enter(SANDBOX_VCPU, vcpu->name) < 0) {
+		vm_request_stop(vcpu->vm, VM_EXIT_FATAL);
+		bus_reader_unregister(reader);
 		return NULL;
 	}
 	vcpu_loop(vcpu, reader);

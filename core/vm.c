@@ -21,6 +21,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/pci/host.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm_internal.h"
@@ -31,7 +32,8 @@
 
 static const char who[] = "vm";
 
-static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
+static int vm_open_kvm(struct vm *vm, const struct vm_config *cfg, char *err,
+		       size_t errlen)
 {
 	static const struct {
 		int cap;
@@ -47,7 +49,17 @@ static int vm_open_kvm(struct vm *vm, char *err, size_t errlen)
 	};
 	int ret;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (cfg->has_kvm_fd) {
+		vm->kvm_fd = cfg->kvm_fd;
+		if (fcntl(vm->kvm_fd, F_SETFD, FD_CLOEXEC) < 0 ||
+		    ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+			log_errf(err, errlen, "--kvm-fd %d: not an open /dev/kvm",
+				 cfg->kvm_fd);
+			return -EBADF;
+		}
+	} else {
+		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	}
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
 		if (ret == -ENOENT)
@@ -246,12 +258,20 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	if (!cfg->ncpus || cfg->ncpus > VM_MAX_CPUS) {
 		log_errf(err, errlen, "invalid configuration: %u vCPUs",
 			 cfg->ncpus);
+		if (cfg->has_kvm_fd)
+			close(cfg->kvm_fd);
 		return -EINVAL;
 	}
 	vm = calloc(1, sizeof(*vm));
-	if (!vm)
+	if (!vm) {
+		if (cfg->has_kvm_fd)
+			close(cfg->kvm_fd);
 		return -ENOMEM;
+	}
 	vm->kvm_fd = vm->vm_fd = -1;
+	/* Owned from here: vm_destroy() closes it whatever fails. */
+	if (cfg->has_kvm_fd)
+		vm->kvm_fd = cfg->kvm_fd;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -272,7 +292,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 	if (ret)
 		goto err;
 
-	ret = vm_open_kvm(vm, err, errlen);
+	ret = vm_open_kvm(vm, cfg, err, errlen);
 	if (ret)
 		goto err;
 	ret = vm_map_memory(vm, err, errlen);
@@ -390,6 +410,14 @@ int vm_run(struct vm *vm)
 	sigemptyset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	vm_start(vm);
+	/*
+	 * Only now: threads inherit their creator's filter, and each of them
+	 * installs its own class's at its start. (Under the API, vm_start()
+	 * and vm_wait() run on threads that go on building and tearing down
+	 * VMs: they stay unfiltered, docs/security.md.)
+	 */
+	if (sandbox_enter(SANDBOX_MAIN, "iovmm") < 0)
+		vm_request_stop(vm, VM_EXIT_FATAL);
 	vm_wait(vm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return vm->exit_status;

@@ -36,6 +36,13 @@ struct vm_config {
 	const char *kernel;
 	const char *initrd;  /* optional */
 	const char *cmdline; /* optional */
+	/*
+	 * A /dev/kvm opened by the caller (a management layer, --kvm-fd):
+	 * vm_create() takes ownership (closed by vm_destroy(), also when
+	 * creation fails) instead of opening /dev/kvm itself.
+	 */
+	bool has_kvm_fd;
+	int kvm_fd;
 };
 
 struct vm;

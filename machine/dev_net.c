@@ -21,10 +21,10 @@
 #include "vhost-user/kernel.h"
 #include "vhost-user/net.h"
 
-/* A back-end spec: tap:NAME, loopback or null. */
+/* A back-end spec: tap:NAME, tap (with fd=N), loopback or null. */
 static int net_check_backend(const char *s, char *err, size_t errlen)
 {
-	if (!strcmp(s, "loopback") || !strcmp(s, "null"))
+	if (!strcmp(s, "loopback") || !strcmp(s, "null") || !strcmp(s, "tap"))
 		return 0;
 	if (!strncmp(s, "tap:", 4)) {
 		size_t n = strlen(s + 4);
@@ -35,36 +35,41 @@ static int net_check_backend(const char *s, char *err, size_t errlen)
 		return 0;
 	}
 	return machine_opt_error(err, errlen,
-				 "backend=%s: unknown back end (tap:NAME, loopback or null)",
+				 "backend=%s: unknown back end (tap:NAME, tap with fd=N, loopback or null)",
 				 s);
 }
 
 static const char *const net_keys[] = {
-	"backend", "mac", "queues", "ring", "vhost", "vhostfd",
+	"backend", "mac", "queues", "ring", "vhost", "vhostfd", "fd",
 };
 
 struct net_parse {
 	struct machine_net_opts *o;
 	bool virtio;
 	bool vhost_set;   /* vhost= given */
+	int fd;           /* fd=N: a tap opened by the caller; -1: none */
 };
 
-/* vhostfd=N: a descriptor number iovmm inherited. */
-static int net_opt_vhostfd(struct net_parse *p, const char *val, char *err,
-			   size_t errlen)
+/*
+ * fd=N, vhostfd=N: an open file descriptor number this process inherited;
+ * below `min` refused (vhostfd: 0-2 are never a vhost-net device here).
+ */
+static int net_opt_fdnum(const char *key, const char *val, int min, int *fd,
+			 char *err, size_t errlen)
 {
 	char *end;
-	long fd = strtol(val, &end, 10);
+	long n;
 
-	if (!*val || *end || fd < 0 || fd > INT_MAX)
+	errno = 0;
+	n = strtol(val, &end, 10);
+	if (errno || *end || end == val || n < 0 || n > INT_MAX)
 		return machine_opt_error(err, errlen,
-					 "vhostfd=%s: expected a file descriptor number",
-					 val);
-	if (fd < 3)
+					 "%s=%s: expected a file descriptor number", key, val);
+	if (n < min)
 		return machine_opt_error(err, errlen,
-					 "vhostfd=%s: 0-2 are standard input, output and error",
-					 val);
-	p->o->vhostfd = (int)fd;
+					 "%s=%s: 0-2 are standard input, output and error",
+					 key, val);
+	*fd = (int)n;
 	return 0;
 }
 
@@ -79,7 +84,7 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 	struct machine_net_opts *o = p->o;
 	int on;
 
-	if (key >= 2 && !p->virtio)
+	if (key >= 2 && key <= 5 && !p->virtio)
 		return machine_opt_error(err, errlen,
 					 "%s= conflicts with --net e1000 (virtio only)",
 					 net_keys[key]);
@@ -104,8 +109,10 @@ static int net_opt(void *ctx, int key, const char *val, char *err,
 		o->vhost = on;
 		p->vhost_set = true;
 		return 0;
+	case 5:
+		return net_opt_fdnum("vhostfd", val, 3, &o->vhostfd, err, errlen);
 	default:
-		return net_opt_vhostfd(p, val, err, errlen);
+		return net_opt_fdnum("fd", val, 0, &p->fd, err, errlen);
 	}
 }
 
@@ -137,10 +144,31 @@ static int net_check_vhost(struct net_parse *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * backend=tap,fd=N becomes the back end "tap-fd:N" (emul-devices/net);
+ * fd= goes with a bare tap only, and a bare tap needs it.
+ */
+static int net_parse_fd(struct net_parse *p, char *err, size_t errlen)
+{
+	bool tap = !strcmp(p->o->backend, "tap");
+
+	if (p->fd >= 0 && !tap)
+		return machine_opt_error(err, errlen,
+					 "fd= needs backend=tap (a tap the caller opened)");
+	if (tap && p->fd < 0)
+		return machine_opt_error(err, errlen,
+					 "backend=tap needs fd=N (or backend=tap:NAME)");
+	if (tap)
+		snprintf(p->o->backend, sizeof(p->o->backend), "tap-fd:%d",
+			 p->fd);
+	return 0;
+}
+
 static int net_parse(const char *opts, bool virtio, void **out, char *err,
 		     size_t errlen)
 {
-	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio };
+	struct net_parse p = { .o = calloc(1, sizeof(*p.o)), .virtio = virtio,
+			       .fd = -1 };
 	int ret;
 
 	if (!p.o)
@@ -156,7 +184,7 @@ static int net_parse(const char *opts, bool virtio, void **out, char *err,
 					 virtio ? "virtio" : "e1000");
 	if (!ret)
 		ret = net_check_vhost(&p, err, errlen);
-	return ret;
+	return ret ? ret : net_parse_fd(&p, err, errlen);
 }
 
 static int virtio_net_parse(const char *opts, void **out, char *err,
@@ -265,14 +293,15 @@ const struct machine_device_type machine_virtio_net = {
 	.name = "virtio-net",
 	.front = MACHINE_FRONT_NET,
 	.model = "virtio",
-	.usage = "--net virtio,backend=BACKEND[,mac=MAC][,queues=N][,ring=split|packed]"
+	.usage = "--net virtio,backend=BACKEND[,fd=N][,mac=MAC][,queues=N][,ring=split|packed]"
 		 "[,vhost=on][,vhostfd=N]",
 	.help = "virtio-net served in iovmm. BACKEND: tap:NAME (a Linux tap "
-		"device), loopback (frames sent come back), null (sink); "
-		"queues=: 1-8 queue pairs. vhost=on (tap only, one queue pair, "
-		"split rings): the host kernel's vhost-net serves the rings, "
-		"kicks and interrupts bypass iovmm; vhostfd=N: use an inherited "
-		"/dev/vhost-net fd instead of opening it",
+		"device), tap with fd=N (a tap device the caller opened and "
+		"passed as fd N), loopback (frames sent come back), null "
+		"(sink); queues=: 1-8 queue pairs. vhost=on (tap:NAME only, one "
+		"queue pair, split rings): the host kernel's vhost-net serves the "
+		"rings, kicks and interrupts bypass iovmm; vhostfd=N: use an "
+		"inherited /dev/vhost-net fd instead of opening it",
 	.nic = true,
 	.parse = virtio_net_parse,
 	.free_opts = free,
@@ -304,7 +333,7 @@ const struct machine_device_type machine_e1000 = {
 	.name = "e1000",
 	.front = MACHINE_FRONT_NET,
 	.model = "e1000",
-	.usage = "--net e1000,backend=BACKEND[,mac=MAC]",
+	.usage = "--net e1000,backend=BACKEND[,fd=N][,mac=MAC]",
 	.help = "emulated Intel 82540EM on the same back ends",
 	.nic = true,
 	.parse = e1000_parse,

@@ -9,7 +9,8 @@ libdpdk-dev dpdk dpdk-dev libnl-route-3-dev libnl-3-dev qemu-system-x86
 acpica-tools gnuplot-nox python3 busybox-static cpio valgrind
 libjansson-dev
 python3-jsonschema
-python3-yaml"
+python3-yaml
+libseccomp-dev"
 
 missing=""
 for p in $PKGS; do

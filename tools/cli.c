@@ -21,6 +21,10 @@
 #define CLI_MIN_MEM (16 * MiB)
 #define CLI_MAX_MEM (1024 * GiB)
 #define CLI_DEFAULT_MEM (512 * MiB)
+/* tools/meson.build: SANDBOX_LOG in sanitizer builds. */
+#ifndef CLI_SECCOMP_DEFAULT
+#define CLI_SECCOMP_DEFAULT SANDBOX_ON
+#endif
 
 static const char usage_head[] =
 	"usage: iovmm run --kernel FILE [options]\n"
@@ -37,6 +41,15 @@ static const char usage_head[] =
 	"                       guest brings up the APs itself)\n"
 	"  --serial stdio|file:PATH|none\n"
 	"                       where COM1 goes (default stdio)\n"
+	"  --seccomp on|log|off per-thread seccomp filters (default on, log in\n"
+	"                       sanitizer builds; on: a forbidden syscall\n"
+	"                       kills iovmm; log: allowed and logged by the\n"
+	"                       kernel; docs/security.md)\n"
+	"  --user UID[:GID]|NAME[:GROUP]\n"
+	"                       run as this user once every device is open\n"
+	"                       (supplementary groups cleared, no capability)\n"
+	"  --chroot DIR         chroot to DIR then, before --user\n"
+	"  --kvm-fd N           use inherited fd N, an open /dev/kvm\n"
 	"  --stats              print resource use and exit counts at the end\n"
 	"  --api-socket PATH    serve the control API on this UNIX socket\n"
 	"                       (Cloud Hypervisor's REST API; docs/api.md)\n"
@@ -192,6 +205,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_SERIAL, OPT_DEVICE, OPT_HUGEPAGES, OPT_STATS, OPT_NET, OPT_DISK,
 	OPT_API_SOCKET,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT, OPT_KVM_FD,
 };
 
 static const struct option run_options[] = {
@@ -208,10 +222,58 @@ static const struct option run_options[] = {
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+static int cli_parse_kvm_fd(const char *arg, struct vm_config *vm, char *err,
+			    size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 0 || n > INT_MAX ||
+	    fcntl((int)n, F_GETFD) < 0)
+		return cli_error(err, errlen,
+				 "--kvm-fd %s: not an open file descriptor", arg);
+	vm->has_kvm_fd = true;
+	vm->kvm_fd = (int)n;
+	return 0;
+}
+
+/* --seccomp, --user, --chroot, --kvm-fd (docs/security.md). */
+static int cli_parse_sandbox(int opt, const char *arg, struct cli_run *out,
+			     char *err, size_t errlen)
+{
+	struct sandbox_config *sb = &out->sandbox;
+	struct stat st;
+
+	switch (opt) {
+	case OPT_SECCOMP:
+		if (sandbox_parse_mode(arg, &sb->mode))
+			return cli_error(err, errlen,
+					 "--seccomp %s: expected on, log or off", arg);
+		return 0;
+	case OPT_USER:
+		sb->has_user = true;
+		return sandbox_parse_user(arg, &sb->uid, &sb->gid, err, errlen);
+	case OPT_CHROOT:
+		if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode))
+			return cli_error(err, errlen, "--chroot %s: not a directory",
+					 arg);
+		sb->chroot_dir = arg;
+		return 0;
+	default:
+		return cli_parse_kvm_fd(arg, &out->machine.vm, err, errlen);
+	}
+}
 
 static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *err,
 			 size_t errlen)
@@ -235,6 +297,8 @@ static int cli_parse_one(int opt, const char *arg, struct cli_run *out, char *er
 	case OPT_HUGEPAGES: vm->hugepages = true; return 0;
 	case OPT_STATS: out->stats = true; return 0;
 	case OPT_API_SOCKET: out->api_socket = arg; return 0;
+	case OPT_SECCOMP: case OPT_USER: case OPT_CHROOT: case OPT_KVM_FD:
+		return cli_parse_sandbox(opt, arg, out, err, errlen);
 	case 'q': out->quiet = true; return 0;
 	case 'h': out->help = true; return 0;
 	default: return cli_error(err, errlen, "unknown option (see iovmm run --help)");
@@ -250,6 +314,7 @@ int cli_parse_run(int argc, char **argv, struct cli_run *out, char *err,
 	machine_config_init(&out->machine);
 	out->machine.vm.mem_size = CLI_DEFAULT_MEM;
 	out->machine.vm.ncpus = 1;
+	out->sandbox.mode = CLI_SECCOMP_DEFAULT;
 
 	optind = 0; /* full re-initialisation: parse may run more than once */
 	opterr = 0;

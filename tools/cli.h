@@ -12,10 +12,13 @@
 
 #include <stdio.h>
 
+#include "core/sandbox.h"
 #include "machine/machine.h"
 
 struct cli_run {
 	struct machine_config machine;
+	/* --seccomp (default on), --user, --chroot (docs/security.md) */
+	struct sandbox_config sandbox;
 	bool stats;  /* print iovmm-stats at exit */
 	bool help;   /* --help was given: print usage, run nothing */
 	bool quiet;

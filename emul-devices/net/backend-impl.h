@@ -66,5 +66,8 @@ int net_null_create(struct ioloop *io, struct net_backend **out, char *err,
 		    size_t errlen);
 int net_tap_create(const char *ifname, struct ioloop *io,
 		   struct net_backend **out, char *err, size_t errlen);
+/* fd: a tap the caller opened (borrowed: the back end uses a duplicate). */
+int net_tap_create_fd(int fd, struct ioloop *io, struct net_backend **out,
+		      char *err, size_t errlen);
 
 #endif

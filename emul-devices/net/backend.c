@@ -4,8 +4,10 @@
  * shares, statistics and the rx stall/resume protocol.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -58,6 +60,18 @@ int net_backend_create(const char *spec, struct ioloop *io,
 			return -EINVAL;
 		}
 		return net_tap_create(spec + 4, io, out, err, errlen);
+	}
+	if (!strncmp(spec, "tap-fd:", 7)) {
+		char *end;
+		long fd;
+
+		errno = 0;
+		fd = strtol(spec + 7, &end, 10);
+		if (errno || *end || end == spec + 7 || fd < 0 || fd > INT_MAX) {
+			snprintf(err, errlen, "net back end '%s': bad fd", spec);
+			return -EINVAL;
+		}
+		return net_tap_create_fd((int)fd, io, out, err, errlen);
 	}
 	snprintf(err, errlen,
 		 "unknown net back end '%s' (expected tap:NAME, loopback or null)",

@@ -5,6 +5,8 @@
  *
  *   tap:NAME   a Linux tap device (/dev/net/tun, IFF_TAP | IFF_NO_PI |
  *              IFF_VNET_HDR; see net_backend_set_vnet_hdr)
+ *   tap-fd:N   the same, opened and attached by the caller and inherited
+ *              as fd N (borrowed: the back end works on a duplicate)
  *   loopback   every frame sent is received back (in order, bounded queue)
  *   null       a sink for TX; never receives (benchmarks)
  *
@@ -51,7 +53,7 @@ struct net_backend_stats {
 };
 
 /*
- * spec: "tap:NAME", "loopback" or "null". io is borrowed and must outlive
+ * spec: "tap:NAME", "tap-fd:N", "loopback" or "null". io is borrowed and must outlive
  * the back end; the back end registers its fds with it at create time.
  * err receives a one-line reason (e.g. "tap0: /dev/net/tun: permission
  * denied"). Returns 0, -EINVAL (bad spec), or the -errno of the failure.

@@ -236,11 +236,33 @@ static const struct net_backend_ops tap_ops = {
 	.destroy = tap_destroy,
 };
 
+/* The vnet header size and no offloads, on an attached tap. */
+static int tap_configure(int fd, bool has_vnet, const char *ifname, char *err,
+			 size_t errlen)
+{
+	int hdr_len = NET_VNET_HDR_LEN, e;
+
+	if (has_vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname,
+			 strerror(e));
+		return -e;
+	}
+	/* Start with no offloads: the kernel completes checksums for us. */
+	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 && has_vnet) {
+		e = errno;
+		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", ifname,
+			 strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int net_tap_open(const char *ifname, bool *has_vnet, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	unsigned int features = 0;
-	int hdr_len = NET_VNET_HDR_LEN, e, fd;
+	int e, fd;
 
 	*has_vnet = false;
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -268,44 +290,89 @@ int net_tap_open(const char *ifname, bool *has_vnet, char *err, size_t errlen)
 			 e == EINVAL ? "cannot attach (exists but is not a tap?)" :
 			 e == ENODEV || e == ENOENT ? "no such device" :
 			 strerror(e));
-		goto fail;
+		close(fd);
+		return -e;
 	}
-	if (*has_vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
-		e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname,
-			 strerror(e));
-		goto fail;
-	}
-	/* Start with no offloads: the kernel completes checksums for us. */
-	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 && *has_vnet) {
-		e = errno;
-		snprintf(err, errlen, "tap %s: TUNSETOFFLOAD: %s", ifname,
-			 strerror(e));
-		goto fail;
+	e = tap_configure(fd, *has_vnet, ifname, err, errlen);
+	if (e < 0) {
+		close(fd);
+		return e;
 	}
 	return fd;
-fail:
-	close(fd);
-	return -e;
 }
 
-int net_tap_create(const char *ifname, struct ioloop *io,
-		   struct net_backend **out, char *err, size_t errlen)
+/*
+ * A tap the caller opened and attached (a management layer with the
+ * privilege iovmm lacks): fd is borrowed and stays the caller's; the back
+ * end works on its own duplicate. Whether vnet headers are on is what the
+ * caller chose at TUNSETIFF (TUNGETIFF tells). O_NONBLOCK is set on the
+ * shared open file.
+ */
+static int tap_attach_fd(struct net_tap *tap, int fd, char *name,
+			 size_t namelen, char *err, size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	int e, fl;
+
+	snprintf(name, namelen, "fd %d", fd);
+	tap->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (tap->fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap fd=%d: %s", fd,
+			 e == EBADF ? "not an open file descriptor" : strerror(e));
+		return -e;
+	}
+	if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0 ||
+	    !(ifr.ifr_flags & IFF_TAP)) {
+		snprintf(err, errlen,
+			 "tap fd=%d: not an attached tap device (/dev/net/tun after TUNSETIFF with IFF_TAP)",
+			 fd);
+		return -EINVAL;
+	}
+	if (!(ifr.ifr_flags & IFF_NO_PI)) {
+		snprintf(err, errlen, "tap fd=%d (%s): needs IFF_NO_PI", fd,
+			 ifr.ifr_name);
+		return -EINVAL;
+	}
+	tap->has_vnet = ifr.ifr_flags & IFF_VNET_HDR;
+	fl = fcntl(tap->fd, F_GETFL);
+	if (fl < 0 || fcntl(tap->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		e = errno;
+		snprintf(err, errlen, "tap fd=%d: O_NONBLOCK: %s", fd,
+			 strerror(e));
+		return -e;
+	}
+	snprintf(name, namelen, "%s", ifr.ifr_name);
+	return tap_configure(tap->fd, tap->has_vnet, name, err, errlen);
+}
+
+/* ifname: open and attach it; else attach_fd is the caller's open tap. */
+static int tap_create(const char *ifname, int attach_fd, struct ioloop *io,
+		      struct net_backend **out, char *err, size_t errlen)
 {
 	struct net_tap *tap = calloc(1, sizeof(*tap));
+	char name[IFNAMSIZ + 8];
 	int ret;
 
 	if (!tap) {
-		snprintf(err, errlen, "tap %s: out of memory", ifname);
+		snprintf(err, errlen, "tap: out of memory");
 		return -ENOMEM;
 	}
-	net_backend_init(&tap->be, &tap_ops, io, ifname);
 	tap->fd = -1;
 	tap->kick_fd = -1;
-	ret = net_tap_open(ifname, &tap->has_vnet, err, errlen);
+	if (ifname) {
+		snprintf(name, sizeof(name), "%s", ifname);
+		ret = net_tap_open(ifname, &tap->has_vnet, err, errlen);
+		if (ret >= 0)
+			tap->fd = ret;
+	} else {
+		ret = tap_attach_fd(tap, attach_fd, name, sizeof(name), err,
+				    errlen);
+	}
+	net_backend_init(&tap->be, &tap_ops, io, name);
+	ifname = name;
 	if (ret < 0)
 		goto fail;
-	tap->fd = ret;
 	tap->rx_buf = malloc(TAP_BUF_LEN);
 	tap->tx_buf = malloc(TAP_BUF_LEN);
 	tap->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -329,4 +396,16 @@ fail_loop:
 fail:
 	tap_destroy(&tap->be);
 	return ret;
+}
+
+int net_tap_create(const char *ifname, struct ioloop *io,
+		   struct net_backend **out, char *err, size_t errlen)
+{
+	return tap_create(ifname, -1, io, out, err, errlen);
+}
+
+int net_tap_create_fd(int fd, struct ioloop *io, struct net_backend **out,
+		      char *err, size_t errlen)
+{
+	return tap_create(NULL, fd, io, out, err, errlen);
 }

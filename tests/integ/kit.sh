@@ -7,6 +7,8 @@
 # status > 1 (the kit's debug-exit failure code). "@IMG@" in an iovmm option
 # is replaced by a fresh 64 MiB zero-filled disk image, removed afterwards.
 # The time limit is stretched by IOVMM_TIME_SCALE (wait.sh).
+# IOVMM_INTEG_RUN_OPTS: more iovmm run options for every kit test (the
+# nobody-* tests set --user nobody; docs/security.md).
 set -u
 . "$(dirname "$0")/wait.sh"
 iovmm=$1 kit=$2 test=$3 expect=$4
@@ -25,7 +27,8 @@ params="test=$test $*"
 
 [ -r /dev/kvm ] || { echo "SKIP: /dev/kvm is not usable"; exit 77; }
 # shellcheck disable=SC2086
-timeout "$(integ_scale 60)" "$iovmm" run --kernel "$kit" --mem 256M $opts --cmdline "$params" \
+timeout "$(integ_scale 60)" "$iovmm" run --kernel "$kit" --mem 256M $opts \
+	${IOVMM_INTEG_RUN_OPTS:-} --cmdline "$params" \
 	</dev/null >"$out" 2>&1
 status=$?
 cat "$out"

@@ -40,6 +40,16 @@ vhu_init() {
 	IOVMM=$1 KIT=$2
 	[ -r /dev/kvm ] || vhu_skip "/dev/kvm is not usable"
 	[ "$(id -u)" -eq 0 ] || vhu_skip "needs root (DPDK runtime directory)"
+	# iovmm run as another user (IOVMM_INTEG_RUN_OPTS='--user U'): it
+	# must be able to reach a restarted back end's socket and remove its
+	# own listening one, as a management layer would arrange: the
+	# directory is U's and sockets made from here on are world-writable.
+	_user=$(printf ' %s\n' "${IOVMM_INTEG_RUN_OPTS:-}" |
+		sed -n 's/.* --user[= ]\([^ :]*\).*/\1/p')
+	if [ -n "$_user" ]; then
+		chown "$_user" "$VHU_TMP" || vhu_fail "chown $_user $VHU_TMP"
+		umask 000
+	fi
 	command -v dpdk-testpmd >/dev/null 2>&1 || vhu_skip "dpdk-testpmd not installed"
 	# One polling core per side where the machine has two: testpmd's
 	# forwarding lcore on CPU 0, iovmm (its vCPU polls) on CPU 1.

@@ -15,7 +15,7 @@ sock=$VHU_TMP/vh.sock
 
 vhu_testpmd_server tp "$sock" "$queues"
 # shellcheck disable=SC2086
-$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
+$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats ${IOVMM_INTEG_RUN_OPTS:-} \
 	--net "vhost-user,socket=$sock,queues=$queues" \
 	--cmdline "test=net-loopback nic=virtio count=$count size=$size timeout_ms=$(integ_scale 3000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1

@@ -50,7 +50,7 @@ flowing() {
 backend a
 first=$TP_PID
 # shellcheck disable=SC2086
-$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
+$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats ${IOVMM_INTEG_RUN_OPTS:-} \
 	--net "vhost-user,socket=$sock" \
 	--cmdline "test=net-loopback nic=virtio count=100000000 size=$size allow_loss=1 duration_ms=$((window_s * 1000)) timeout_ms=$(integ_scale 30000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1 &

@@ -10,7 +10,7 @@ vhu_init "$1" "$2"
 sock=$VHU_TMP/vh.sock
 
 # shellcheck disable=SC2086
-$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats \
+$VHU_PIN timeout "$(integ_scale 120)" "$IOVMM" run --kernel "$KIT" --mem 256M --stats ${IOVMM_INTEG_RUN_OPTS:-} \
 	--net "vhost-user,socket=$sock,server" \
 	--cmdline "test=net-loopback nic=virtio count=50000 size=64 timeout_ms=$(integ_scale 3000)" \
 	</dev/null >"$VHU_TMP/vm.log" 2>&1 &

@@ -13,7 +13,9 @@ lab_need_vf || lab_fail "$LAB_ERR"
 lab_bind_vfio "$LAB_VF" || lab_fail "$LAB_ERR"
 echo 64 >/proc/sys/vm/nr_hugepages
 out=$LAB_TMP/iovmm.out
+# shellcheck disable=SC2086 # VFIO_NVME_RUN_OPTS: vfio-nvme-sandbox.sh
 lab_iovmm "$out" 120 run --kernel "$LAB_KIT" --mem 64M --hugepages --stats \
+	${VFIO_NVME_RUN_OPTS:-} \
 	--device "vfio-pci,host=$LAB_VF" --cmdline "test=nvme"
 rc=$?
 result=$(lab_kit_result "$out" nvme)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "machine/dev_opts.h"
@@ -165,6 +168,21 @@ struct bad_case {
 	const char *msg;
 };
 
+/* Each case must be refused with its message. */
+static void check_bad_cases(const struct bad_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cli_run r;
+		char err[256] = "";
+
+		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
+			      "case %zu accepted", i);
+		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
+			      i, err, cases[i].msg);
+		cli_run_free(&r);
+	}
+}
+
 START_TEST(test_run_errors)
 {
 	static const struct bad_case cases[] = {
@@ -206,16 +224,73 @@ START_TEST(test_run_errors)
 		{ { "--kernel", "/bin/sh", "extra" }, "unexpected argument" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cli_run r;
-		char err[256] = "";
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
 
-		ck_assert_msg(parse(&r, err, cases[i].args) == -EINVAL,
-			      "case %zu accepted", i);
-		ck_assert_msg(strstr(err, cases[i].msg), "case %zu: '%s' lacks '%s'",
-			      i, err, cases[i].msg);
-		cli_run_free(&r);
-	}
+/* --seccomp, --user, --chroot, --kvm-fd, --net ...,backend=tap,fd=N. */
+START_TEST(test_sandbox_options)
+{
+	const struct machine_net_opts *n;
+	struct cli_run r;
+	char err[256], fdstr[16], net[64];
+	int fd = open("/dev/null", O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(fdstr, sizeof(fdstr), "%d", fd);
+	snprintf(net, sizeof(net), "virtio,backend=tap,fd=%d", fd);
+	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh"), 0);
+	/* The default (log in sanitizer builds: tools/meson.build). */
+	ck_assert(r.sandbox.mode == SANDBOX_ON || r.sandbox.mode == SANDBOX_LOG);
+	ck_assert(!r.sandbox.has_user && !r.sandbox.chroot_dir);
+	ck_assert(!r.machine.vm.has_kvm_fd);
+	cli_run_free(&r);
+	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh", "--seccomp", "log",
+			       "--user", "65534:65533", "--chroot", "/tmp",
+			       "--kvm-fd", fdstr, "--net", net), 0);
+	ck_assert_int_eq(r.sandbox.mode, SANDBOX_LOG);
+	ck_assert(r.sandbox.has_user);
+	ck_assert_uint_eq(r.sandbox.uid, 65534);
+	ck_assert_uint_eq(r.sandbox.gid, 65533);
+	ck_assert_str_eq(r.sandbox.chroot_dir, "/tmp");
+	ck_assert(r.machine.vm.has_kvm_fd);
+	ck_assert_int_eq(r.machine.vm.kvm_fd, fd);
+	n = r.machine.devices[0].opts;
+	snprintf(net, sizeof(net), "tap-fd:%d", fd);
+	ck_assert_str_eq(n->backend, net);
+	cli_run_free(&r);
+	ck_assert_int_eq(PARSE(&r, err, "--kernel", "/bin/sh", "--seccomp=off",
+			       "--user", "root"), 0);
+	ck_assert_int_eq(r.sandbox.mode, SANDBOX_OFF);
+	ck_assert_uint_eq(r.sandbox.uid, 0);
+	ck_assert_uint_eq(r.sandbox.gid, 0);
+	cli_run_free(&r);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_sandbox_errors)
+{
+	static const struct bad_case cases[] = {
+		{ { "--kernel", "/bin/sh", "--seccomp", "strict" }, "expected on, log or off" },
+		{ { "--kernel", "/bin/sh", "--user", "no-such-user-x" }, "no such user" },
+		{ { "--kernel", "/bin/sh", "--user", "root:no-such-group-x" }, "no such group" },
+		{ { "--kernel", "/bin/sh", "--user", ":5" }, "expected UID[:GID]" },
+		{ { "--kernel", "/bin/sh", "--user", "root:" }, "expected UID[:GID]" },
+		{ { "--kernel", "/bin/sh", "--user", "4000000" }, "give UID:GID" },
+		{ { "--kernel", "/bin/sh", "--chroot", "/nonexistent" }, "not a directory" },
+		{ { "--kernel", "/bin/sh", "--chroot", "/bin/sh" }, "not a directory" },
+		{ { "--kernel", "/bin/sh", "--kvm-fd", "x" }, "not an open file descriptor" },
+		{ { "--kernel", "/bin/sh", "--kvm-fd", "999" }, "not an open file descriptor" },
+		{ { "--kernel", "/bin/sh", "--kvm-fd", "-1" }, "not an open file descriptor" },
+		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=tap" }, "needs fd=N" },
+		{ { "--kernel", "/bin/sh", "--net", "e1000,backend=null,fd=3" }, "fd= needs backend=tap" },
+		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=tap:t0,fd=3" }, "fd= needs backend=tap" },
+		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=tap,fd=-2" }, "expected a file descriptor" },
+		{ { "--kernel", "/bin/sh", "--net", "virtio,backend=tap,fd=3x" }, "expected a file descriptor" },
+	};
+
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 END_TEST
 
@@ -232,6 +307,8 @@ int main(void)
 	tcase_add_test(tc, test_net_and_disk);
 	tcase_add_test(tc, test_disk_checked_before_the_vm);
 	tcase_add_test(tc, test_mac);
+	tcase_add_test(tc, test_sandbox_options);
+	tcase_add_test(tc, test_sandbox_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
