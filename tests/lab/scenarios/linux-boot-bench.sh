@@ -57,7 +57,7 @@ boot() {
 		set -- iovmm run --kernel "$LAB_VMLINUX" --initrd "$LAB_TMP/boot.cpio" \
 			--mem "${mem_mib}M" --cmdline "$cmdline"
 	else
-		set -- "$LAB_QEMU" -accel kvm -M microvm,pcie=on -m "${mem_mib}M" \
+		set -- "$LAB_QEMU" -accel kvm -cpu host -M microvm,pcie=on -m "${mem_mib}M" \
 			-bios "$LAB_QEMU_MICROVM_BIOS" -nodefaults -no-user-config \
 			-display none -serial stdio -no-reboot \
 			-kernel "$LAB_VMLINUX" -initrd "$LAB_TMP/boot.cpio" -append "$cmdline"
