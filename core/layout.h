@@ -37,6 +37,7 @@
 #define LAYOUT_ECAM_START       0xd0000000ULL
 #define LAYOUT_ECAM_SIZE        0x10000000ULL
 #define LAYOUT_ECAM_BUSES       256
+#define LAYOUT_PCI_BUSES        1   /* decoded by the host bridge: bus 0 */
 #define LAYOUT_IOAPIC_START     0xfec00000ULL
 #define LAYOUT_LAPIC_START      0xfee00000ULL
 

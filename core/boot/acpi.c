@@ -96,7 +96,14 @@ void acpi_cfg_default(struct acpi_cfg *cfg, unsigned ncpus, uint64_t ram_end)
 	cfg->sci_irq = 9;
 	cfg->ecam_base = LAYOUT_ECAM_START;
 	cfg->ecam_bus_start = 0;
-	cfg->ecam_bus_end = LAYOUT_ECAM_BUSES - 1;
+	/*
+	 * The buses the host bridge decodes (core/pci/host.c: bus 0), not
+	 * the 256 the ECAM window could hold: Linux probes every bus up to
+	 * MCFG's end for peer host bridges (arch/x86/pci
+	 * pcibios_fixup_peer_bridges(), 32 config reads a bus, each an exit),
+	 * which took 4 s of a Linux boot in the lab's nested L1 with 0-255.
+	 */
+	cfg->ecam_bus_end = LAYOUT_PCI_BUSES - 1;
 	cfg->mmio32_base = LAYOUT_MMIO32_START;
 	cfg->mmio32_size = LAYOUT_MMIO32_SIZE;
 	cfg->mmio64_base = ALIGN_UP(top, LAYOUT_MMIO64_ALIGN);
