@@ -270,7 +270,294 @@ def msix_seeds():
     return out
 
 
+# ---- legacy ports --------------------------------------------------------
+COM1, CMOS, KBC, DBG, COM2 = 0, 1, 2, 3, 4
+
+
+def uart_init(w):
+    s = wr(w, 3, 0x80, 1) + wr(w, 0, 1, 1) + wr(w, 1, 0, 1)  # DLAB, 115200
+    s += wr(w, 3, 0x03, 1) + wr(w, 2, 0xc7, 1) + wr(w, 4, 0x0b, 1)
+    s += wr(w, 1, 0x0f, 1) + rd(w, 2, 1) + rd(w, 5, 1) + rd(w, 6, 1)
+    return s
+
+
+def legacy_seeds():
+    out = {}
+    s = uart_init(COM1)
+    for c in b'hello, fuzz\r\n':
+        s += rd(COM1, 5, 1) + wr(COM1, 0, c, 1)
+    s += rd(COM1, 2, 1) + wr(COM1, 7, 0x5a, 1) + rd(COM1, 7, 1)
+    s += wr(COM1, 4, 0x10, 1) + wr(COM1, 0, 0x41, 1) + rd(COM1, 0, 1)
+    s += rd(COM1, 6, 1) + wr(COM1, 4, 0x0b, 1)
+    s += uart_init(COM2) + op(3) + bytes([5]) + b'typed'
+    for _ in range(6):
+        s += rd(COM2, 2, 1) + rd(COM2, 5, 1) + rd(COM2, 0, 1)
+    s += op(3) + bytes([200]) + bytes(range(200)) + rd(COM2, 5, 1)
+    out['uarts'] = scripted([0], s)
+    s = b''
+    for reg in list(range(0, 0x0e)) + [0x32, 0x34, 0x35, 0x5b, 0x7f, 0x80]:
+        s += wr(CMOS, 0, reg, 1) + rd(CMOS, 1, 1)
+    s += wr(CMOS, 0, 0x0b, 1) + wr(CMOS, 1, 0x06, 1)      # binary, 24h
+    s += wr(CMOS, 0, 0x04, 1) + rd(CMOS, 1, 1)
+    s += wr(CMOS, 0, 0x40, 1) + wr(CMOS, 1, 0xab, 1) + rd(CMOS, 1, 1)
+    s += wr(CMOS, 0, 0x8f, 1) + rd(CMOS, 1, 1) + rd(CMOS, 0, 2)
+    s += wr(CMOS, 0, 0x0a0e, 2)
+    out['cmos'] = scripted([0], s)
+    s = rd(KBC, 4, 1) + wr(KBC, 4, 0x20, 1) + rd(KBC, 4, 1) + rd(KBC, 0, 1)
+    s += wr(KBC, 4, 0x60, 1) + wr(KBC, 0, 0x47, 1) + wr(KBC, 4, 0xaa, 1)
+    s += rd(KBC, 0, 1) + wr(KBC, 4, 0xad, 1) + wr(KBC, 0, 0xff, 1)
+    s += rd(KBC, 4, 1) + rd(KBC, 0, 1) + wr(KBC, 4, 0xd1, 1)
+    s += wr(KBC, 0, 0xdf, 1) + rd(KBC, 1, 4) + wr(KBC, 4, 0xfe, 1)
+    s += wr(DBG, 0, 0, 1) + wr(DBG, 0, 0x21, 4) + rd(DBG, 0, 2)
+    out['i8042-debug-exit'] = scripted([0], s)
+    return out
+
+
+# ---- virtio (fz_virtio.h set-up) -----------------------------------------
+VQ_NEXT, VQ_WRITE, VQ_INDIRECT = 1, 2, 4
+VQ_AVAIL, VQ_USED = 1 << 7, 1 << 15
+DESC, AVAIL, USED = 0x0000, 0x0400, 0x0800
+
+
+def virtio_setup(qsize_sel=4, qmask=0x1, packed=False, feat_lo=0xffffffff):
+    hi = 0x01 | (0x04 if packed else 0)
+    return (struct.pack('<IBBB', feat_lo, hi, qsize_sel, qmask) +
+            struct.pack('<HHH', DESC, AVAIL, USED))
+
+
+def split_ring(img, q, chains, indirect_at=None):
+    """Chains of (gpa, len, write) segments made available on queue q."""
+    base = 0x1000 * q
+    d = 0
+    heads = []
+    for chain in chains:
+        heads.append(d)
+        for i, (gpa, ln, w) in enumerate(chain):
+            flags = (VQ_WRITE if w else 0) | (VQ_NEXT if i + 1 < len(chain)
+                                              else 0)
+            if gpa == 'indirect':
+                flags, gpa = VQ_INDIRECT, indirect_at
+            put(img, base + DESC + 16 * d,
+                struct.pack('<QIHH', gpa, ln, flags, d + 1))
+            d += 1
+    put(img, base + AVAIL, struct.pack('<HH', 0, len(heads)))
+    for i, h in enumerate(heads):
+        put(img, base + AVAIL + 4 + 2 * i, struct.pack('<H', h))
+
+
+def packed_ring(img, q, chains):
+    base = 0x1000 * q
+    d = 0
+    for bid, chain in enumerate(chains):
+        for i, (gpa, ln, w) in enumerate(chain):
+            flags = VQ_AVAIL | (VQ_WRITE if w else 0) | (
+                VQ_NEXT if i + 1 < len(chain) else 0)
+            put(img, base + DESC + 16 * d,
+                struct.pack('<QIHH', gpa, ln, bid, flags))
+            d += 1
+
+
+def indirect_table(img, at, chain):
+    for i, (gpa, ln, w) in enumerate(chain):
+        flags = (VQ_WRITE if w else 0) | (VQ_NEXT if i + 1 < len(chain) else 0)
+        put(img, at + 16 * i, struct.pack('<QIHH', gpa, ln, flags, i + 1))
+
+
+def kick(q):
+    return op(3) + bytes([q])
+
+
+def blk_req(img, hdr_at, rtype, sector, data_at=None, data_len=0,
+            data_write=True, status_at=None, payload=b''):
+    put(img, hdr_at, struct.pack('<IIQ', rtype, 0, sector))
+    chain = [(hdr_at, 16, False)]
+    if data_at is not None:
+        if payload:
+            put(img, data_at, payload)
+        chain.append((data_at, data_len, data_write))
+    chain.append((status_at if status_at else hdr_at + 0x20, 1, True))
+    return chain
+
+
+def blk_seeds():
+    out = {}
+    img = image(0x10000)
+    pattern = bytes((i * 5) & 0xff for i in range(1024))
+    chains = [
+        blk_req(img, 0x1000, 1, 0, 0x2000, 1024, False, payload=pattern),
+        blk_req(img, 0x1040, 0, 0, 0x2800, 1024, True),
+        blk_req(img, 0x1080, 4, 0),
+        blk_req(img, 0x10c0, 8, 0, 0x3000, 20, True),
+        blk_req(img, 0x1100, 11, 0, 0x3100, 16, False,
+                payload=struct.pack('<QII', 4, 8, 0)),
+        blk_req(img, 0x1140, 0, 31, 0x3400, 1024, True),   # past the end
+        blk_req(img, 0x1180, 99, 0),                       # unsupported
+    ]
+    split_ring(img, 0, chains)
+    s = kick(0) + rd(2, 0, 1) + rd(3, 0, 8) + rd(3, 20, 4)
+    out['split-requests'] = (bytes(virtio_setup()) + bytes([0]) +
+                             struct.pack('<H', len(s)) + s +
+                             bytes(img).rstrip(b'\0'))
+    img = image(0x10000)
+    indirect_table(img, 0x0c00, blk_req(img, 0x1000, 0, 1, 0x2000, 512, True))
+    split_ring(img, 0, [[('indirect', 48, False)],
+                        blk_req(img, 0x1040, 1, 2, 0x2400, 512, False,
+                                payload=pattern[:512])], indirect_at=0x0c00)
+    s = kick(0) + kick(0) + rd(0, 20, 1)
+    out['indirect'] = (bytes(virtio_setup()) + bytes([0]) +
+                       struct.pack('<H', len(s)) + s +
+                       bytes(img).rstrip(b'\0'))
+    img = image(0x10000)
+    packed_ring(img, 0, [blk_req(img, 0x1000, 1, 3, 0x2000, 512, False,
+                                 payload=pattern[:512]),
+                         blk_req(img, 0x1040, 0, 3, 0x2800, 512, True)])
+    s = kick(0) + rd(2, 0, 1)
+    out['packed'] = (bytes(virtio_setup(packed=True)) + bytes([2]) +
+                     struct.pack('<H', len(s)) + s + bytes(img).rstrip(b'\0'))
+    img = image(0x10000)
+    split_ring(img, 0, [blk_req(img, 0x1000, 1, 0, 0x2000, 512, False)])
+    s = kick(0) + op(4) + virtio_setup(qsize_sel=1) + kick(0)
+    s += poke(AVAIL + 2, struct.pack('<H', 9)) + kick(0) + wr(0, 20, 0, 1)
+    out['readonly-reset'] = (bytes(virtio_setup()) + bytes([1]) +
+                             struct.pack('<H', len(s)) + s +
+                             bytes(img).rstrip(b'\0'))
+    return out
+
+
+def net_seeds():
+    out = {}
+    ctrl_q = 4  # 2 pairs with MQ: rx0 tx0 rx1 tx1 ctrl
+    img = image(0x10000)
+    cmds = [
+        (struct.pack('<BBH', 4, 0, 2), 1),    # MQ VQ_PAIRS_SET 2
+        (struct.pack('<BBH', 4, 0, 9), 1),    # too many pairs
+        (struct.pack('<BB', 0, 0) + b'\x01', 1),  # RX PROMISC
+        (struct.pack('<BBH', 4, 0, 1), 0),    # no ack byte
+    ]
+    chains = []
+    for i, (cmd, ack) in enumerate(cmds):
+        at = 0x5000 + 0x40 * i
+        put(img, at, cmd)
+        chain = [(at, 2, False), (at + 2, len(cmd) - 2, False)]
+        if ack:
+            chain.append((at + 0x20, 1, True))
+        chains.append(chain)
+    split_ring(img, ctrl_q, chains)
+    frame = bytes(12) + ether_frame(b'\xff' * 6, 60)
+    put(img, 0x5800, frame)
+    split_ring(img, 1, [[(0x5800, 12, False), (0x580c, 60, False)]])
+    s = kick(1) + kick(ctrl_q) + rd(3, 0, 8) + rd(3, 8, 2) + rd(2, 0, 1)
+    setup = virtio_setup(qsize_sel=3, qmask=0x1f)
+    out['mq-ctrl'] = (bytes(setup) + bytes([1]) + struct.pack('<H', len(s)) +
+                      s + bytes(img).rstrip(b'\0'))
+    # One pair, no MQ: the control queue is 2.
+    img = image(0x10000)
+    put(img, 0x5000, struct.pack('<BBH', 4, 0, 1))
+    split_ring(img, 2, [[(0x5000, 4, False), (0x5020, 1, True)],
+                        [(0x5000, 1, False), (0x5020, 1, True)]])
+    s = kick(2) + poke(0x2000 + AVAIL + 2, struct.pack('<H', 3)) + kick(2)
+    setup = virtio_setup(qsize_sel=2, qmask=0x7, feat_lo=0xffffffff & ~(1 << 22))
+    out['ctrl-1pair'] = (bytes(setup) + bytes([0]) +
+                         struct.pack('<H', len(s)) + s +
+                         bytes(img).rstrip(b'\0'))
+    # Packed control queue.
+    img = image(0x10000)
+    put(img, 0x5000, struct.pack('<BBH', 4, 0, 2))
+    packed_ring(img, 4, [[(0x5000, 4, False), (0x5020, 1, True)]])
+    s = kick(4) + kick(4)
+    setup = virtio_setup(qsize_sel=3, qmask=0x1f, packed=True)
+    out['ctrl-packed'] = (bytes(setup) + bytes([1 | 4]) +
+                          struct.pack('<H', len(s)) + s +
+                          bytes(img).rstrip(b'\0'))
+    return out
+
+
+# ---- kernel loaders -------------------------------------------------------
+def pvh_note(entry, size=4):
+    name = b'Xen\0'
+    desc = entry.to_bytes(size, 'little')
+    return struct.pack('<III', len(name), len(desc), 18) + name + desc
+
+
+def elf64_pvh(entry=0x100000, paddr=0x100000, code=b'\xf4' * 64, bss=0x1000):
+    note = pvh_note(entry)
+    ehsize, phsize = 64, 56
+    phoff = ehsize
+    data_off = phoff + 2 * phsize
+    note_off = data_off + len(code)
+    eh = (b'\x7fELF' + bytes([2, 1, 1, 0]) + bytes(8) +
+          struct.pack('<HHIQQQIHHHHHH', 2, 62, 1, entry, phoff, 0, 0, ehsize,
+                      phsize, 2, 64, 0, 0))
+    load = struct.pack('<IIQQQQQQ', 1, 7, data_off, paddr, paddr, len(code),
+                       len(code) + bss, 0x1000)
+    pnote = struct.pack('<IIQQQQQQ', 4, 4, note_off, 0, 0, len(note),
+                        len(note), 4)
+    return eh + load + pnote + code + note
+
+
+def elf32_pvh(entry=0x200000):
+    note = pvh_note(entry)
+    code = b'\xf4' * 32
+    ehsize, phsize = 52, 32
+    data_off = ehsize + 2 * phsize
+    eh = (b'\x7fELF' + bytes([1, 1, 1, 0]) + bytes(8) +
+          struct.pack('<HHIIIIIHHHHHH', 2, 3, 1, entry, ehsize, 0, 0, ehsize,
+                      phsize, 2, 40, 0, 0))
+    load = struct.pack('<IIIIIIII', 1, data_off, entry, entry, len(code),
+                       len(code), 7, 0x1000)
+    pnote = struct.pack('<IIIIIIII', 4, data_off + len(code), 0, 0, len(note),
+                        len(note), 4, 4)
+    return eh + load + pnote + code + note
+
+
+def bzimage(setup_sects=4, kernel_len=0x2000, version=0x020f, pref=0x1000000,
+            reloc=1, init_size=0x10000):
+    setup = bytearray(((setup_sects or 4) + 1) * 512)
+    setup[0x1f1] = setup_sects
+    struct.pack_into('<I', setup, 0x1f4, kernel_len // 16)
+    struct.pack_into('<H', setup, 0x1fe, 0xaa55)
+    setup[0x200] = 0xeb
+    setup[0x201] = 0x6a
+    setup[0x202:0x206] = b'HdrS'
+    struct.pack_into('<H', setup, 0x206, version)
+    setup[0x211] = 0x01                                  # LOADED_HIGH
+    struct.pack_into('<I', setup, 0x22c, 0x7fffffff)     # initrd_addr_max
+    struct.pack_into('<I', setup, 0x230, 0x200000)       # kernel_alignment
+    setup[0x234] = reloc
+    struct.pack_into('<H', setup, 0x236, 0x1 | 0x2)      # XLF_KERNEL_64
+    struct.pack_into('<I', setup, 0x238, 2047)           # cmdline_size
+    struct.pack_into('<Q', setup, 0x258, pref)
+    struct.pack_into('<I', setup, 0x260, init_size)
+    kernel = bytes((i * 3) & 0xff for i in range(kernel_len))
+    return bytes(setup) + kernel
+
+
+def boot_input(kernel, cmdline=b'', initrd=b'', rsdp=False):
+    flags = (1 if initrd else 0) | (2 if cmdline else 0) | (4 if rsdp else 0)
+    return (bytes([flags]) + struct.pack('<H', len(cmdline)) + cmdline +
+            struct.pack('<H', len(initrd)) + initrd + kernel)
+
+
+def boot_seeds():
+    initrd = bytes(range(256)) * 8
+    return {
+        'pvh64': boot_input(elf64_pvh(), b'test=hello console=ttyS0', initrd),
+        'pvh64-bss-high': boot_input(elf64_pvh(0x400000, 0x400000,
+                                               bss=0x100000), rsdp=True),
+        'pvh32': boot_input(elf32_pvh(), b'x'),
+        'bzimage': boot_input(bzimage(), b'console=ttyS0 root=/dev/vda',
+                              initrd, rsdp=True),
+        'bzimage-fixed': boot_input(bzimage(setup_sects=0, reloc=0,
+                                            pref=0x100000)),
+        'bzimage-old': boot_input(bzimage(version=0x0209)),
+    }
+
+
 GENERATORS = {
+    'boot': boot_seeds,
+    'virtio_blk': blk_seeds,
+    'virtio_net': net_seeds,
+    'legacy': legacy_seeds,
     'e1000': e1000_seeds,
     'pci': pci_seeds,
     'msix': msix_seeds,
