@@ -66,10 +66,12 @@ LAB_BENCH_RUNS ?= 5
 lab-bench: build
 	tests/lab/bench.sh --build $(BUILD) --runs $(LAB_BENCH_RUNS)
 
-# libFuzzer targets, 1M executions each, under ASan/UBSan (clang).
+# libFuzzer targets under ASan/UBSan (clang): every fuzzer for FUZZ_RUNS
+# executions (default 10 M; FUZZ_TARGETS, FUZZ_JOBS: tests/fuzz/all.sh),
+# then a table of executions, seconds and findings per target.
+FUZZ_RUNS ?= 10000000
 fuzz: deps
-	./tests/fuzz/run.sh 1000000 virtqueue
-	./tests/fuzz/run.sh 1000000 vhost_user
+	FUZZ_RUNS=$(FUZZ_RUNS) ./tests/fuzz/all.sh
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.

@@ -33,8 +33,11 @@ targets=$(cd "$here" && ls fuzz_*.c | sed 's/\.c$//')
 
 # Everything the targets may link; no DPDK (vhost-user/dpdk), no machine/
 # or tools/ (they sit above the devices and carry main()s and the CLI).
+# The fakes of the unit tests are the targets' hosts (fake_irq,
+# fake_memslot, fake_sysfs and the SR-IOV fake host on it).
 lib_srcs=$(cd "$root" && find core emul-devices iommu vfio sriov \
-	tests/unit/fakes -name '*.c' | sort; echo vhost-user/proto.c)
+	tests/unit/fakes -name '*.c' | sort
+	echo vhost-user/proto.c tests/unit/sriov/fake_host.c)
 
 ninja_file="$out/build.ninja.tmp"
 {

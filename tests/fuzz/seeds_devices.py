@@ -553,7 +553,130 @@ def boot_seeds():
     }
 
 
+# ---- VFIO config virtualization (fake_vfio.h devices) --------------------
+def vfio_input(dev, opts, script, overlay=b''):
+    return bytes([dev, opts]) + struct.pack('<H', len(script)) + script + \
+        overlay
+
+
+def vfio_overlay(patches):
+    """XOR bytes that turn the captured config into the patched one."""
+    out = bytearray(max(off for off, _ in patches) + 1)
+    for off, x in patches:
+        out[off] ^= x
+    return bytes(out)
+
+
+def vfio_seeds():
+    out = {}
+    walk = cfg_walk() + rd(0, 0x100) + rd(0, 0x30)
+    # NVMe VF (MSI-X at 0x40, PCIe 0x80, PM 0x60): size and move BAR0,
+    # program MSI-X through its table, INTx and FLR.
+    s = walk + bar_sizing(6) + wr(0, 0x10, 0xfe000000) + wr(0, 0x04, 0x6, 2)
+    s += wr(0, 0x42, 0xc000, 2) + wr(1, 0x2000, 0xfee00000, 8)
+    s += wr(1, 0x2008, 0x31) + wr(1, 0x200c, 0) + wr(0, 0x42, 0x8000, 2)
+    s += op(4) + b'\x02\x00' + op(5) + rd(1, 0x3000, 8) + wr(1, 0x200c, 1)
+    s += op(4) + b'\x02\x00' + op(5) + rd(1, 0x3000, 8) + op(3) + walk
+    s += wr(0, 0x3c, 0xff, 1) + wr(0, 0x04, 0x0, 2) + op(4) + b'\x00\x00'
+    s += op(6)
+    out['nvme-vf'] = vfio_input(0, 0, s)
+    # e1000e, ROM on, BAR1 trapped: MSI at 0xd0, MSI-X 0xa0 (BAR3).
+    s = walk + bar_sizing(6) + rd(0, 0x30) + wr(0, 0x30, 0xfffff800)
+    s += rd(0, 0x30) + wr(0, 0x30, 0xfe200001) + wr(0, 0x04, 0x7, 2)
+    s += wr(0, 0xd4, 0xfee00000) + wr(0, 0xdc, 0x41, 2) + wr(0, 0xd2, 1, 2)
+    s += op(4) + b'\x01\x00' + op(5) + wr(0, 0xd2, 0, 2)
+    s += wr(0, 0xa2, 0x8000, 2) + op(4) + b'\x02\x04' + op(5)
+    s += rd(2, 0x100) + wr(2, 0x100, 0x12345678) + rd(4, 0) + wr(3, 0, 1, 4)
+    out['e1000e'] = vfio_input(1, 0x2 | 1 << 3, s)
+    # Hostile device: capability loop, MSI-X table outside its BAR, BAR0
+    # claiming I/O, the extended list pointing at itself.
+    out['nvme-vf-hostile'] = vfio_input(0, 1, walk + bar_sizing(6), vfio_overlay(
+        [(0x61, 0x40), (0x45, 0x40), (0x10, 0x05), (0x102, 0x01)]))
+    out['e1000e-vendor-caps'] = vfio_input(1, 0x2, walk, vfio_overlay(
+        [(0xc8, 0x08), (0x34, 0x08)]))
+    return out
+
+
+# ---- sysfs and pci.ids (fuzz_sysfs.c file table) -------------------------
+SYSFS_ATTRS = ['vendor', 'device', 'class', 'config', 'sriov_totalvfs',
+               'sriov_numvfs', 'sriov_drivers_autoprobe', 'driver_override',
+               'driver', 'iommu_group', 'physfn', 'virtfn0', 'ifindex',
+               'address']
+SYSFS_BDFS = ['nic-pf', 'nvme-pf', 'ahci', 'nic-vf', 'nvme-vf']
+
+
+def sysfs_file(bdf, attr):
+    return SYSFS_BDFS.index(bdf) * len(SYSFS_ATTRS) + SYSFS_ATTRS.index(attr)
+
+
+def sysfs_edit(bdf, attr, data):
+    if data is None:
+        return bytes([sysfs_file(bdf, attr)]) + struct.pack('<H', 0xffff)
+    return bytes([sysfs_file(bdf, attr)]) + struct.pack('<H', len(data)) + data
+
+
+def sysfs_input(flags, group, string, edits=b'', ids=None):
+    out = bytes([flags, group, len(string)]) + string + edits
+    if ids is not None:
+        out += bytes([0xff]) + struct.pack('<H', 0) + \
+            struct.pack('<H', len(ids)) + ids + struct.pack('<HH', 0x8086, 0x10fb) + \
+            (0x020000).to_bytes(3, 'little')
+    return out
+
+
+PCI_IDS = b"""# pci.ids excerpt for the fuzzer
+8086  Intel Corporation
+\t10fb  82599ES 10-Gigabit SFI/SFP+ Network Connection
+\t\t8086 0003  Ethernet Server Adapter X520-2
+\t10ed  82599 Ethernet Controller Virtual Function
+1b36  Red Hat, Inc.
+\t0010  QEMU NVM Express Controller
+C 02  Network controller
+\t00  Ethernet controller
+C 01  Mass storage controller
+\t08  Non-Volatile memory controller
+\t\t02  NVM Express
+"""
+
+
+def sysfs_seeds():
+    sriov_cfg = bytearray(4096)
+    struct.pack_into('<HHHH', sriov_cfg, 0, 0x8086, 0x10fb, 0x0406, 0x0010)
+    sriov_cfg[0x34] = 0x40
+    struct.pack_into('<BBH', sriov_cfg, 0x40, 0x10, 0, 0x0002)  # PCIe
+    struct.pack_into('<I', sriov_cfg, 0x100, 0x16010001)        # AER
+    struct.pack_into('<IIHHHHHHHHIHHI', sriov_cfg, 0x160,
+                     0x00010010, 0, 0x19, 0, 64, 63, 4, 0, 128, 2, 0,
+                     0x10ed, 0, 0x553)
+    out = {}
+    for reader in range(6):
+        f = reader << 2
+        out['as-is-%d' % reader] = sysfs_input(f, 100 + reader,
+                                                b'0000:3b:00.0')
+        out['attrs-%d' % reader] = sysfs_input(f, 1 + reader, b'3b:10.0',
+                                                b''.join([
+            sysfs_edit('nic-pf', 'sriov_numvfs', b'99\n'),
+            sysfs_edit('nic-pf', 'sriov_totalvfs', b'-1\n'),
+            sysfs_edit('nic-pf', 'vendor', b'0x80861\n'),
+            sysfs_edit('nic-vf', 'class', b'zz\n'),
+            sysfs_edit('nvme-pf', 'driver_override', b'vfio-pci\n'),
+            sysfs_edit('ahci', 'iommu_group', b'../../../kernel/iommu_groups/'),
+            sysfs_edit('nic-vf', 'physfn', b'../0000:01:00.0'),
+            sysfs_edit('nvme-vf', 'driver', None),
+        ]))
+    out['names'] = sysfs_input(2 | 5 << 2, 200, b'enp59s0f0', b'', PCI_IDS)
+    out['config'] = sysfs_input(4 << 2, 0, b'/sys/bus/pci/devices/0000:01:00.1',
+                                sysfs_edit('nic-pf', 'config',
+                                           bytes(sriov_cfg)))
+    out['config-loop'] = sysfs_input(4 << 2, 1, b'x', sysfs_edit(
+        'nvme-pf', 'config', bytes(sriov_cfg[:0x100]) +
+        struct.pack('<I', 0x10010010)))
+    return out
+
+
 GENERATORS = {
+    'sysfs': sysfs_seeds,
+    'vfio': vfio_seeds,
     'boot': boot_seeds,
     'virtio_blk': blk_seeds,
     'virtio_net': net_seeds,
