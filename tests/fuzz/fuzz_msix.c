@@ -67,11 +67,7 @@ static bool msix_op(struct fz_vm *vm, void *opaque, uint8_t op,
 
 	switch (op & 7) {
 	case 3:
-		if (in->n < 2)
-			return false;
-		ret = pci_msix_notify(dev, fz_u16(in));
-		CHECK(ret == 0 || ret == -EAGAIN || ret == -EINVAL);
-		return true;
+		return fz_pcidev_signal(dev, true, in);
 	case 4:
 		if (in->n < 3)
 			return false;

@@ -55,24 +55,15 @@ static bool pci_op(struct fz_vm *vm, void *opaque, uint8_t op,
 {
 	struct fz_pci *t = opaque;
 	struct pci_dev *dev = &t->dev.pdev;
-	int ret;
 
 	switch (op & 7) {
 	case 3:
 		pci_host_reset_dev(vm->host, dev);
 		return true;
 	case 4:
-		if (!in->n)
-			return false;
-		ret = pci_msi_notify(dev, fz_u8(in));
-		CHECK(ret == 0 || ret == -EAGAIN || ret == -EINVAL);
-		return true;
+		return fz_pcidev_signal(dev, false, in);
 	case 5:
-		if (in->n < 2)
-			return false;
-		ret = pci_msix_notify(dev, fz_u16(in));
-		CHECK(ret == 0 || ret == -EAGAIN || ret == -EINVAL);
-		return true;
+		return fz_pcidev_signal(dev, true, in);
 	case 6:
 		fake_irq_poll(t->fake);
 		return true;

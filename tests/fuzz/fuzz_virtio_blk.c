@@ -10,7 +10,7 @@
  * Input: FZ_VIRTIO_SETUP set-up bytes, a flags byte (bit 0 read-only disk,
  * bit 1 offer RING_PACKED), le16 script length, the script (fz.h, windows
  * as fz_virtio.h), then the initial guest RAM from GPA 0. Own operations:
- *   3  kick queue u8            4  reset and set up again (set-up bytes)
+ * fz_virtio_op's (3 kick queue u8, 4 reset and set up again).
  * At the end: the disk has not grown or shrunk (no request may write
  * outside the capacity), and the capacity the device reports is the disk's.
  */
@@ -37,28 +37,6 @@ static void check_blk(void *opaque)
 
 	CHECK(fstat(t->disk_fd, &st) == 0 && st.st_size == FUZZ_DISK);
 	CHECK(virtio_blk_capacity(t->b) == FUZZ_DISK / 512);
-}
-
-static bool blk_op(struct fz_vm *vm, void *opaque, uint8_t op,
-		   struct fz_in *in)
-{
-	struct fz_blk *t = opaque;
-	uint8_t s[FZ_VIRTIO_SETUP];
-
-	switch (op & 7) {
-	case 3:
-		if (!in->n)
-			return false;
-		fz_virtio_kick(&t->v, fz_u8(in));
-		return true;
-	case 4:
-		if (!fz_take(in, s, sizeof(s)))
-			return false;
-		fz_virtio_setup(&t->v, s);
-		return true;
-	default:
-		return true;
-	}
 }
 
 /* One disk for the process, emptied for every input. */
@@ -103,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !fz_virtio_probe(&t.v, &vm, virtio_blk_pci(t.b)))
 		goto out_dev;
 	fz_virtio_setup(&t.v, setup.p);
-	fz_script(&vm, &script, blk_op, &t, NULL);
+	fz_script(&vm, &script, fz_virtio_op, &t, NULL);
 	check_blk(&t);
 out_dev:
 	fz_vm_close_host(&vm);

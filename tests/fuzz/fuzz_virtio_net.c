@@ -11,8 +11,8 @@
  * Input: FZ_VIRTIO_SETUP set-up bytes, a flags byte (bits 0-1: queue
  * pairs - 1, bit 2 offer RING_PACKED), le16 script length, the script
  * (fz.h, windows as fz_virtio.h), then the initial guest RAM from GPA 0.
- * Own operations:
- *   3  kick queue u8            4  reset and set up again (set-up bytes)
+ * Own operations: fz_virtio_op's (3 kick queue u8, 4 reset and set up
+ * again).
  * After every operation: the number of control commands answered never
  * goes down (a device reset does not rewind what was answered).
  */
@@ -33,28 +33,6 @@ static void check_net(void *opaque)
 	virtio_net_stats(t->n, &st);
 	CHECK(st.ctrl_cmds >= t->cmds);
 	t->cmds = st.ctrl_cmds;
-}
-
-static bool net_op(struct fz_vm *vm, void *opaque, uint8_t op,
-		   struct fz_in *in)
-{
-	struct fz_net *t = opaque;
-	uint8_t s[FZ_VIRTIO_SETUP];
-
-	switch (op & 7) {
-	case 3:
-		if (!in->n)
-			return false;
-		fz_virtio_kick(&t->v, fz_u8(in));
-		return true;
-	case 4:
-		if (!fz_take(in, s, sizeof(s)))
-			return false;
-		fz_virtio_setup(&t->v, s);
-		return true;
-	default:
-		return true;
-	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !fz_virtio_probe(&t.v, &vm, virtio_net_pci(t.n)))
 		goto out_dev;
 	fz_virtio_setup(&t.v, setup.p);
-	fz_script(&vm, &script, net_op, &t, check_net);
+	fz_script(&vm, &script, fz_virtio_op, &t, check_net);
 out_dev:
 	fz_vm_close_host(&vm);
 	virtio_net_destroy(t.n);

@@ -133,4 +133,23 @@ static inline void fz_pcidev_fini(struct fz_pcidev *d)
 	d->inited = false;
 }
 
+/*
+ * The device signals an MSI vector (u8) or an MSI-X vector (le16) read
+ * from the input; only the documented results may come back.
+ */
+static inline bool fz_pcidev_signal(struct pci_dev *dev, bool msix,
+				    struct fz_in *in)
+{
+	unsigned len = msix ? 2 : 1;
+	unsigned vector;
+	int ret;
+
+	if (in->n < len)
+		return false;
+	vector = (unsigned)fz_le(in, len);
+	ret = msix ? pci_msix_notify(dev, vector) : pci_msi_notify(dev, vector);
+	CHECK(ret == 0 || ret == -EAGAIN || ret == -EINVAL);
+	return true;
+}
+
 #endif

@@ -172,4 +172,31 @@ static inline void fz_virtio_kick(struct fz_virtio *v, unsigned q)
 	fzv_wr(v, v->notify + (uint64_t)noff * v->notify_mult, q, 2);
 }
 
+/*
+ * The operations every virtio target shares, as an fz_op_fn (opaque is
+ * the target's state, which starts with its struct fz_virtio):
+ *   3  kick queue u8            4  reset and set up again (set-up bytes)
+ */
+static inline bool fz_virtio_op(struct fz_vm *vm, void *opaque, uint8_t op,
+				struct fz_in *in)
+{
+	struct fz_virtio *v = opaque;
+	uint8_t s[FZ_VIRTIO_SETUP];
+
+	switch (op & 7) {
+	case 3:
+		if (!in->n)
+			return false;
+		fz_virtio_kick(v, fz_u8(in));
+		return true;
+	case 4:
+		if (!fz_take(in, s, sizeof(s)))
+			return false;
+		fz_virtio_setup(v, s);
+		return true;
+	default:
+		return true;
+	}
+}
+
 #endif
