@@ -26,7 +26,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "fake_irq.h"
 #include "fz_pcidev.h"
 
 #define FUZZ_RAM (64 * 1024)
@@ -127,11 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fz_split(data, size, 8, &layout, &script, &rest))
 		return 0;
-	if (fake_irq_create(&vm.irq, &t.fake))
+	if (!fz_vm_open_fake_irq(&vm, &t.fake, FUZZ_RAM, true))
 		return 0;
-	if (!fz_vm_open(&vm, FUZZ_RAM, NULL, 0, true))
-		goto out_irq;
-	vm.poll_io = false;
 	msix_shape(layout.p, shape);
 	if (!fz_pcidev_init(&t.dev, vm.irq, shape))
 		goto out;
@@ -177,7 +173,5 @@ out:
 		if (t.efd[i] > 0)
 			close(t.efd[i]);
 	fz_vm_close(&vm);
-out_irq:
-	irq_destroy(vm.irq);
 	return 0;
 }

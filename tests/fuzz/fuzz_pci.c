@@ -21,7 +21,6 @@
  * naturally aligned; signalling returns only the documented codes.
  */
 #include "emul-devices/testdevs.h"
-#include "fake_irq.h"
 #include "fz_pcidev.h"
 
 #define FUZZ_RAM (64 * 1024)
@@ -82,11 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fz_split(data, size, FZ_PCIDEV_SHAPE, &shape, &script, &rest))
 		return 0;
-	if (fake_irq_create(&vm.irq, &t.fake))
+	if (!fz_vm_open_fake_irq(&vm, &t.fake, FUZZ_RAM, true))
 		return 0;
-	if (!fz_vm_open(&vm, FUZZ_RAM, NULL, 0, true))
-		goto out_irq;
-	vm.poll_io = false;
 	ctx = (struct pci_dev_ctx){ .mem = vm.mem, .irq = vm.irq, .bus = vm.bus,
 				    .cancel_fd = -1 };
 	if (edu_create(&ctx, &edu) || pci_host_add(vm.host, edu_pci(edu)))
@@ -110,7 +106,5 @@ out:
 	fz_pcidev_fini(&t.dev);
 	edu_destroy(edu);
 	fz_vm_close(&vm);
-out_irq:
-	irq_destroy(vm.irq);
 	return 0;
 }

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "core/memslot.h"
-#include "fake_irq.h"
 #include "fake_memslot.h"
 #include "fz.h"
 #include "tests/unit/vfio/fake_vfio.h"
@@ -95,13 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fz_split(data, size, 2, &hdr, &script, &overlay))
 		return 0;
-	if (fake_irq_create(&vm.irq, &t.fake))
-		return 0;
 	if (fake_memslots_create(&slots, &t.fslots))
-		goto out_irq;
-	if (!fz_vm_open(&vm, FUZZ_RAM, NULL, 0, true))
+		return 0;
+	if (!fz_vm_open_fake_irq(&vm, &t.fake, FUZZ_RAM, true))
 		goto out_slots;
-	vm.poll_io = false;
 	t.f = hdr.p[0] & 1 ? fake_e1000e() : fake_nvme_vf();
 	t.f->keep_alive = true;
 	for (size_t i = 0; i < overlay.n && i < sizeof(t.f->cfg); i++)
@@ -133,7 +129,5 @@ out:
 	fz_vm_close(&vm);
 out_slots:
 	memslots_destroy(slots);
-out_irq:
-	irq_destroy(vm.irq);
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/pci/host.h"
+#include "fake_irq.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
@@ -102,6 +103,7 @@ struct fz_vm {
 	struct ioloop *io;     /* never started: fz_vm_io() runs it */
 	struct irq *irq;       /* set by the target (fake_irq) or NULL */
 	bool poll_io;          /* run the I/O loop after every operation */
+	bool own_irq;          /* irq made by fz_vm_open_fake_irq */
 	struct fz_win win[FZ_MAX_WIN];
 	unsigned nwin;
 };
@@ -159,6 +161,30 @@ static inline void fz_vm_close(struct fz_vm *vm)
 		fz_vm_close_host(vm);
 	ioloop_destroy(vm->io);
 	bus_destroy(vm->bus);
+	if (vm->own_irq)
+		irq_destroy(vm->irq);
+}
+
+/*
+ * The same with the recording interrupt controller (tests/unit/fakes/
+ * fake_irq.h) as vm->irq, so MSI routes and irqfds are observable; the I/O
+ * loop is not polled (set poll_io for targets with back ends).
+ */
+static inline bool fz_vm_open_fake_irq(struct fz_vm *vm, struct fake_irq **fake,
+				       uint64_t ram_size, bool pci)
+{
+	struct irq *irq;
+
+	if (fake_irq_create(&irq, fake))
+		return false;
+	vm->irq = irq;
+	if (!fz_vm_open(vm, ram_size, NULL, 0, pci)) {
+		irq_destroy(irq);
+		return false;
+	}
+	vm->own_irq = true;
+	vm->poll_io = false;
+	return true;
 }
 
 /* The I/O thread's work, done now on this thread (deterministic). */
