@@ -4,10 +4,11 @@
 #   TARGET   virtqueue (default) | vhost_user | nvme | e1000 | virtio_blk |
 #            virtio_net | pci | msix | vfio | legacy | boot | sysfs
 #   SECONDS  optional cap on the time (libFuzzer -max_total_time): the short
-#            pass of `meson test` stops at RUNS or SECONDS, whichever first
+#            pass of `meson test` stops at RUNS or SECONDS, whichever first,
+#            and starts from the seeds alone each time (a bounded start-up)
 # The corpus starts from the target's seeds (written by its committed,
-# deterministic seeds script) and grows in OUT_DIR (default
-# /tmp/iovmm-fuzz), so successive runs build on earlier coverage. The last
+# deterministic seeds script) and, without SECONDS, grows in OUT_DIR
+# (default /tmp/iovmm-fuzz), so successive runs build on earlier coverage. The last
 # line is the result: "fuzz_TARGET: runs N time S s findings K exit RC".
 # Exit status non-zero on a finding; the input that triggered it is kept
 # as OUT_DIR/TARGET-crash-* (or -leak-, -timeout-, -oom-); reproduce with
@@ -37,6 +38,10 @@ else
 	"$here/build.sh" "$out" >/dev/null || exit $?
 fi
 corpus="$out/corpus-$target"
+if [ "$secs" != 0 ]; then
+	corpus="$out/short-corpus-$target"
+	rm -rf "$corpus"
+fi
 mkdir -p "$corpus"
 # shellcheck disable=SC2086 # "$seeds" is a script and its argument
 python3 $seeds "$corpus"
