@@ -79,7 +79,7 @@ def e1000_setup(ntx=8, nrx=8, rctl=0x8002):
     s += wr(0, r['RDBAL'], RX_RING) + wr(0, r['RDBAH'], 0)
     s += wr(0, r['RDLEN'], nrx * 16) + wr(0, r['RDH'], 0)
     s += wr(0, r['RDT'], nrx - 1)
-    s += wr(0, r['RAL'], 0x00aa5452) + wr(0, r['RAH'], 0x800001bb)
+    s += wr(0, r['RAL'], 0xaa005452) + wr(0, r['RAH'], 0x800001bb)
     s += wr(0, r['RCTL'], rctl)
     return s
 
@@ -135,7 +135,7 @@ def e1000_seeds():
     out['tx-offloads'] = scripted([0], s, e1000_ram(tx))
     # Ring wrap, TDT beyond the ring, bad buffer address.
     tx = [legacy_tx(0xfff0, 64, 0x0b), legacy_tx(0x123456789, 64, 0x0b)]
-    s = e1000_setup(ntx=2) + wr(0, r['TDT'], 1) + wr(0, r['TDT'], 0)
+    s = e1000_setup(ntx=8) + wr(0, r['TDT'], 1) + wr(0, r['TDT'], 0)
     s += wr(0, r['TDT'], 7) + rd(0, r['ICR'])
     out['tx-hostile'] = scripted([0], s, e1000_ram(tx))
     # EEPROM through EERD and Microwire bit-banging, PHY through MDIC.
@@ -447,17 +447,17 @@ def net_seeds():
     put(img, 0x5800, frame)
     split_ring(img, 1, [[(0x5800, 12, False), (0x580c, 60, False)]])
     s = kick(1) + kick(ctrl_q) + rd(3, 0, 8) + rd(3, 8, 2) + rd(2, 0, 1)
-    setup = virtio_setup(qsize_sel=3, qmask=0x1f)
+    setup = virtio_setup(qsize_sel=4, qmask=0x1f)
     out['mq-ctrl'] = (bytes(setup) + bytes([1]) + struct.pack('<H', len(s)) +
                       s + bytes(img).rstrip(b'\0'))
-    # One pair, no MQ: the control queue is 2.
+    # Two pairs offered, MQ not taken: the control queue is 2 (§5.1.2).
     img = image(0x10000)
     put(img, 0x5000, struct.pack('<BBH', 4, 0, 1))
     split_ring(img, 2, [[(0x5000, 4, False), (0x5020, 1, True)],
                         [(0x5000, 1, False), (0x5020, 1, True)]])
     s = kick(2) + poke(0x2000 + AVAIL + 2, struct.pack('<H', 3)) + kick(2)
     setup = virtio_setup(qsize_sel=2, qmask=0x7, feat_lo=0xffffffff & ~(1 << 22))
-    out['ctrl-1pair'] = (bytes(setup) + bytes([0]) +
+    out['ctrl-no-mq'] = (bytes(setup) + bytes([1]) +
                          struct.pack('<H', len(s)) + s +
                          bytes(img).rstrip(b'\0'))
     # Packed control queue.
