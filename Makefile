@@ -77,11 +77,13 @@ soak: build
 	./tests/integ/soak.sh $(IOVMM) $(BUILD)/guest/kit.elf --rounds 6 \
 		--span 32768 --limit 600 $$(seq 1 20)
 
-# libFuzzer targets, 1M executions each, under ASan/UBSan (clang).
-fuzz: deps
-	./tests/fuzz/run.sh 1000000 virtqueue
-	./tests/fuzz/run.sh 1000000 vhost_user
-	$(MAKE) build && IOVMM_BUILD=$(BUILD) ./tests/fuzz/run.sh 1000000 api
+# libFuzzer targets under ASan/UBSan (clang): every fuzzer for FUZZ_RUNS
+# executions (default 10 M; FUZZ_TARGETS, FUZZ_JOBS: tests/fuzz/all.sh),
+# then a table of executions, seconds and findings per target. The API's
+# fuzzer links meson's libraries, hence the build.
+FUZZ_RUNS ?= 10000000
+fuzz: build
+	IOVMM_BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) ./tests/fuzz/all.sh
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything except
 # the guest kit (which has its own flags), and its tests.

@@ -4,6 +4,7 @@
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -141,10 +142,47 @@ static void ioloop_park(struct ioloop *loop)
 	pthread_mutex_unlock(&loop->lock);
 }
 
+/*
+ * Wait up to timeout_ms (-1: forever) and run the callbacks of the fds that
+ * are ready. Returns how many ran, -ECANCELED when stop_fd fired, or -errno.
+ */
+static int ioloop_dispatch(struct ioloop *loop, int timeout_ms)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(loop->epfd, evs, 16, timeout_ms);
+	int ran = 0;
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct ioloop_handler h;
+		uint32_t slot = evs[i].data.u32;
+
+		if (slot == IOLOOP_SLOT_STOP)
+			return -ECANCELED;
+		if (slot == IOLOOP_SLOT_PAUSE) {
+			ioloop_park(loop);
+			continue;
+		}
+		pthread_mutex_lock(&loop->lock);
+		h = loop->handlers[slot];
+		pthread_mutex_unlock(&loop->lock);
+		if (h.fd < 0)
+			continue;
+		ran++;
+		__atomic_store_n(&loop->events, loop->events + 1, __ATOMIC_RELAXED);
+		if (h.fn(h.opaque, h.fd, evs[i].events) < 0) {
+			pthread_mutex_lock(&loop->lock);
+			ioloop_del_locked(loop, h.fd);
+			pthread_mutex_unlock(&loop->lock);
+		}
+	}
+	return ran;
+}
+
 static void *ioloop_thread(void *arg)
 {
 	struct ioloop *loop = arg;
-	struct epoll_event evs[16];
 
 	/* Filtered before any back end runs; ioloop_start() reports a failure. */
 	loop->start_ret = sandbox_enter(SANDBOX_IO, "iovmm-io");
@@ -152,38 +190,22 @@ static void *ioloop_thread(void *arg)
 	if (loop->start_ret)
 		return NULL;
 	for (;;) {
-		int n = epoll_wait(loop->epfd, evs, 16, -1);
+		int ret = ioloop_dispatch(loop, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("ioloop", "epoll_wait: %m");
+		if (ret == -ECANCELED)
+			return NULL;
+		if (ret < 0) {
+			log_err("ioloop", "epoll_wait: %s", strerror(-ret));
 			return NULL;
 		}
-		for (int i = 0; i < n; i++) {
-			struct ioloop_handler h;
-			uint32_t slot = evs[i].data.u32;
-
-			if (slot == IOLOOP_SLOT_STOP)
-				return NULL;
-			if (slot == IOLOOP_SLOT_PAUSE) {
-				ioloop_park(loop);
-				continue;
-			}
-			pthread_mutex_lock(&loop->lock);
-			h = loop->handlers[slot];
-			pthread_mutex_unlock(&loop->lock);
-			if (h.fd < 0)
-				continue;
-			__atomic_store_n(&loop->events, loop->events + 1,
-					 __ATOMIC_RELAXED);
-			if (h.fn(h.opaque, h.fd, evs[i].events) < 0) {
-				pthread_mutex_lock(&loop->lock);
-				ioloop_del_locked(loop, h.fd);
-				pthread_mutex_unlock(&loop->lock);
-			}
-		}
 	}
+}
+
+int ioloop_poll(struct ioloop *loop, int timeout_ms)
+{
+	if (loop->running)
+		return -EBUSY;
+	return ioloop_dispatch(loop, timeout_ms);
 }
 
 int ioloop_start(struct ioloop *loop)

@@ -38,5 +38,13 @@ void ioloop_resume(struct ioloop *loop);
  * back end.
  */
 uint64_t ioloop_event_count(const struct ioloop *loop);
+/*
+ * Without the thread: wait up to timeout_ms (0: don't wait) and run, on the
+ * calling thread, the callbacks of the fds that are ready. For programs that
+ * drive devices step by step (the fuzzers, tests/fuzz/) and must not race an
+ * I/O thread. Returns how many callbacks ran, -EBUSY while the thread runs,
+ * -ECANCELED after ioloop_stop() woke the loop, or -errno of epoll_wait.
+ */
+int ioloop_poll(struct ioloop *loop, int timeout_ms);
 
 #endif
