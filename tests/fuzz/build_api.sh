@@ -30,5 +30,5 @@ done
 	-o "$out/fuzz_api" "$here/fuzz_api.c" \
 	"$root/api/http.c" "$root/api/config.c" "$root/api/server.c" \
 	-Wl,--start-group $libs -Wl,--end-group \
-	$(pkg-config --libs jansson libpci libnl-route-3.0) -lpthread
+	$(pkg-config --libs jansson libpci libnl-route-3.0 libseccomp) -lpthread
 echo "$out/fuzz_api"
