@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <linux/vfio.h>
 #include <pwd.h>
@@ -184,6 +185,22 @@ static const struct {
 	{ KVM_SIGNAL_MSI, C_VCPU | C_IO | C_MAIN },
 	{ KVM_SET_GSI_ROUTING, C_VCPU | C_IO | C_MAIN },
 	{ TUNSETOFFLOAD, C_VCPU | C_IO },
+	/*
+	 * Kernel vhost-net (vhost-user/kernel.c): the rings are handed over at
+	 * DRIVER_OK and taken back at a reset (vCPU thread, or the I/O thread
+	 * after a ring error) and at tear-down (main).
+	 */
+	{ TUNSETVNETHDRSZ, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_FEATURES, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_MEM_TABLE, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_NUM, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_ADDR, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_BASE, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_GET_VRING_BASE, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_KICK, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_CALL, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_SET_VRING_ERR, C_VCPU | C_IO | C_MAIN },
+	{ VHOST_NET_SET_BACKEND, C_VCPU | C_IO | C_MAIN },
 	{ VFIO_DEVICE_SET_IRQS, C_VCPU | C_MAIN },
 	{ VFIO_DEVICE_GET_IRQ_INFO, C_VCPU | C_MAIN },
 	{ VFIO_DEVICE_RESET, C_VCPU | C_MAIN },
